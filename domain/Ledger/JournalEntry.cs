@@ -1,0 +1,53 @@
+using Points.Domain.Primitives;
+
+namespace Points.Domain.Ledger;
+
+/// <summary>The type of a journal entry; the wire names are the lower-case names (api.md).</summary>
+public enum EntryType
+{
+    Earn,
+    Spend,
+    Reverse,
+    Expire,
+    Adjust,
+    Hold,
+    Release,
+    Withdraw,
+    Purchase,
+    Refund,
+}
+
+/// <summary>
+/// One immutable line of a member's history. <see cref="Seq"/> is consecutive per member from 1.
+/// <see cref="Points"/> is signed: positive credits the member, negative debits. For every type except
+/// <see cref="EntryType.Withdraw"/>, <c>BalanceAfter = previous BalanceAfter + Points</c>; a withdraw entry settles a
+/// hold, so it lowers <see cref="HeldAfter"/> instead of the balance.
+/// <see cref="Lots"/> lists the lot movements (positive into a lot, negative out of it), and
+/// <see cref="DebtChange"/> the change of debt (positive when a debit ran past the lots, negative when a credit
+/// repaid debt). <see cref="References"/> are every reference under which this entry can be found for a reversal.
+/// </summary>
+public sealed record JournalEntry
+{
+    public required long Seq { get; init; }
+    public required EntryType Type { get; init; }
+    public required PointAmount Points { get; init; }
+    /// <summary>The kind of the lots touched, or null when the entry touched several kinds.</summary>
+    public LotKind? Kind { get; init; }
+    /// <summary>True when the entry moved special (limited-time) points.</summary>
+    public bool LimitedTime { get; init; }
+    public required PointAmount BalanceAfter { get; init; }
+    public PointAmount HeldAfter { get; init; }
+    public PointAmount DebtChange { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+    public string? Reference { get; init; }
+    public IReadOnlyList<string> References { get; init; } = [];
+    public string? Reason { get; init; }
+    public required string Actor { get; init; }
+    public IReadOnlyList<LotPortion> Lots { get; init; } = [];
+    /// <summary>For <see cref="EntryType.Reverse"/>: the sequence number of the entry it reverses.</summary>
+    public long? ReversalOf { get; init; }
+    /// <summary>For hold, release and withdraw entries: the hold they concern.</summary>
+    public string? HoldId { get; init; }
+    public string? StoreId { get; init; }
+    public string? Channel { get; init; }
+}

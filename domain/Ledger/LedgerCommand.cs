@@ -1,0 +1,54 @@
+using Points.Domain.Primitives;
+
+namespace Points.Domain.Ledger;
+
+/// <summary>What a caller tells the ledger to do for one member. Every command is decided against the current state.</summary>
+public abstract record LedgerCommand
+{
+    private protected LedgerCommand() { }
+
+    /// <summary>Descriptive fields copied onto the entries the command creates.</summary>
+    public EntryDetails Details { get; init; } = EntryDetails.Empty;
+
+    /// <summary>
+    /// Credit points into a lot of <paramref name="Kind"/>. <paramref name="Type"/> is earn, adjust or purchase.
+    /// Special points need <paramref name="ExpiresOn"/>; regular points take the program policy's expiry and must not
+    /// name one; purchased points do not expire.
+    /// </summary>
+    public sealed record Credit(EntryType Type, PointAmount Points, LotKind Kind, DateOnly? ExpiresOn) : LedgerCommand;
+
+    /// <summary>Take points out of lots in consumption order. <paramref name="Type"/> is spend or adjust.</summary>
+    public sealed record Debit(EntryType Type, PointAmount Points) : LedgerCommand;
+
+    /// <summary>
+    /// Reverse (wholly, or <paramref name="Points"/> of) the earn or spend found under <paramref name="Reference"/>.
+    /// <paramref name="Related"/> are every entry whose references contain it (the original and earlier reversals).
+    /// </summary>
+    public sealed record Reverse(string Reference, PointAmount? Points, IReadOnlyList<JournalEntry> Related) : LedgerCommand;
+
+    /// <summary>Journal the expiry of every lot whose expiry date is before today.</summary>
+    public sealed record ExpireDue : LedgerCommand;
+
+    /// <summary>Set points aside from lots of the <paramref name="Kinds"/> allowed, in consumption order.</summary>
+    public sealed record PlaceHold(string HoldId, PointAmount Points, IReadOnlySet<LotKind> Kinds) : LedgerCommand;
+
+    /// <summary>Give held points back to the same lots.</summary>
+    public sealed record ReleaseHold(string HoldId) : LedgerCommand;
+
+    /// <summary>Settle held points: they leave the member for good (a paid-out withdrawal).</summary>
+    public sealed record SettleHold(string HoldId) : LedgerCommand;
+}
+
+/// <summary>Reference, reason and origin of an entry. <see cref="References"/> are extra keys to find it by (e.g. an order id).</summary>
+public sealed record EntryDetails(string? Reference, IReadOnlyList<string> References, string? Reason, string? StoreId, string? Channel)
+{
+    public static readonly EntryDetails Empty = new(null, [], null, null, null);
+
+    public IReadOnlyList<string> AllReferences =>
+        Reference is null ? References : [Reference, .. References.Where(r => r != Reference)];
+}
+
+/// <summary>Everything a decision needs besides the state and the command: the time and the program's policy.</summary>
+/// <param name="Now">The instant of the operation.</param>
+/// <param name="Today">The program-zone calendar date of <paramref name="Now"/>.</param>
+public sealed record LedgerContext(DateTimeOffset Now, DateOnly Today, Expiry.ExpiryPolicy RegularExpiry, string Actor);

@@ -1,0 +1,294 @@
+using System.Collections.Immutable;
+using Points.Domain.Primitives;
+
+namespace Points.Domain.Ledger;
+
+/// <summary>
+/// Decides ledger commands: <c>Decide(state, command, context) → entries + new state | rejection</c>. Pure: time and
+/// policy come in through <see cref="LedgerContext"/>. Before and after every command, lots whose expiry date has
+/// passed are expired (journaled), so balances never include dead points and a lot restored after its expiry is
+/// expired at once, both movements in the history.
+/// </summary>
+public static class LedgerDecider
+{
+    public static LedgerOutcome Decide(MemberAccount state, LedgerCommand command, LedgerContext context)
+    {
+        var journal = new PendingJournal(state, context, command.Details);
+        journal.ExpireDueLots();
+        var rejection = command switch
+        {
+            LedgerCommand.Credit credit => journal.Credit(credit),
+            LedgerCommand.Debit debit => journal.Debit(debit),
+            LedgerCommand.Reverse reverse => journal.Reverse(reverse),
+            LedgerCommand.ExpireDue => null,
+            LedgerCommand.PlaceHold hold => journal.PlaceHold(hold),
+            LedgerCommand.ReleaseHold release => journal.ReleaseHold(release),
+            LedgerCommand.SettleHold settle => journal.SettleHold(settle),
+            _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown ledger command."),
+        };
+        if (rejection is { } r)
+        {
+            return r;
+        }
+        journal.ExpireDueLots();
+        return new LedgerOutcome.Accepted(journal.Entries, journal.State);
+    }
+
+    /// <summary>The entries of one decision, applied to the state as they are written.</summary>
+    private sealed class PendingJournal(MemberAccount state, LedgerContext context, EntryDetails details)
+    {
+        private readonly ImmutableArray<JournalEntry>.Builder _entries = ImmutableArray.CreateBuilder<JournalEntry>();
+
+        public MemberAccount State { get; private set; } = state;
+        public ImmutableArray<JournalEntry> Entries => _entries.ToImmutable();
+
+        public void ExpireDueLots()
+        {
+            foreach (var lot in State.Lots.Where(l => l.IsDueOn(context.Today)).ToList())
+            {
+                Write(EntryType.Expire, -lot.Remaining, [lot.Portion(-lot.Remaining)], withDetails: false);
+            }
+        }
+
+        public LedgerOutcome.Rejected? Credit(LedgerCommand.Credit command)
+        {
+            if (!command.Points.IsPositive)
+            {
+                throw new ArgumentOutOfRangeException(nameof(command), "A credit must be positive; the edge validates it.");
+            }
+            DateOnly? expiresOn;
+            switch (command.Kind)
+            {
+                case LotKind.Special when command.ExpiresOn is null:
+                    return Reject(LedgerRejection.ExpiryRequired, "Special points need an explicit expiry date.");
+                case LotKind.Special when command.ExpiresOn < context.Today:
+                    return Reject(LedgerRejection.ExpiryInPast, $"The expiry date {command.ExpiresOn:yyyy-MM-dd} has passed.");
+                case LotKind.Special:
+                    expiresOn = command.ExpiresOn;
+                    break;
+                case LotKind.Regular or LotKind.Purchased when command.ExpiresOn is not null:
+                    return Reject(LedgerRejection.ExpiryNotAllowed,
+                        $"{command.Kind} points take their expiry from the program's policy; only special points name one.");
+                case LotKind.Regular:
+                    expiresOn = context.RegularExpiry.ExpiryFor(context.Today);
+                    break;
+                default:
+                    expiresOn = null; // Purchased points do not expire (product.md F20).
+                    break;
+            }
+
+            var repaid = PointAmount.Min(State.Debt, command.Points);
+            var intoLot = command.Points - repaid;
+            IReadOnlyList<LotPortion> portions = [];
+            if (intoLot.IsPositive)
+            {
+                var existing = State.Lots.FirstOrDefault(l => l.Kind == command.Kind && l.ExpiresOn == expiresOn);
+                var seq = State.LastSeq + 1;
+                portions = [existing?.Portion(intoLot)
+                    ?? new LotPortion($"L{seq}", seq, command.Kind, expiresOn, context.Today, intoLot)];
+            }
+            Write(command.Type, command.Points, portions, debtChange: -repaid, kind: command.Kind);
+            return null;
+        }
+
+        public LedgerOutcome.Rejected? Debit(LedgerCommand.Debit command)
+        {
+            if (!command.Points.IsPositive)
+            {
+                throw new ArgumentOutOfRangeException(nameof(command), "A debit amount must be positive; the edge validates it.");
+            }
+            if (command.Type == EntryType.Spend && State.Debt.IsPositive)
+            {
+                return Reject(LedgerRejection.MemberInDebt, $"The member owes {State.Debt} points.");
+            }
+            if (command.Points > State.InLots)
+            {
+                return Reject(LedgerRejection.InsufficientPoints,
+                    $"Requested {command.Points} points; {PointAmount.Max(State.Balance, PointAmount.Zero)} available.");
+            }
+            Write(command.Type, -command.Points, TakeFromLots(command.Points, static _ => true, preferred: []));
+            return null;
+        }
+
+        public LedgerOutcome.Rejected? Reverse(LedgerCommand.Reverse command)
+        {
+            var original = command.Related
+                .Where(e => e.Type is EntryType.Earn or EntryType.Spend && e.ReversalOf is null)
+                .MinBy(e => e.Seq);
+            if (original is null)
+            {
+                return Reject(LedgerRejection.NothingToReverse, $"No earn or spend is recorded under '{command.Reference}'.");
+            }
+            var earlier = command.Related.Where(e => e.Type == EntryType.Reverse && e.ReversalOf == original.Seq).ToList();
+            var reversible = original.Points.Abs() - earlier.Sum(e => e.Points.Abs());
+            if (!reversible.IsPositive)
+            {
+                return Reject(LedgerRejection.NothingToReverse, $"'{command.Reference}' has been reversed in full.");
+            }
+            var points = command.Points ?? reversible;
+            if (points > reversible)
+            {
+                return Reject(LedgerRejection.ReversalExceedsRemaining,
+                    $"Only {reversible} of the {original.Points.Abs()} points of '{command.Reference}' remain reversible.");
+            }
+
+            var movedBefore = earlier.SelectMany(e => e.Lots)
+                .GroupBy(p => p.LotId)
+                .ToDictionary(g => g.Key, g => g.Sum(p => p.Points.Abs()));
+            var reversal = new ReversalLink(original.Seq, original.AllReferences(command.Reference));
+            if (original.Type == EntryType.Spend)
+            {
+                CreditBack(points, original.Lots, movedBefore, EntryType.Reverse, reversal);
+            }
+            else
+            {
+                // An earn is taken back from the lots it created first, then from other lots, then as debt.
+                var preferred = original.Lots
+                    .Select(p => (p.LotId, Points: p.Points - movedBefore.GetValueOrDefault(p.LotId, PointAmount.Zero)))
+                    .Where(p => p.Points.IsPositive)
+                    .ToList();
+                var fromLots = PointAmount.Min(points, State.InLots);
+                var portions = TakeFromLots(fromLots, static _ => true, preferred);
+                Write(EntryType.Reverse, -points, portions, debtChange: points - fromLots, reversal: reversal);
+            }
+            return null;
+        }
+
+        public LedgerOutcome.Rejected? PlaceHold(LedgerCommand.PlaceHold command)
+        {
+            if (State.Debt.IsPositive)
+            {
+                return Reject(LedgerRejection.MemberInDebt, $"The member owes {State.Debt} points.");
+            }
+            var eligible = State.Lots.Where(l => command.Kinds.Contains(l.Kind)).Sum(l => l.Remaining);
+            if (command.Points > eligible)
+            {
+                return Reject(LedgerRejection.InsufficientPoints, $"Requested {command.Points} points; {eligible} can be held.");
+            }
+            var portions = TakeFromLots(command.Points, l => command.Kinds.Contains(l.Kind), preferred: []);
+            Write(EntryType.Hold, -command.Points, portions, holdId: command.HoldId);
+            return null;
+        }
+
+        public LedgerOutcome.Rejected? ReleaseHold(LedgerCommand.ReleaseHold command)
+        {
+            if (State.Holds.FirstOrDefault(h => h.HoldId == command.HoldId) is not { } hold)
+            {
+                return Reject(LedgerRejection.HoldNotFound, $"No open hold '{command.HoldId}'.");
+            }
+            CreditBack(hold.Points, hold.Portions, new Dictionary<string, PointAmount>(), EntryType.Release, null, hold.HoldId);
+            return null;
+        }
+
+        public LedgerOutcome.Rejected? SettleHold(LedgerCommand.SettleHold command)
+        {
+            if (State.Holds.FirstOrDefault(h => h.HoldId == command.HoldId) is not { } hold)
+            {
+                return Reject(LedgerRejection.HoldNotFound, $"No open hold '{command.HoldId}'.");
+            }
+            Write(EntryType.Withdraw, -hold.Points, [], holdId: hold.HoldId);
+            return null;
+        }
+
+        /// <summary>
+        /// Returns points to the lots they were taken from, last taken first (a partial return gives back the
+        /// longest-lived points first), after repaying any debt.
+        /// </summary>
+        private void CreditBack(PointAmount points, IReadOnlyList<LotPortion> takenFrom,
+            IReadOnlyDictionary<string, PointAmount> restoredBefore, EntryType type, ReversalLink? reversal, string? holdId = null)
+        {
+            var repaid = PointAmount.Min(State.Debt, points);
+            var left = points - repaid;
+            var portions = new List<LotPortion>();
+            foreach (var taken in takenFrom.Reverse())
+            {
+                if (!left.IsPositive) break;
+                var restorable = taken.Points.Abs() - restoredBefore.GetValueOrDefault(taken.LotId, PointAmount.Zero);
+                var restore = PointAmount.Min(restorable, left);
+                if (!restore.IsPositive) continue;
+                portions.Add(taken with { Points = restore });
+                left -= restore;
+            }
+            if (left.IsPositive)
+            {
+                throw new InvalidOperationException("Credit back exceeds what was taken; the caller checked the amount.");
+            }
+            Write(type, points, portions, debtChange: -repaid, reversal: reversal, holdId: holdId);
+        }
+
+        /// <summary>Takes points from open lots: first the <paramref name="preferred"/> ones (up to the amount given), then in consumption order.</summary>
+        private List<LotPortion> TakeFromLots(PointAmount points, Func<Lot, bool> eligible, IReadOnlyList<(string LotId, PointAmount Points)> preferred)
+        {
+            var remaining = State.Lots.ToDictionary(l => l.LotId, l => l.Remaining);
+            var taken = new List<LotPortion>();
+            var left = points;
+            void Take(Lot lot, PointAmount cap)
+            {
+                var take = PointAmount.Min(PointAmount.Min(cap, remaining[lot.LotId]), left);
+                if (!take.IsPositive) return;
+                taken.Add(lot.Portion(-take));
+                remaining[lot.LotId] -= take;
+                left -= take;
+            }
+            foreach (var (lotId, cap) in preferred)
+            {
+                if (State.Lots.FirstOrDefault(l => l.LotId == lotId) is { } lot) Take(lot, cap);
+            }
+            foreach (var lot in State.Lots.Where(eligible))
+            {
+                if (!left.IsPositive) break;
+                Take(lot, lot.Remaining);
+            }
+            return MergeByLot(taken);
+        }
+
+        private static List<LotPortion> MergeByLot(List<LotPortion> portions) =>
+            portions.GroupBy(p => p.LotId)
+                .Select(g => g.First() with { Points = g.Sum(p => p.Points) })
+                .ToList();
+
+        private void Write(EntryType type, PointAmount points, IReadOnlyList<LotPortion> portions,
+            PointAmount debtChange = default, LotKind? kind = null, ReversalLink? reversal = null,
+            string? holdId = null, bool withDetails = true)
+        {
+            var kinds = portions.Select(p => p.Kind).Distinct().ToList();
+            var entryKind = kind ?? (kinds.Count == 1 ? kinds[0] : null);
+            var held = type switch
+            {
+                EntryType.Hold => State.Held - points,
+                EntryType.Release or EntryType.Withdraw => State.Held - points.Abs(),
+                _ => State.Held,
+            };
+            var entry = new JournalEntry
+            {
+                Seq = State.LastSeq + 1,
+                Type = type,
+                Points = points,
+                Kind = entryKind,
+                LimitedTime = entryKind == LotKind.Special || kinds.Contains(LotKind.Special),
+                BalanceAfter = type == EntryType.Withdraw ? State.Balance : State.Balance + points,
+                HeldAfter = held,
+                DebtChange = debtChange,
+                OccurredAt = context.Now,
+                Reference = withDetails ? details.Reference : null,
+                References = reversal?.References ?? (withDetails ? details.AllReferences : []),
+                Reason = withDetails ? details.Reason : null,
+                Actor = context.Actor,
+                Lots = portions,
+                ReversalOf = reversal?.OriginalSeq,
+                HoldId = holdId,
+                StoreId = withDetails ? details.StoreId : null,
+                Channel = withDetails ? details.Channel : null,
+            };
+            State = State.Evolve(entry);
+            _entries.Add(entry);
+        }
+
+        private static LedgerOutcome.Rejected Reject(LedgerRejection reason, string detail) => new(reason, detail);
+
+        private sealed record ReversalLink(long OriginalSeq, IReadOnlyList<string> References);
+    }
+
+    private static IReadOnlyList<string> AllReferences(this JournalEntry entry, string alsoFoundBy) =>
+        entry.References.Contains(alsoFoundBy) ? entry.References : [.. entry.References, alsoFoundBy];
+}

@@ -1,0 +1,106 @@
+using System.Collections.Immutable;
+using Points.Domain.Primitives;
+
+namespace Points.Domain.Ledger;
+
+/// <summary>
+/// The ledger state of one member: open lots (kept in consumption order), holds and debt. Evolves only by applying
+/// journal entries (<see cref="Evolve"/>), so the state is always what its history says.
+/// Balance = points in open lots − debt; held points are out of the lots until settled or released.
+/// </summary>
+public sealed record MemberAccount
+{
+    public required MemberId MemberId { get; init; }
+    public ImmutableArray<Lot> Lots { get; init; } = [];
+    public ImmutableArray<Hold> Holds { get; init; } = [];
+    /// <summary>Points owed after a reversal or deduction ran past the lots; ≥ 0. Repaid first by any credit.</summary>
+    public PointAmount Debt { get; init; }
+    public long LastSeq { get; init; }
+    /// <summary>Sum of all positive earn, adjust and purchase credits ever (not reduced by spending).</summary>
+    public PointAmount LifetimeEarned { get; init; }
+
+    public static MemberAccount Open(MemberId memberId) => new() { MemberId = memberId };
+
+    public PointAmount InLots => Lots.Sum(l => l.Remaining);
+    public PointAmount Held => Holds.Sum(h => h.Points);
+    public PointAmount Balance => InLots - Debt;
+
+    public PointAmount InLotsOfKind(LotKind kind) => Lots.Where(l => l.Kind == kind).Sum(l => l.Remaining);
+
+    /// <summary>Applies one entry. Throws when the entry does not fit the state: that is a bug, never a business outcome.</summary>
+    public MemberAccount Evolve(JournalEntry entry)
+    {
+        if (entry.Seq != LastSeq + 1)
+        {
+            throw new InvalidOperationException($"Entry {entry.Seq} does not follow {LastSeq} for member {MemberId}.");
+        }
+        var lots = Lots.ToBuilder();
+        foreach (var portion in entry.Lots)
+        {
+            ApplyPortion(lots, portion);
+        }
+        lots.Sort(ConsumptionOrder.Instance);
+
+        var holds = entry.Type switch
+        {
+            EntryType.Hold => Holds.Add(new Hold(entry.HoldId!, -entry.Points, entry.Lots)),
+            EntryType.Release or EntryType.Withdraw => Holds.RemoveAll(h => h.HoldId == entry.HoldId),
+            _ => Holds,
+        };
+        var earned = entry.Type is EntryType.Earn or EntryType.Adjust or EntryType.Purchase && entry.Points.IsPositive
+            ? LifetimeEarned + entry.Points
+            : LifetimeEarned;
+        var next = this with
+        {
+            Lots = lots.ToImmutable(),
+            Holds = holds,
+            Debt = Debt + entry.DebtChange,
+            LastSeq = entry.Seq,
+            LifetimeEarned = earned,
+        };
+        if (next.Debt.IsNegative || next.Balance != entry.BalanceAfter)
+        {
+            throw new InvalidOperationException($"Entry {entry.Seq} leaves member {MemberId} inconsistent.");
+        }
+        return next;
+    }
+
+    private static void ApplyPortion(ImmutableArray<Lot>.Builder lots, LotPortion portion)
+    {
+        var index = lots.FindIndex(l => l.LotId == portion.LotId);
+        if (index < 0)
+        {
+            if (!portion.Points.IsPositive)
+            {
+                throw new InvalidOperationException($"Lot {portion.LotId} is not open.");
+            }
+            lots.Add(new Lot(portion.LotId, portion.CreatedSeq, portion.Kind, portion.ExpiresOn, portion.EarnedOn, portion.Points));
+            return;
+        }
+        var remaining = lots[index].Remaining + portion.Points;
+        if (remaining.IsNegative)
+        {
+            throw new InvalidOperationException($"Lot {portion.LotId} would go below zero.");
+        }
+        if (remaining.IsZero)
+        {
+            lots.RemoveAt(index);
+        }
+        else
+        {
+            lots[index] = lots[index] with { Remaining = remaining };
+        }
+    }
+}
+
+internal static class BuilderExtensions
+{
+    public static int FindIndex<T>(this ImmutableArray<T>.Builder builder, Func<T, bool> predicate)
+    {
+        for (var i = 0; i < builder.Count; i++)
+        {
+            if (predicate(builder[i])) return i;
+        }
+        return -1;
+    }
+}
