@@ -1,4 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/api/health", () => Results.Ok(new { status = "ok" }));
-app.Run();
+using Points.Functions;
+
+var app = PointsApp.Build(PointsApp.CreateBuilder(args));
+await app.RunAsync();

@@ -1,0 +1,36 @@
+using Points.Domain.Ledger;
+using Points.Domain.Primitives;
+using Points.Functions.Ledger;
+
+namespace Points.Functions.Adjustments;
+
+/// <summary>
+/// A manual grant or deduction by an admin (F10), from the API or a CSV row: positive points credit a lot of the
+/// kind given, negative points deduct in consumption order. Always carries a reason (audited).
+/// </summary>
+public sealed record Adjustment(long Points, LotKind Kind, DateOnly? ExpiresOn, string Reason)
+{
+    public const long PointsMagnitudeMax = 1_000_000_000;
+    public const int ReasonLengthMax = 200;
+
+    public sealed record Response(long Seq, long Balance);
+
+    public MemberOperation ToOperation(string actor, string idempotencyKey, string requestHash) => new(
+        actor, idempotencyKey, requestHash,
+        _ => (Points > 0
+            ? new LedgerCommand.Credit(EntryType.Adjust, Points, Kind, ExpiresOn)
+            : (LedgerCommand)new LedgerCommand.Debit(EntryType.Adjust, -Points))
+            with { Details = new EntryDetails(null, [], Reason, null, null) },
+        accepted => new Response(accepted.Entries.Last(e => e.Type == EntryType.Adjust).Seq, accepted.State.Balance.Value));
+
+    /// <summary>Checks the shape of an adjustment; the ledger decides the rest (expiry rules, balance).</summary>
+    public static Dictionary<string, string[]> Validate(long points, string? reason)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (points == 0 || Math.Abs(points) > PointsMagnitudeMax)
+            errors["points"] = [$"Must be a non-zero integer within ±{PointsMagnitudeMax}."];
+        if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > ReasonLengthMax)
+            errors["reason"] = [$"Required, 1–{ReasonLengthMax} characters."];
+        return errors;
+    }
+}

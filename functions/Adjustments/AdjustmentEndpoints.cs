@@ -1,0 +1,30 @@
+using Points.Domain.Ledger;
+using Points.Functions.Api;
+using Points.Functions.Auth;
+using Points.Functions.Ledger;
+
+namespace Points.Functions.Adjustments;
+
+public sealed record AdjustmentRequest(long Points, LotKind? Kind, DateOnly? ExpiresOn, string? Reason);
+
+public static class AdjustmentEndpoints
+{
+    public static void MapAdjustmentEndpoints(this IEndpointRouteBuilder api) =>
+        api.MapPost("/v1/admin/members/{memberId}/adjustments", Adjust).RequireScope(Scopes.Admin)
+            .Produces<Adjustment.Response>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+
+    private static async Task<IResult> Adjust(string memberId, HttpContext http, MemberLedger ledger)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
+        var (request, bodyProblem) = await RequestReader.ReadBodyAsync<AdjustmentRequest>(http);
+        if (bodyProblem is not null) return bodyProblem;
+        var errors = Adjustment.Validate(request!.Points, request.Reason);
+        if (errors.Count > 0) return Problems.For("invalid_request", "Some fields are invalid.", errors);
+
+        var adjustment = new Adjustment(request.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim());
+        var result = await ledger.ExecuteAsync(id,
+            adjustment.ToOperation(http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request)));
+        return result.ToHttp(http);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace Points.Functions.Auth;
+
+/// <summary>Scopes of partner API keys (api.md "Auth").</summary>
+public static class Scopes
+{
+    public const string PointsWrite = "points:write";
+    public const string MembersRead = "members:read";
+    public const string MembersWrite = "members:write";
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { PointsWrite, MembersRead, MembersWrite, Admin };
+}
+
+/// <summary>
+/// Configured API keys. Only SHA-256 hashes are stored (in Azure: a Key Vault secret behind the app setting).
+/// A key is written <c>{keyId}.{secret}</c>; the id finds the entry, the hash of the whole key is compared in constant time.
+/// </summary>
+public sealed class ApiKeyOptions
+{
+    public List<ApiKeyEntry> Keys { get; set; } = [];
+
+    /// <summary>A plain admin key for local runs (local.settings.sample.json). Ignored when running in Azure.</summary>
+    public string? DevelopmentAdminKey { get; set; }
+}
+
+public sealed class ApiKeyEntry
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public List<string> Scopes { get; set; } = [];
+    /// <summary>Lower-case hex SHA-256 of the whole key.</summary>
+    public string Sha256 { get; set; } = "";
+}
+
+public sealed record ApiCaller(string KeyId, string Name, IReadOnlySet<string> Scopes);
+
+public sealed class ApiKeyRing
+{
+    private const int KeyLengthMax = 256;
+    private readonly Dictionary<string, (ApiKeyEntry Entry, byte[] Hash)> _byId;
+    private readonly byte[]? _developmentHash;
+
+    public ApiKeyRing(IOptions<ApiKeyOptions> options, IHostEnvironment environment)
+    {
+        _byId = options.Value.Keys.ToDictionary(k => k.Id, k => (k, Convert.FromHexString(k.Sha256)), StringComparer.Ordinal);
+        var runningInAzure = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME"));
+        if (!runningInAzure && options.Value.DevelopmentAdminKey is { Length: > 0 } devKey && !environment.IsProduction())
+        {
+            _developmentHash = HashOf(devKey);
+        }
+    }
+
+    public static byte[] HashOf(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    public ApiCaller? Find(string? presented)
+    {
+        if (string.IsNullOrEmpty(presented) || presented.Length > KeyLengthMax)
+        {
+            return null;
+        }
+        var hash = HashOf(presented);
+        if (_developmentHash is not null && CryptographicOperations.FixedTimeEquals(hash, _developmentHash))
+        {
+            return new ApiCaller("development", "Local development admin", Scopes.All);
+        }
+        var dot = presented.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || !_byId.TryGetValue(presented[..dot], out var known))
+        {
+            return null;
+        }
+        return CryptographicOperations.FixedTimeEquals(hash, known.Hash)
+            ? new ApiCaller(known.Entry.Id, known.Entry.Name, known.Entry.Scopes.ToHashSet(StringComparer.Ordinal))
+            : null;
+    }
+}
+
+public static class ApiKeyEndpointExtensions
+{
+    /// <summary>Requires an API key carrying <paramref name="scope"/>: 401 without a valid key, 403 without the scope.</summary>
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var ring = http.RequestServices.GetRequiredService<ApiKeyRing>();
+            var caller = ring.Find(http.Request.Headers["X-Api-Key"].ToString());
+            if (caller is null)
+            {
+                return Api.Problems.For("unauthorized");
+            }
+            if (!caller.Scopes.Contains(scope))
+            {
+                return Api.Problems.For("forbidden", $"This endpoint needs the '{scope}' scope.");
+            }
+            http.Items[typeof(ApiCaller)] = caller;
+            return await next(context);
+        });
+        return builder;
+    }
+
+    public static string CallerName(this HttpContext http) =>
+        http.Items.TryGetValue(typeof(ApiCaller), out var caller) && caller is ApiCaller c ? c.KeyId : "anonymous";
+}

@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+using Points.Domain.Ledger;
+
+namespace Points.Functions.Ledger;
+
+/// <summary>
+/// The one document per member that every operation on that member replaces with If-Match: the commit point.
+/// It holds the ledger state (open lots, holds, debt), the journal entries not yet sealed into history pages (the
+/// outbox), the recent idempotency records and the due dates already written to the expiry index. Everything in it
+/// is bounded: lots merge by kind and expiry, the journal is sealed every <see cref="LedgerLimits.PageEntries"/>
+/// entries, idempotency records spill out after <see cref="LedgerLimits.RecentIdempotencyRecordsMax"/>.
+/// </summary>
+public sealed record AccountDocument
+{
+    public const string DocumentId = "account";
+
+    [JsonPropertyName("id")]
+    public string Id { get; init; } = DocumentId;
+    public required string MemberId { get; init; }
+    public string DocType { get; init; } = "account";
+    public required MemberProfile Profile { get; init; }
+    public required MemberAccount Ledger { get; init; }
+    /// <summary>Committed entries with Seq &gt; <see cref="SealedThrough"/>, oldest first.</summary>
+    public ImmutableArray<JournalEntry> Journal { get; init; } = [];
+    public long SealedThrough { get; init; }
+    public ImmutableArray<IdempotencyRecord> Idempotency { get; init; } = [];
+    /// <summary>Records spilled to their own documents may still be within retention until this instant.</summary>
+    public DateTimeOffset? IdempotencySpilledUntil { get; init; }
+    /// <summary>Due dates (program zone) this member is already listed under in the expiry index.</summary>
+    public ImmutableArray<DateOnly> ExpiryIndexed { get; init; } = [];
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>What the partner told us about a member (api.md PUT /members/{id}).</summary>
+public sealed record MemberProfile
+{
+    public required DateOnly JoinedOn { get; init; }
+    public DateOnly? BirthDate { get; init; }
+    public ImmutableArray<string> Tags { get; init; } = [];
+    public string? StoreId { get; init; }
+    public bool NewsletterOptIn { get; init; }
+    public string? ReferredByCode { get; init; }
+    public required string ReferralCode { get; init; }
+}
+
+/// <summary>The stored first result of an idempotent request: replayed byte for byte to every retry.</summary>
+public sealed record IdempotencyRecord(string Key, string RequestHash, int Status, string Body, DateTimeOffset At);
+
+/// <summary>An idempotency record moved out of the account document (id derived from the key).</summary>
+public sealed record SpilledIdempotencyDocument
+{
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+    public required string MemberId { get; init; }
+    public string DocType { get; init; } = "idempotency";
+    public required IdempotencyRecord Record { get; init; }
+    /// <summary>Seconds until Azure Cosmos DB removes the document (container TTL on); the local server ignores it.</summary>
+    [JsonPropertyName("ttl")]
+    public int TimeToLiveSeconds { get; init; } = (int)LedgerLimits.IdempotencyRetention.Add(TimeSpan.FromDays(1)).TotalSeconds;
+}
+
+/// <summary>
+/// A sealed, immutable page of a member's history: entries <c>PageNo × PageEntries + 1 .. (PageNo + 1) × PageEntries</c>.
+/// Pages have deterministic ids, so reading history is point reads, and writing one twice is harmless.
+/// </summary>
+public sealed record JournalPageDocument
+{
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+    public required string MemberId { get; init; }
+    public string DocType { get; init; } = "journal";
+    public required long PageNo { get; init; }
+    public required ImmutableArray<JournalEntry> Entries { get; init; }
+    /// <summary>Every reference of the page's entries, for the single-partition reversal lookup.</summary>
+    public required ImmutableArray<string> References { get; init; }
+
+    public static string IdOf(long pageNo) => $"journal-{pageNo:D10}";
+}
+
+public static class LedgerLimits
+{
+    /// <summary>Entries per sealed history page.</summary>
+    public const int PageEntries = 16;
+    /// <summary>Idempotency records kept inside the account document before older ones spill out.</summary>
+    public const int RecentIdempotencyRecordsMax = 32;
+    /// <summary>api.md: keys are kept at least 7 days.</summary>
+    public static readonly TimeSpan IdempotencyRetention = TimeSpan.FromDays(7);
+    /// <summary>Operations of one member committed together in one replace.</summary>
+    public const int BatchOperationsMax = 32;
+    /// <summary>Attempts at one batch when other writers keep changing the document (412).</summary>
+    public const int ConflictRetriesMax = 30;
+    /// <summary>History page size a caller may ask for.</summary>
+    public const int HistoryLimitMax = 200;
+}

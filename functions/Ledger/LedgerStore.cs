@@ -1,0 +1,138 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Azure.Cosmos;
+using Points.Domain.Ledger;
+using Points.Domain.Primitives;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Ledger;
+
+/// <summary>Cosmos reads and writes of the ledger container (partition = member). Point operations and single-partition queries only.</summary>
+public sealed class LedgerStore(CosmosStorage cosmos)
+{
+    private Container Ledger => cosmos.Ledger;
+
+    public Task<(AccountDocument? Account, string? ETag)> ReadAccountAsync(MemberId memberId, CancellationToken cancellationToken) =>
+        CosmosStorage.ReadOrNullAsync<AccountDocument>(Ledger, AccountDocument.DocumentId, memberId.Value, cancellationToken);
+
+    /// <summary>Creates the account; false when it exists already.</summary>
+    public async Task<bool> TryCreateAccountAsync(AccountDocument account, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Ledger.CreateItemAsync(account, new PartitionKey(account.MemberId), cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Replaces the account if nobody changed it since <paramref name="etag"/>; the new ETag, or null on conflict.</summary>
+    public async Task<string?> TryReplaceAccountAsync(AccountDocument account, string etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await Ledger.ReplaceItemAsync(account, account.Id, new PartitionKey(account.MemberId),
+                new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
+            return response.ETag;
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes a sealed page; a page that exists already holds the same committed entries.</summary>
+    public async Task CreatePageAsync(JournalPageDocument page, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Ledger.CreateItemAsync(page, new PartitionKey(page.MemberId), cancellationToken: cancellationToken);
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+        }
+    }
+
+    public async Task<JournalPageDocument?> ReadPageAsync(MemberId memberId, long pageNo, CancellationToken cancellationToken) =>
+        (await CosmosStorage.ReadOrNullAsync<JournalPageDocument>(Ledger, JournalPageDocument.IdOf(pageNo), memberId.Value, cancellationToken)).Item;
+
+    /// <summary>Sealed entries found under a reference (the original and its reversals): one single-partition query.</summary>
+    public async Task<IReadOnlyList<JournalEntry>> FindSealedEntriesAsync(MemberId memberId, string reference, CancellationToken cancellationToken)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.docType = 'journal' AND ARRAY_CONTAINS(c.references, @reference)")
+            .WithParameter("@reference", reference);
+        var found = new List<JournalEntry>();
+        using var iterator = Ledger.GetItemQueryIterator<JournalPageDocument>(query,
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(memberId.Value) });
+        while (iterator.HasMoreResults)
+        {
+            foreach (var page in await iterator.ReadNextAsync(cancellationToken))
+            {
+                found.AddRange(page.Entries.Where(e => e.References.Contains(reference)));
+            }
+        }
+        return found;
+    }
+
+    public async Task<IdempotencyRecord?> ReadSpilledRecordAsync(MemberId memberId, string key, CancellationToken cancellationToken) =>
+        (await CosmosStorage.ReadOrNullAsync<SpilledIdempotencyDocument>(Ledger, SpilledIdOf(key), memberId.Value, cancellationToken)).Item?.Record;
+
+    public Task SpillRecordsAsync(MemberId memberId, IEnumerable<IdempotencyRecord> records, CancellationToken cancellationToken) =>
+        Task.WhenAll(records.Select(record => Ledger.UpsertItemAsync(
+            new SpilledIdempotencyDocument { Id = SpilledIdOf(record.Key), MemberId = memberId.Value, Record = record },
+            new PartitionKey(memberId.Value), new ItemRequestOptions { EnableContentResponseOnWrite = false }, cancellationToken)));
+
+    /// <summary>Keys may hold any of [A-Za-z0-9._:-]; ids get a fixed-length hash of the key.</summary>
+    private static string SpilledIdOf(string key) =>
+        "idem-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..40];
+}
+
+/// <summary>
+/// Small documents that list which members have something due on a date (partition = kind|date), so daily jobs read
+/// exactly the members concerned.
+/// </summary>
+public sealed class DueIndex(CosmosStorage cosmos)
+{
+    public const string Expiry = "expiry";
+
+    private sealed record DueDocument(string Id, string Pk, string MemberId);
+
+    public static string PartitionOf(string kind, DateOnly dueOn) => $"{kind}|{dueOn:yyyy-MM-dd}";
+
+    public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId, CancellationToken cancellationToken)
+    {
+        var pk = PartitionOf(kind, dueOn);
+        return cosmos.Indexes.UpsertItemAsync(new DueDocument(memberId.Value, pk, memberId.Value), new PartitionKey(pk),
+            new ItemRequestOptions { EnableContentResponseOnWrite = false }, cancellationToken);
+    }
+
+    /// <summary>Members listed on a date, page by page (bounded memory whatever the count).</summary>
+    public async IAsyncEnumerable<IReadOnlyList<MemberId>> ReadPagesAsync(string kind, DateOnly dueOn,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var pk = PartitionOf(kind, dueOn);
+        using var iterator = cosmos.Indexes.GetItemQueryIterator<DueDocument>(new QueryDefinition("SELECT * FROM c"),
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(pk), MaxItemCount = 500 });
+        while (iterator.HasMoreResults)
+        {
+            var page = await iterator.ReadNextAsync(cancellationToken);
+            yield return page.Select(d => MemberId.Parse(d.MemberId)).ToList();
+        }
+    }
+
+    public async Task RemoveAsync(string kind, DateOnly dueOn, MemberId memberId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await cosmos.Indexes.DeleteItemStreamAsync(memberId.Value, new PartitionKey(PartitionOf(kind, dueOn)), cancellationToken: cancellationToken);
+        }
+        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+}

@@ -1,0 +1,289 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Text.Json;
+using Points.Domain.Ledger;
+using Points.Domain.Primitives;
+using Points.Functions.Settings;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Ledger;
+
+/// <summary>
+/// Applies operations to members' ledgers, exactly once each, however many callers write to one member at once.
+/// <para>
+/// Per member, operations queue in a mailbox; one runner takes up to <see cref="LedgerLimits.BatchOperationsMax"/> of
+/// them, decides each in order against the account document (idempotency first), and commits them all with one
+/// If-Match replace. Another instance writing the same member makes the replace fail with 412; the batch is then
+/// decided again on fresh state (bounded by <see cref="LedgerLimits.ConflictRetriesMax"/>). So a hot member costs one
+/// read and one write per batch, not per request, and concurrent requests never lose an update.
+/// </para>
+/// </summary>
+public sealed partial class MemberLedger(
+    LedgerStore store, DueIndex dueIndex, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log)
+{
+    private readonly ConcurrentDictionary<string, Mailbox> _mailboxes = new(StringComparer.Ordinal);
+
+    public Task<OperationResult> ExecuteAsync(MemberId memberId, MemberOperation operation)
+    {
+        var queued = new QueuedOperation(operation);
+        while (true)
+        {
+            var mailbox = _mailboxes.GetOrAdd(memberId.Value, static _ => new Mailbox());
+            lock (mailbox)
+            {
+                if (mailbox.Closed)
+                {
+                    continue; // Its runner just finished and removed it; take the fresh one.
+                }
+                mailbox.Queue.Enqueue(queued);
+                if (!mailbox.Running)
+                {
+                    mailbox.Running = true;
+                    _ = Task.Run(() => RunAsync(memberId, mailbox));
+                }
+                break;
+            }
+        }
+        return queued.Completion.Task;
+    }
+
+    private async Task RunAsync(MemberId memberId, Mailbox mailbox)
+    {
+        while (true)
+        {
+            List<QueuedOperation> batch;
+            lock (mailbox)
+            {
+                if (mailbox.Queue.Count == 0)
+                {
+                    mailbox.Running = false;
+                    mailbox.Closed = true;
+                    _mailboxes.TryRemove(new KeyValuePair<string, Mailbox>(memberId.Value, mailbox));
+                    return;
+                }
+                batch = [];
+                while (batch.Count < LedgerLimits.BatchOperationsMax && mailbox.Queue.TryDequeue(out var next))
+                {
+                    batch.Add(next);
+                }
+            }
+            try
+            {
+                var results = await CommitBatchAsync(memberId, batch.Select(q => q.Operation).ToList());
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Completion.TrySetResult(results[i]);
+                }
+            }
+            catch (Exception e)
+            {
+                // Storage outages and exhausted retries propagate to every caller of the batch; nothing was committed.
+                foreach (var queued in batch)
+                {
+                    queued.Completion.TrySetException(e);
+                }
+            }
+        }
+    }
+
+    private async Task<OperationResult[]> CommitBatchAsync(MemberId memberId, IReadOnlyList<MemberOperation> batch)
+    {
+        var cancellationToken = CancellationToken.None; // A queued operation is committed even if its caller went away.
+        for (var attempt = 1; attempt <= LedgerLimits.ConflictRetriesMax; attempt++)
+        {
+            var (account, etag) = await store.ReadAccountAsync(memberId, cancellationToken);
+            if (account is null)
+            {
+                return batch.Select(_ => (OperationResult)new OperationResult.MemberNotFound()).ToArray();
+            }
+            var now = clock.GetUtcNow();
+            var settings = await settingsStore.GetAsync(cancellationToken);
+            var context = new LedgerContext(now, ProgramCalendar.DateOf(now, settings.Zone), settings.RegularExpiry.ToPolicy()!, "api");
+            var sealedRelated = await LoadSealedRelatedAsync(memberId, batch, cancellationToken);
+            var spilled = await LoadSpilledRecordsAsync(memberId, account, batch, now, cancellationToken);
+
+            var working = account;
+            var results = new OperationResult[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                (results[i], working) = Decide(batch[i], working, context, sealedRelated, spilled, now);
+            }
+            if (ReferenceEquals(working, account))
+            {
+                return results;
+            }
+            working = await PrepareCommitAsync(memberId, account, working, context.Today, now, cancellationToken);
+            if (await store.TryReplaceAccountAsync(working, etag!, cancellationToken) is not null)
+            {
+                return results;
+            }
+            LogConflict(memberId.Value, attempt);
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * Math.Min(attempt, 10))), cancellationToken);
+        }
+        throw new LedgerContentionException(memberId);
+    }
+
+    private static (OperationResult, AccountDocument) Decide(MemberOperation operation, AccountDocument working, LedgerContext context,
+        IReadOnlyDictionary<string, IReadOnlyList<JournalEntry>> sealedRelated, IReadOnlyDictionary<string, IdempotencyRecord> spilled,
+        DateTimeOffset now)
+    {
+        if (operation.IdempotencyKey is { } key)
+        {
+            var record = working.Idempotency.FirstOrDefault(r => r.Key == key) ?? spilled.GetValueOrDefault(key);
+            if (record is not null)
+            {
+                return (record.RequestHash == operation.RequestHash
+                    ? new OperationResult.Replayed(record.Status, record.Body)
+                    : new OperationResult.KeyReused(), working);
+            }
+        }
+        IReadOnlyList<JournalEntry> related = [];
+        if (operation.RelatedReference is { } reference)
+        {
+            related = sealedRelated.GetValueOrDefault(reference, [])
+                .Concat(working.Journal.Where(e => e.References.Contains(reference)))
+                .DistinctBy(e => e.Seq)
+                .ToList();
+        }
+        switch (LedgerDecider.Decide(working.Ledger, operation.Command(related), context with { Actor = operation.Actor }))
+        {
+            case LedgerOutcome.Rejected rejected:
+                return (new OperationResult.Rejected(rejected.Reason, rejected.Detail), working);
+            case LedgerOutcome.Accepted accepted:
+                var body = JsonSerializer.Serialize(operation.Respond(accepted), JsonDefaults.Options);
+                if (accepted.Entries.IsEmpty && operation.IdempotencyKey is null)
+                {
+                    return (new OperationResult.Applied(operation.SuccessStatus, body, accepted), working);
+                }
+                var next = working with
+                {
+                    Ledger = accepted.State,
+                    Journal = working.Journal.AddRange(accepted.Entries),
+                    Idempotency = operation.IdempotencyKey is { } k
+                        ? working.Idempotency.Add(new IdempotencyRecord(k, operation.RequestHash, operation.SuccessStatus, body, now))
+                        : working.Idempotency,
+                    UpdatedAt = now,
+                };
+                return (new OperationResult.Applied(operation.SuccessStatus, body, accepted), next);
+            default:
+                throw new InvalidOperationException("Unknown ledger outcome.");
+        }
+    }
+
+    /// <summary>
+    /// Work that must be durable before the commit can refer to it: full journal pages of already committed entries
+    /// are sealed (the commit then drops them from the document), old idempotency records spill to their own
+    /// documents, and new expiry dates are listed in the due index. Each write is idempotent, so a commit that then
+    /// loses a conflict leaves nothing wrong behind.
+    /// </summary>
+    private async Task<AccountDocument> PrepareCommitAsync(MemberId memberId, AccountDocument committed, AccountDocument working,
+        DateOnly today, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var writes = new List<Task>();
+
+        var fullPages = committed.Journal.Length / LedgerLimits.PageEntries;
+        var sealedThrough = committed.SealedThrough;
+        for (var p = 0; p < fullPages; p++)
+        {
+            var entries = committed.Journal.Slice(p * LedgerLimits.PageEntries, LedgerLimits.PageEntries);
+            var pageNo = (entries[0].Seq - 1) / LedgerLimits.PageEntries;
+            writes.Add(store.CreatePageAsync(new JournalPageDocument
+            {
+                Id = JournalPageDocument.IdOf(pageNo),
+                MemberId = memberId.Value,
+                PageNo = pageNo,
+                Entries = entries,
+                References = [.. entries.SelectMany(e => e.References).Distinct(StringComparer.Ordinal)],
+            }, cancellationToken));
+            sealedThrough = entries[^1].Seq;
+        }
+
+        var retained = working.Idempotency.Where(r => now - r.At < LedgerLimits.IdempotencyRetention).ToList();
+        var spillUntil = working.IdempotencySpilledUntil;
+        if (retained.Count > LedgerLimits.RecentIdempotencyRecordsMax)
+        {
+            // Only records that are already committed may leave the document before this commit succeeds.
+            var committedKeys = committed.Idempotency.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+            var spill = retained.Where(r => committedKeys.Contains(r.Key))
+                .Take(retained.Count - LedgerLimits.RecentIdempotencyRecordsMax / 2)
+                .ToList();
+            if (spill.Count > 0)
+            {
+                writes.Add(store.SpillRecordsAsync(memberId, spill, cancellationToken));
+                var spilledKeys = spill.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+                retained.RemoveAll(r => spilledKeys.Contains(r.Key));
+                var until = spill.Max(r => r.At) + LedgerLimits.IdempotencyRetention;
+                spillUntil = spillUntil is { } existing && existing > until ? existing : until;
+            }
+        }
+
+        // A lot expiring on D is due on D + 1; past dates are no longer needed in the set.
+        var dueDates = working.Ledger.Lots
+            .Where(l => l.ExpiresOn is not null)
+            .Select(l => l.ExpiresOn!.Value.AddDays(1))
+            .Select(d => d > today ? d : today.AddDays(1))
+            .Distinct()
+            .ToList();
+        var indexed = working.ExpiryIndexed.Where(d => d > today).ToList();
+        foreach (var dueOn in dueDates.Where(d => !indexed.Contains(d)))
+        {
+            writes.Add(dueIndex.AddAsync(DueIndex.Expiry, dueOn, memberId, cancellationToken));
+            indexed.Add(dueOn);
+        }
+
+        await Task.WhenAll(writes);
+        return working with
+        {
+            Journal = working.Journal.RemoveAll(e => e.Seq <= sealedThrough),
+            SealedThrough = sealedThrough,
+            Idempotency = [.. retained],
+            IdempotencySpilledUntil = spillUntil,
+            ExpiryIndexed = [.. indexed.Order()],
+        };
+    }
+
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<JournalEntry>>> LoadSealedRelatedAsync(
+        MemberId memberId, IReadOnlyList<MemberOperation> batch, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, IReadOnlyList<JournalEntry>>(StringComparer.Ordinal);
+        foreach (var reference in batch.Select(o => o.RelatedReference).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            found[reference] = await store.FindSealedEntriesAsync(memberId, reference, cancellationToken);
+        }
+        return found;
+    }
+
+    private async Task<IReadOnlyDictionary<string, IdempotencyRecord>> LoadSpilledRecordsAsync(MemberId memberId,
+        AccountDocument account, IReadOnlyList<MemberOperation> batch, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (account.IdempotencySpilledUntil is not { } until || until <= now)
+        {
+            return ImmutableDictionary<string, IdempotencyRecord>.Empty;
+        }
+        var keys = batch.Select(o => o.IdempotencyKey).OfType<string>()
+            .Where(k => account.Idempotency.All(r => r.Key != k))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        var records = await Task.WhenAll(keys.Select(k => store.ReadSpilledRecordAsync(memberId, k, cancellationToken)));
+        return records.OfType<IdempotencyRecord>().ToDictionary(r => r.Key, StringComparer.Ordinal);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Member {MemberId}: commit conflict, attempt {Attempt}")]
+    private partial void LogConflict(string memberId, int attempt);
+
+    private sealed class Mailbox
+    {
+        public Queue<QueuedOperation> Queue { get; } = new();
+        public bool Running { get; set; }
+        public bool Closed { get; set; }
+    }
+
+    private sealed record QueuedOperation(MemberOperation Operation)
+    {
+        public TaskCompletionSource<OperationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>Other writers kept changing a member's document for every retry: an outage-like condition (503), not a business outcome.</summary>
+public sealed class LedgerContentionException(MemberId memberId)
+    : Exception($"Member {memberId} kept changing during {LedgerLimits.ConflictRetriesMax} attempts.");

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using Points.Domain.Ledger;
+using Points.Domain.Primitives;
+using Points.Functions.Ledger;
+
+namespace Points.Functions.Members;
+
+/// <summary>Registers members and updates their profile: the account document is created once, then replaced with If-Match.</summary>
+public sealed class MemberRegistry(LedgerStore store)
+{
+    /// <summary>Referral codes avoid look-alike characters (no I, L, O, U, 0, 1).</summary>
+    private const string ReferralAlphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private const int ReferralCodeLength = 8;
+
+    public sealed record Outcome(bool Created, AccountDocument Account);
+
+    public async Task<Outcome> RegisterOrUpdateAsync(MemberId memberId, Func<MemberProfile?, MemberProfile> apply, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; attempt <= LedgerLimits.ConflictRetriesMax; attempt++)
+        {
+            var (account, etag) = await store.ReadAccountAsync(memberId, cancellationToken);
+            if (account is null)
+            {
+                var created = new AccountDocument
+                {
+                    MemberId = memberId.Value,
+                    Profile = apply(null),
+                    Ledger = MemberAccount.Open(memberId),
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                };
+                if (await store.TryCreateAccountAsync(created, cancellationToken))
+                {
+                    return new Outcome(true, created);
+                }
+                continue; // Registered concurrently: update it instead.
+            }
+            var updated = account with { Profile = apply(account.Profile), UpdatedAt = now };
+            if (updated.Profile == account.Profile || await store.TryReplaceAccountAsync(updated, etag!, cancellationToken) is not null)
+            {
+                return new Outcome(false, updated);
+            }
+        }
+        throw new LedgerContentionException(memberId);
+    }
+
+    public static string NewReferralCode() =>
+        string.Create(ReferralCodeLength, 0, static (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = ReferralAlphabet[RandomNumberGenerator.GetInt32(ReferralAlphabet.Length)];
+            }
+        });
+}

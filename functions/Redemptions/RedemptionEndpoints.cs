@@ -1,0 +1,87 @@
+using Points.Domain.Ledger;
+using Points.Domain.Primitives;
+using Points.Functions.Api;
+using Points.Functions.Auth;
+using Points.Functions.Ledger;
+
+namespace Points.Functions.Redemptions;
+
+public sealed record RedemptionRequest(long Points, string? Purpose, string? OrderId, string? CatalogItemId, string? StoreId);
+
+public sealed record RedemptionResponse(string RedemptionId, long Points, IReadOnlyList<ConsumedLot> Consumed, long Balance);
+
+public sealed record ConsumedLot(string LotId, LotKind Kind, long Points);
+
+public sealed record ReversalRequest(string? Reference, long? Points);
+
+public sealed record ReversalResponse(long Seq, long Points, long Balance);
+
+public static class RedemptionEndpoints
+{
+    public const long PointsPerRequestMax = 1_000_000_000;
+    private const int ReferenceLengthMax = 128;
+
+    public static void MapRedemptionEndpoints(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/v1/members/{memberId}/redemptions", Redeem).RequireScope(Scopes.PointsWrite)
+            .Produces<RedemptionResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+        api.MapPost("/v1/members/{memberId}/reversals", Reverse).RequireScope(Scopes.PointsWrite)
+            .Produces<ReversalResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+    }
+
+    private static async Task<IResult> Redeem(string memberId, HttpContext http, MemberLedger ledger)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
+        var (request, bodyProblem) = await RequestReader.ReadBodyAsync<RedemptionRequest>(http);
+        if (bodyProblem is not null) return bodyProblem;
+        if (Validate(request!) is { } invalid) return invalid;
+
+        var redemptionId = "rdm_" + Guid.CreateVersion7().ToString("N");
+        var details = new EntryDetails(redemptionId, request!.OrderId is { } order ? [order] : [], null, request.StoreId, null);
+        var result = await ledger.ExecuteAsync(id, new MemberOperation(
+            http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
+            _ => new LedgerCommand.Debit(EntryType.Spend, request.Points) { Details = details },
+            accepted => new RedemptionResponse(redemptionId, request.Points,
+                accepted.Entries.Single(e => e.Type == EntryType.Spend).Lots.Select(l => new ConsumedLot(l.LotId, l.Kind, -l.Points.Value)).ToList(),
+                accepted.State.Balance.Value)));
+        return result.ToHttp(http);
+    }
+
+    private static IResult? Validate(RedemptionRequest request) => request switch
+    {
+        { Points: < 1 or > PointsPerRequestMax } => Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}."),
+        { Purpose: not ("order" or "catalog" or "other") } => Problems.Invalid("purpose", "Must be order, catalog or other."),
+        // Catalog items (cost, stock, limits) arrive with the point-usage catalog (F12); until then they are refused.
+        { Purpose: "catalog" } => Problems.Invalid("purpose", "Catalog redemptions are not available in this program yet."),
+        { Purpose: "order", OrderId: null or "" } => Problems.Invalid("orderId", "Required when purpose is order."),
+        { OrderId.Length: > ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {ReferenceLengthMax} characters."),
+        { StoreId.Length: > 64 } => Problems.Invalid("storeId", "At most 64 characters."),
+        _ => null,
+    };
+
+    private static async Task<IResult> Reverse(string memberId, HttpContext http, MemberLedger ledger)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
+        var (request, bodyProblem) = await RequestReader.ReadBodyAsync<ReversalRequest>(http);
+        if (bodyProblem is not null) return bodyProblem;
+        if (request!.Reference is not { Length: > 0 and <= ReferenceLengthMax } reference)
+            return Problems.Invalid("reference", $"Required, 1–{ReferenceLengthMax} characters.");
+        if (request.Points is < 1 or > PointsPerRequestMax) return Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}.");
+
+        var result = await ledger.ExecuteAsync(id, new MemberOperation(
+            http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
+            related => new LedgerCommand.Reverse(reference, request.Points is { } p ? new PointAmount(p) : null, related)
+            {
+                Details = new EntryDetails(reference, [], null, null, null),
+            },
+            accepted =>
+            {
+                var reversal = accepted.Entries.Single(e => e.Type == EntryType.Reverse);
+                return new ReversalResponse(reversal.Seq, reversal.Points.Value, accepted.State.Balance.Value);
+            },
+            RelatedReference: reference));
+        return result.ToHttp(http);
+    }
+}

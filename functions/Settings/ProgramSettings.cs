@@ -1,0 +1,90 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using Points.Domain.Expiry;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Settings;
+
+/// <summary>
+/// The program's settings (api.md GET|PUT /admin/settings). Defaults come from configuration section <c>Program</c>;
+/// an admin's PUT stores a settings document that then wins. Changing the expiry policy affects lots granted afterwards.
+/// </summary>
+public sealed record ProgramSettings
+{
+    public string TimeZone { get; init; } = "Asia/Tokyo";
+    /// <summary>Yen value of one point (≥ 1).</summary>
+    public int YenPerPoint { get; init; } = 1;
+    public ExpiryPolicySettings RegularExpiry { get; init; } = new();
+
+    public IReadOnlyDictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!TryFindZone(TimeZone, out _)) errors["timeZone"] = [$"Unknown time zone '{TimeZone}'."];
+        if (YenPerPoint is < 1 or > 10_000) errors["yenPerPoint"] = ["Must be 1..10000."];
+        if (RegularExpiry.ToPolicy() is not { } policy) errors["regularExpiry.type"] = ["Must be fixedMonths, fiscalYear or none."];
+        else if (ExpiryPolicy.Validate(policy) is { } message) errors["regularExpiry"] = [message];
+        return errors;
+    }
+
+    public TimeZoneInfo Zone => TryFindZone(TimeZone, out var zone) ? zone : throw new InvalidOperationException($"Unknown time zone '{TimeZone}'.");
+
+    private static bool TryFindZone(string id, out TimeZoneInfo zone) => TimeZoneInfo.TryFindSystemTimeZoneById(id, out zone!);
+}
+
+/// <summary>The expiry policy of regular points as settings data (domain.md "Expiry policies").</summary>
+public sealed record ExpiryPolicySettings
+{
+    /// <summary><c>fixedMonths</c>, <c>fiscalYear</c> or <c>none</c>.</summary>
+    public string Type { get; init; } = "fixedMonths";
+    public int Months { get; init; } = 12;
+    public bool EndOfMonth { get; init; } = true;
+    public int StartMonth { get; init; } = 4;
+    public int YearsAfter { get; init; } = 1;
+
+    // rolling(n) is not offered yet: extending open regular lots on every activity is a later feature (F15).
+    public ExpiryPolicy? ToPolicy() => Type switch
+    {
+        "fixedMonths" => new ExpiryPolicy.FixedMonths(Months, EndOfMonth),
+        "fiscalYear" => new ExpiryPolicy.FiscalYear(StartMonth, YearsAfter),
+        "none" => new ExpiryPolicy.None(),
+        _ => null,
+    };
+}
+
+/// <summary>Reads the settings document with a short cache so hot paths do not pay a read per request.</summary>
+public sealed class ProgramSettingsStore(CosmosStorage cosmos, IOptions<ProgramSettings> defaults, TimeProvider clock)
+{
+    public const string DocumentId = "settings";
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private (ProgramSettings Settings, DateTimeOffset Until)? _cached;
+
+    private sealed record SettingsDocument(
+        [property: JsonPropertyName("id")] string Id, string Pk, ProgramSettings Settings);
+
+    public async Task<ProgramSettings> GetAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (_cached is { } cached && cached.Until > now)
+        {
+            return cached.Settings;
+        }
+        var (document, _) = await CosmosStorage.ReadOrNullAsync<SettingsDocument>(cosmos.Config, DocumentId, DocumentId, cancellationToken);
+        var settings = document?.Settings ?? defaults.Value;
+        _cached = (settings, now + CacheFor);
+        return settings;
+    }
+
+    public async Task SaveAsync(ProgramSettings settings, CancellationToken cancellationToken)
+    {
+        await cosmos.Config.UpsertItemAsync(new SettingsDocument(DocumentId, DocumentId, settings),
+            new Microsoft.Azure.Cosmos.PartitionKey(DocumentId), cancellationToken: cancellationToken);
+        _cached = null;
+    }
+}
+
+/// <summary>Program-zone calendar: "today" and "this month" are in the program's zone, never UTC (product.md).</summary>
+public static class ProgramCalendar
+{
+    public static DateOnly DateOf(DateTimeOffset instant, TimeZoneInfo zone) =>
+        DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+}

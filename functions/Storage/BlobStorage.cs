@@ -1,0 +1,59 @@
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Options;
+
+namespace Points.Functions.Storage;
+
+/// <summary>Blob and queue clients: a connection string locally, the managed identity in Azure.</summary>
+public sealed class BlobStorage
+{
+    private readonly BlobOptions _options;
+
+    public BlobStorage(IOptions<BlobOptions> options)
+    {
+        _options = options.Value;
+        if (_options.ConnectionString is { Length: > 0 } connectionString)
+        {
+            Blobs = new BlobServiceClient(connectionString);
+            Queues = new QueueServiceClient(connectionString);
+        }
+        else
+        {
+            var credential = new DefaultAzureCredential();
+            Blobs = new BlobServiceClient(new Uri(_options.BlobServiceUri ?? throw new InvalidOperationException("Storage:BlobServiceUri or Storage:ConnectionString is required.")), credential);
+            Queues = new QueueServiceClient(new Uri(_options.QueueServiceUri ?? throw new InvalidOperationException("Storage:QueueServiceUri is required.")), credential);
+        }
+    }
+
+    public BlobServiceClient Blobs { get; }
+    public QueueServiceClient Queues { get; }
+
+    public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(name);
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.CreateIfMissing) return;
+        foreach (var name in BlobContainers.All)
+        {
+            await Container(name).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+        await Queues.GetQueueClient(BlobContainers.BlobPoisonQueue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+    }
+
+    public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Container(BlobContainers.Imports).ExistsAsync(cancellationToken);
+        }
+        catch (Azure.RequestFailedException)
+        {
+            return false;
+        }
+        catch (AggregateException)
+        {
+            return false;
+        }
+    }
+}

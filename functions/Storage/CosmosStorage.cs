@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text.Json;
+using Azure.Identity;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.Options;
+
+namespace Points.Functions.Storage;
+
+/// <summary>The Cosmos client and the app's containers. One per process (the client is thread-safe and pools connections).</summary>
+public sealed class CosmosStorage : IDisposable
+{
+    private readonly CosmosClient _client;
+    private readonly CosmosOptions _options;
+
+    public CosmosStorage(IOptions<CosmosOptions> options, CosmosRequestCounter counter)
+    {
+        _options = options.Value;
+        var clientOptions = new CosmosClientOptions
+        {
+            UseSystemTextJsonSerializerWithOptions = JsonDefaults.Options,
+            ConsistencyLevel = null,
+            EnableContentResponseOnWrite = false,
+            CustomHandlers = { counter },
+        };
+        if (_options.LocalEmulator)
+        {
+            // The local Cosmos server speaks only the gateway protocol on one endpoint, with a self-signed
+            // certificate when TLS is on. Certificates are accepted blindly only in this local mode.
+            clientOptions.ConnectionMode = ConnectionMode.Gateway;
+            clientOptions.LimitToEndpoint = true;
+            clientOptions.HttpClientFactory = () => new HttpClient(new HttpClientHandler
+            {
+                ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+            });
+        }
+        _client = _options.ConnectionString is { Length: > 0 } connectionString
+            ? new CosmosClient(connectionString, clientOptions)
+            : new CosmosClient(_options.AccountEndpoint ?? throw new InvalidOperationException("Cosmos:AccountEndpoint or Cosmos:ConnectionString is required."),
+                new DefaultAzureCredential(), clientOptions);
+        var database = _client.GetDatabase(_options.Database);
+        Ledger = database.GetContainer(Containers.Ledger);
+        Indexes = database.GetContainer(Containers.Indexes);
+        Config = database.GetContainer(Containers.Config);
+        Jobs = database.GetContainer(Containers.Jobs);
+    }
+
+    public Container Ledger { get; }
+    public Container Indexes { get; }
+    public Container Config { get; }
+    public Container Jobs { get; }
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.CreateIfMissing)
+        {
+            return;
+        }
+        var database = (await _client.CreateDatabaseIfNotExistsAsync(_options.Database, cancellationToken: cancellationToken)).Database;
+        foreach (var (name, partitionKeyPath) in Containers.All)
+        {
+            await database.CreateContainerIfNotExistsAsync(new ContainerProperties(name, partitionKeyPath), cancellationToken: cancellationToken);
+        }
+    }
+
+    public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.GetDatabase(_options.Database).ReadAsync(cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (CosmosException e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.ServiceUnavailable)
+        {
+            return false;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>Reads one item or null when it does not exist.</summary>
+    public static async Task<(T? Item, string? ETag)> ReadOrNullAsync<T>(Container container, string id, string partitionKey, CancellationToken cancellationToken)
+    {
+        using var response = await container.ReadItemStreamAsync(id, new PartitionKey(partitionKey), cancellationToken: cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return (default, null);
+        }
+        response.EnsureSuccessStatusCode();
+        var item = await JsonSerializer.DeserializeAsync<T>(response.Content, JsonDefaults.Options, cancellationToken);
+        return (item, response.Headers.ETag);
+    }
+}
+
+/// <summary>Counts requests sent to Cosmos (for the benchmarks' requests-per-operation figures).</summary>
+public sealed class CosmosRequestCounter : RequestHandler
+{
+    private long _count;
+
+    public long Count => Interlocked.Read(ref _count);
+
+    public override Task<ResponseMessage> SendAsync(RequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _count);
+        return base.SendAsync(request, cancellationToken);
+    }
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Points.Domain.Primitives;
+
+namespace Points.Functions.Storage;
+
+/// <summary>One set of JSON rules for the wire and for Cosmos documents: camelCase, enums as camelCase strings.</summary>
+public static class JsonDefaults
+{
+    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        options.Converters.Add(new PointAmountConverter());
+        options.Converters.Add(new MemberIdConverter());
+        return options;
+    }
+
+    private sealed class PointAmountConverter : JsonConverter<PointAmount>
+    {
+        public override PointAmount Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            new(reader.GetInt64());
+
+        public override void Write(Utf8JsonWriter writer, PointAmount value, JsonSerializerOptions options) =>
+            writer.WriteNumberValue(value.Value);
+    }
+
+    private sealed class MemberIdConverter : JsonConverter<MemberId>
+    {
+        public override MemberId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            MemberId.TryParse(reader.GetString(), out var id) ? id : throw new JsonException("Invalid member id.");
+
+        public override void Write(Utf8JsonWriter writer, MemberId value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.Value);
+    }
+}

@@ -1,0 +1,55 @@
+namespace Points.Functions.Storage;
+
+/// <summary>Where the app keeps its data. Bound from configuration sections <c>Cosmos</c> and <c>Storage</c>.</summary>
+public sealed class CosmosOptions
+{
+    /// <summary>Key-based connection string (local emulator); in Azure use <see cref="AccountEndpoint"/> with the managed identity.</summary>
+    public string? ConnectionString { get; set; }
+    public string? AccountEndpoint { get; set; }
+    public string Database { get; set; } = "points";
+    /// <summary>Only for the local Cosmos server: gateway mode to the one endpoint given.</summary>
+    public bool LocalEmulator { get; set; }
+    /// <summary>Create database and containers at start (local runs and tests; in Azure the Bicep template does it).</summary>
+    public bool CreateIfMissing { get; set; }
+}
+
+public sealed class BlobOptions
+{
+    public string? ConnectionString { get; set; }
+    public string? BlobServiceUri { get; set; }
+    public string? QueueServiceUri { get; set; }
+    public bool CreateIfMissing { get; set; }
+}
+
+/// <summary>
+/// The containers the app uses, with their partition keys: the one list the Bicep template is checked against.
+/// </summary>
+public static class Containers
+{
+    public const string Ledger = "ledger";
+    public const string Indexes = "indexes";
+    public const string Config = "config";
+    public const string Jobs = "jobs";
+
+    public static readonly IReadOnlyList<(string Name, string PartitionKeyPath)> All =
+    [
+        (Ledger, "/memberId"),
+        (Indexes, "/pk"),
+        (Config, "/pk"),
+        (Jobs, "/pk"),
+    ];
+}
+
+/// <summary>Blob containers (csv.md) and queues.</summary>
+public static class BlobContainers
+{
+    public const string Imports = "imports";
+    public const string Results = "results";
+    public const string Exports = "exports";
+    /// <summary>Blob receipts of the Functions host (and of the local trigger runner).</summary>
+    public const string Hosts = "azure-webjobs-hosts";
+
+    public static readonly IReadOnlyList<string> All = [Imports, Results, Exports, Hosts];
+
+    public const string BlobPoisonQueue = "webjobs-blobtrigger-poison";
+}
