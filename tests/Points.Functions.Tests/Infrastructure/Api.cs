@@ -1,0 +1,55 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Tests.Infrastructure;
+
+/// <summary>Small verbs over the HTTP API for tests: each returns the status and the parsed JSON.</summary>
+public static class Api
+{
+    public sealed record Reply(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response, string Text)
+    {
+        public string? Code => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("code", out var c) ? c.GetString() : null;
+        public long Long(string name) => Body.GetProperty(name).GetInt64();
+        public string? Header(string name) => Response.Headers.TryGetValues(name, out var v) ? v.First() : null;
+        public string? ContentType => Response.Content.Headers.ContentType?.MediaType;
+    }
+
+    public static async Task<Reply> SendAsync(this HttpClient client, HttpMethod method, string path, object? body = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body, options: JsonDefaults.Options);
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var json = text.Length > 0 && text.TrimStart()[0] is '{' or '[' ? JsonDocument.Parse(text).RootElement.Clone() : default;
+        return new Reply(response.StatusCode, json, response, text);
+    }
+
+    public static Task<Reply> PutMemberAsync(this HttpClient client, string memberId, object? body = null) =>
+        client.SendAsync(HttpMethod.Put, $"/api/v1/members/{memberId}", body ?? new { });
+
+    public static Task<Reply> GetMemberAsync(this HttpClient client, string memberId) =>
+        client.SendAsync(HttpMethod.Get, $"/api/v1/members/{memberId}");
+
+    public static Task<Reply> AdjustAsync(this HttpClient client, string memberId, long points, string? kind = null, string? expiresOn = null, string? key = null) =>
+        client.SendAsync(HttpMethod.Post, $"/api/v1/admin/members/{memberId}/adjustments",
+            new { points, kind, expiresOn, reason = "test" }, key ?? Guid.NewGuid().ToString("N"));
+
+    public static Task<Reply> RedeemAsync(this HttpClient client, string memberId, long points, string? key = null, string purpose = "other") =>
+        client.SendAsync(HttpMethod.Post, $"/api/v1/members/{memberId}/redemptions", new { points, purpose }, key ?? Guid.NewGuid().ToString("N"));
+
+    public static async Task<string> NewMemberAsync(this HttpClient client, long points = 0)
+    {
+        var memberId = "m-" + Guid.NewGuid().ToString("N")[..12];
+        var put = await client.PutMemberAsync(memberId);
+        if (put.Status != HttpStatusCode.Created) throw new InvalidOperationException($"Register failed: {put.Status} {put.Text}");
+        if (points > 0)
+        {
+            var adjust = await client.AdjustAsync(memberId, points);
+            if (adjust.Status != HttpStatusCode.Created) throw new InvalidOperationException($"Adjust failed: {adjust.Status} {adjust.Text}");
+        }
+        return memberId;
+    }
+}

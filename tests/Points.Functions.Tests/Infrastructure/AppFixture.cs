@@ -1,0 +1,96 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Time.Testing;
+using Points.Functions.Storage;
+using Points.Tools.LocalStack;
+
+namespace Points.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// The real app on a loopback port (Kestrel, real HTTP) against the shared emulators, with its own Cosmos database and
+/// blob names, a fake clock, and API keys of each scope. One per test class.
+/// </summary>
+public class AppFixture : IAsyncLifetime
+{
+    public static readonly DateTimeOffset Start = new(2026, 11, 23, 3, 0, 0, TimeSpan.Zero); // 12:00 JST
+
+    public FakeTimeProvider Clock { get; } = new(Start);
+    public WebApplication App { get; private set; } = null!;
+    public LocalStack Emulators { get; private set; } = null!;
+    public Uri BaseAddress { get; private set; } = null!;
+    public string Database { get; } = "t" + Guid.NewGuid().ToString("N")[..12];
+
+    public static readonly IReadOnlyDictionary<string, string> Keys = new Dictionary<string, string>
+    {
+        ["points:write"] = "pw.test-points-write-secret",
+        ["members:read"] = "mr.test-members-read-secret",
+        ["members:write"] = "mw.test-members-write-secret",
+        ["admin"] = "ad.test-admin-secret",
+    };
+
+    /// <summary>A key holding every scope, to keep tests that are not about auth short.</summary>
+    public const string AllScopesKey = "all.test-all-scopes-secret";
+
+    protected virtual void Configure(Dictionary<string, string?> settings) { }
+
+    public async Task InitializeAsync()
+    {
+        Emulators = await SharedEmulators.GetAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cosmos:ConnectionString"] = Emulators.CosmosConnectionString,
+            ["Cosmos:Database"] = Database,
+            ["Cosmos:LocalEmulator"] = "true",
+            ["Cosmos:CreateIfMissing"] = "true",
+            ["Storage:ConnectionString"] = Emulators.StorageConnectionString,
+            ["Storage:CreateIfMissing"] = "true",
+            ["Program:TimeZone"] = "Asia/Tokyo",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var index = 0;
+        foreach (var (scope, key) in Keys.Append(new("*", AllScopesKey)))
+        {
+            settings[$"ApiKeys:Keys:{index}:Id"] = key[..key.IndexOf('.', StringComparison.Ordinal)];
+            settings[$"ApiKeys:Keys:{index}:Name"] = $"test {scope}";
+            settings[$"ApiKeys:Keys:{index}:Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+            var scopes = scope == "*" ? Auth.Scopes.All.ToArray() : [scope];
+            for (var s = 0; s < scopes.Length; s++) settings[$"ApiKeys:Keys:{index}:Scopes:{s}"] = scopes[s];
+            index++;
+        }
+        Configure(settings);
+
+        var builder = PointsApp.CreateBuilder(["--urls", "http://127.0.0.1:0", "--environment", "Development"]);
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddSingleton<TimeProvider>(Clock);
+        ConfigureServices(builder.Services);
+        App = PointsApp.Build(builder);
+        await App.EnsureStorageAsync(CancellationToken.None);
+        await App.StartAsync();
+        var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+    }
+
+    protected virtual void ConfigureServices(IServiceCollection services) { }
+
+    public HttpClient Client(string? apiKey = AllScopesKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        if (apiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    public async Task DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
