@@ -1,0 +1,23 @@
+namespace Points.Functions.Imports.Csv;
+
+/// <summary>One problem with one field of a data row. A row reports every problem it has, not only the first.</summary>
+/// <param name="Field">The canonical column name (e.g. <c>points</c>), or <c>row</c> for the row as a whole.</param>
+/// <param name="Code">One of <see cref="CsvRowErrorCodes"/>.</param>
+/// <param name="Message">For the admin; names the rule, never echoes the value.</param>
+public sealed record CsvRowError(string Field, string Code, string Message);
+
+/// <summary>The stable codes of <see cref="CsvRowError"/>, in the order a row's fields are checked.</summary>
+public static class CsvRowErrorCodes
+{
+    public const string Required = "required";
+    public const string InvalidMemberId = "invalid_member_id";
+    public const string InvalidPoints = "invalid_points";
+    public const string InvalidKind = "invalid_kind";
+    public const string InvalidDate = "invalid_date";
+    public const string ExpiryRequired = "expiry_required";
+    public const string ExpiryNotAllowed = "expiry_not_allowed";
+    public const string InvalidReason = "invalid_reason";
+    public const string InvalidIdempotencyKey = "invalid_idempotency_key";
+    /// <summary>The row has values in fields beyond the header's columns: most likely an unquoted comma that shifted them.</summary>
+    public const string TooManyFields = "too_many_fields";
+}
