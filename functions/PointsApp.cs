@@ -6,6 +6,7 @@ using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Expiry;
 using Points.Functions.Hosting;
+using Points.Functions.Imports;
 using Points.Functions.Ledger;
 using Points.Functions.Members;
 using Points.Functions.Redemptions;
@@ -49,6 +50,10 @@ public static class PointsApp
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<MemberViews>();
         services.AddSingleton<ExpirePointsJob>();
+        services.AddSingleton<AdjustmentImport>();
+        services.Configure<LocalTriggerOptions>(builder.Configuration.GetSection("LocalTriggers"));
+        services.AddSingleton<LocalTriggerRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<LocalTriggerRunner>());
         services.AddSingleton<FunctionHandlers>();
         services.AddProblemDetails();
         services.AddOpenApi("v1");
@@ -84,6 +89,27 @@ public static class PointsApp
             var summary = await job.RunAsync(http.RequestAborted);
             return InvocationReply.Ok($"Expired {summary.EntriesWritten} lots for {summary.Members} members over {summary.Dates} due dates.");
         });
+        app.MapFunction(AdjustmentImport.FunctionName, async (HttpContext http, AdjustmentImport import) =>
+        {
+            RequestReader.AllowLargeBody(http, InvocationBodyBytesMax);
+            var payload = await InvocationPayload.ReadAsync(http.Request.Body, keepData: false, http.RequestAborted);
+            if (payload.MetadataString("name") is not { Length: > 0 } name)
+            {
+                return Results.BadRequest("The invocation has no blob name (Metadata.name).");
+            }
+            var summary = await import.RunAsync(name, http.RequestAborted);
+            return InvocationReply.Ok($"{name}: {summary.Status}, {summary.Rows} rows, {summary.Applied} applied, {summary.Duplicate} duplicate, {summary.Rejected} rejected, {summary.Invalid} invalid.");
+        });
+
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalTriggerOptions>>().Value.Enabled && !LocalTriggerRunner.IsUnderFunctionsHost)
+        {
+            // Development only: the Functions host's admin endpoint to run a non-HTTP function now.
+            app.MapPost("/admin/functions/{name}", async (string name, LocalTriggerRunner runner, HttpContext http) =>
+            {
+                using var response = await runner.RunTimerNowAsync(name, http.RequestAborted);
+                return Results.Text(await response.Content.ReadAsStringAsync(http.RequestAborted), "application/json", statusCode: (int)response.StatusCode);
+            }).ExcludeFromDescription();
+        }
         return app;
     }
 

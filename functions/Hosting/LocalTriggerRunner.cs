@@ -1,0 +1,228 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using NCrontab;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Hosting;
+
+public sealed class LocalTriggerOptions
+{
+    /// <summary>Off by default, and never on under the Functions host (which runs the triggers itself).</summary>
+    public bool Enabled { get; set; }
+    public int BlobPollMilliseconds { get; set; } = 1000;
+    /// <summary>The Functions host's default: five attempts per blob, then a poison message (facts §2).</summary>
+    public int BlobAttemptsMax { get; set; } = 5;
+}
+
+/// <summary>
+/// Development only: does what the Functions host does for the non-HTTP functions, from the same function.json
+/// declarations. Timers fire on their NCRONTAB schedules (UTC); a new or changed blob under a blob trigger's path is
+/// sent to its function once (a receipt per blob name and ETag in <c>azure-webjobs-hosts</c>), retried up to five
+/// attempts, then reported on the <c>webjobs-blobtrigger-poison</c> queue. Invocations use the host's payload shapes
+/// and POST to <c>/{FunctionName}</c> over HTTP on this app's own address.
+/// </summary>
+public sealed partial class LocalTriggerRunner(
+    IOptions<LocalTriggerOptions> options, BlobStorage blobs, IServer server, IHostApplicationLifetime lifetime,
+    ILogger<LocalTriggerRunner> log) : BackgroundService
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(15) };
+    private readonly Dictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private IReadOnlyList<FunctionDeclaration> _declarations = [];
+
+    public static bool IsUnderFunctionsHost => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT"));
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled || IsUnderFunctionsHost) return;
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken);
+        }
+        _http.BaseAddress = new Uri(server.Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _declarations = FunctionDeclarations.Load(FunctionDeclarations.DefaultDirectory);
+        var timers = _declarations.Where(d => d.Trigger?.Type == "timerTrigger").Select(d => RunTimerAsync(d, stoppingToken));
+        await Task.WhenAll([.. timers, PollBlobsAsync(stoppingToken)]);
+    }
+
+    /// <summary>Invokes a timer function now, as the host's admin "run" does (used by <c>POST /admin/functions/{name}</c>).</summary>
+    public async Task<HttpResponseMessage> RunTimerNowAsync(string functionName, CancellationToken cancellationToken)
+    {
+        var declaration = _declarations.FirstOrDefault(d => d.Name == functionName && d.Trigger?.Type == "timerTrigger")
+            ?? throw new ArgumentException($"No timer function '{functionName}'.", nameof(functionName));
+        var now = DateTimeOffset.UtcNow;
+        return await InvokeTimerAsync(declaration, now, now, isPastDue: false, cancellationToken);
+    }
+
+    private async Task RunTimerAsync(FunctionDeclaration declaration, CancellationToken stoppingToken)
+    {
+        var schedule = CrontabSchedule.Parse(declaration.Trigger!.Schedule!, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
+        var last = DateTimeOffset.UtcNow;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var next = new DateTimeOffset(schedule.GetNextOccurrence(last.UtcDateTime), TimeSpan.Zero);
+            var wait = next - DateTimeOffset.UtcNow;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, stoppingToken);
+            using var response = await InvokeTimerAsync(declaration, last, next, isPastDue: false, stoppingToken);
+            LogInvoked(declaration.Name, (int)response.StatusCode);
+            last = next;
+        }
+    }
+
+    private Task<HttpResponseMessage> InvokeTimerAsync(FunctionDeclaration declaration, DateTimeOffset last, DateTimeOffset next, bool isPastDue,
+        CancellationToken cancellationToken)
+    {
+        var payload = new Dictionary<string, object>
+        {
+            ["Data"] = new Dictionary<string, object>
+            {
+                [declaration.Trigger!.Name] = new
+                {
+                    Schedule = new { AdjustForDST = true },
+                    ScheduleStatus = new { Last = last, Next = next, LastUpdated = last },
+                    IsPastDue = isPastDue,
+                },
+            },
+            ["Metadata"] = new { sys = Sys(declaration.Name) },
+        };
+        return _http.PostAsync("/" + declaration.Name, new StringContent(JsonSerializer.Serialize(payload), Encoding.UTF8, "application/json"), cancellationToken);
+    }
+
+    private async Task PollBlobsAsync(CancellationToken stoppingToken)
+    {
+        var triggers = _declarations.Where(d => d.Trigger?.Type == "blobTrigger").ToList();
+        if (triggers.Count == 0) return;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.BlobPollMilliseconds));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            foreach (var declaration in triggers)
+            {
+                try
+                {
+                    await ScanAsync(declaration, stoppingToken);
+                }
+                catch (Azure.RequestFailedException e)
+                {
+                    LogScanFailed(declaration.Name, e.Status);
+                }
+            }
+        }
+    }
+
+    private async Task ScanAsync(FunctionDeclaration declaration, CancellationToken cancellationToken)
+    {
+        // "imports/adjustments/{name}" → container "imports", prefix "adjustments/".
+        var path = declaration.Trigger!.Path!;
+        var container = path[..path.IndexOf('/', StringComparison.Ordinal)];
+        var prefix = path[(container.Length + 1)..path.IndexOf('{', StringComparison.Ordinal)];
+        var source = blobs.Container(container);
+        var receipts = blobs.Container(BlobContainers.Hosts);
+        await foreach (var item in source.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+        {
+            var etag = item.Properties.ETag!.Value.ToString().Trim('"');
+            var receipt = receipts.GetBlobClient($"blobreceipts/local/{declaration.Name}/{container}/{item.Name}/{etag}");
+            if (await receipt.ExistsAsync(cancellationToken)) continue;
+
+            var attemptKey = $"{declaration.Name}|{item.Name}|{etag}";
+            using var response = await InvokeBlobAsync(declaration, source.GetBlobClient(item.Name), item, prefix, cancellationToken);
+            LogInvoked(declaration.Name, (int)response.StatusCode);
+            if (response.IsSuccessStatusCode)
+            {
+                await receipt.UploadAsync(BinaryData.FromString(""), overwrite: true, cancellationToken);
+                _attempts.Remove(attemptKey);
+                continue;
+            }
+            var attempts = _attempts[attemptKey] = _attempts.GetValueOrDefault(attemptKey) + 1;
+            if (attempts >= options.Value.BlobAttemptsMax)
+            {
+                var poison = JsonSerializer.Serialize(new { FunctionId = $"Host.Functions.{declaration.Name}", BlobType = "BlockBlob", ContainerName = container, BlobName = item.Name, ETag = etag });
+                await blobs.Queues.GetQueueClient(BlobContainers.BlobPoisonQueue).SendMessageAsync(poison, cancellationToken);
+                await receipt.UploadAsync(BinaryData.FromString("poison"), overwrite: true, cancellationToken);
+                _attempts.Remove(attemptKey);
+                LogPoisoned(declaration.Name, item.Name);
+            }
+        }
+    }
+
+    /// <summary>The host sends the blob inline as base64 (dataType binary); it is streamed here, not buffered.</summary>
+    private Task<HttpResponseMessage> InvokeBlobAsync(FunctionDeclaration declaration, BlobClient blob, BlobItem item, string prefix,
+        CancellationToken cancellationToken)
+    {
+        var name = item.Name[prefix.Length..];
+        var metadata = JsonSerializer.Serialize(new
+        {
+            name = JsonSerializer.Serialize(name),
+            Uri = JsonSerializer.Serialize(blob.Uri.ToString()),
+            Properties = new { ETag = item.Properties.ETag.ToString(), item.Properties.ContentLength, item.Properties.LastModified },
+            Metadata = new Dictionary<string, string>(),
+            sys = Sys(declaration.Name),
+        });
+        var content = new InlineBlobContent(blob, declaration.Trigger!.Name, metadata);
+        return _http.PostAsync("/" + declaration.Name, content, cancellationToken);
+    }
+
+    private static object Sys(string name) => new { MethodName = name, UtcNow = DateTimeOffset.UtcNow, RandGuid = Guid.NewGuid() };
+
+    private sealed class InlineBlobContent : HttpContent
+    {
+        private readonly BlobClient _blob;
+        private readonly string _bindingName;
+        private readonly string _metadata;
+
+        public InlineBlobContent(BlobClient blob, string bindingName, string metadata)
+        {
+            (_blob, _bindingName, _metadata) = (blob, bindingName, metadata);
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes($"{{\"Data\":{{{JsonSerializer.Serialize(_bindingName)}:\""));
+            await using (var source = await _blob.OpenReadAsync())
+            await using (var base64 = new CryptoStream(new NonClosingStream(stream), new ToBase64Transform(), CryptoStreamMode.Write))
+            {
+                await source.CopyToAsync(base64);
+            }
+            await stream.WriteAsync(Encoding.UTF8.GetBytes($"\"}},\"Metadata\":{_metadata}}}"));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    /// <summary>Lets the base64 stream finish its final block without closing the request stream under it.</summary>
+    private sealed class NonClosingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Local trigger: invoked {Function} → {Status}")]
+    private partial void LogInvoked(string function, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: scanning for {Function} failed with {Status}")]
+    private partial void LogScanFailed(string function, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: {Function} failed 5 times on {Blob}; poison message sent")]
+    private partial void LogPoisoned(string function, string blob);
+}

@@ -1,0 +1,223 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Points.Domain.Ledger;
+using Points.Domain.Primitives;
+using Points.Functions.Adjustments;
+using Points.Functions.Api;
+using Points.Functions.Imports.Csv;
+using Points.Functions.Ledger;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Imports;
+
+/// <summary>
+/// Bulk adjustments dropped at <c>imports/adjustments/{name}</c> (csv.md, domain.md). Two streaming passes over the
+/// blob: the first validates every row (and that each member exists) and hashes the content; a file with any invalid
+/// row applies nothing and its result lists every invalid row. The second applies the rows, each with its own
+/// idempotency key (given, or content hash + row), so a redelivery or the same file dropped again applies nothing new
+/// (<c>duplicate</c>). Rows are applied in chunks with many in flight; rows of one member share one commit.
+/// </summary>
+public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore store, MemberLedger ledger, CosmosStorage cosmos,
+    TimeProvider clock, ILogger<AdjustmentImport> log)
+{
+    public const string FunctionName = "ImportAdjustments";
+    public const string Prefix = "adjustments/";
+    /// <summary>Rows held in memory at once while applying.</summary>
+    public const int ChunkRows = 5_000;
+    /// <summary>Row operations in flight at once.</summary>
+    public const int InFlightMax = 64;
+    /// <summary>Members remembered as existing during validation before the set is cleared (bounds memory).</summary>
+    public const int KnownMembersMax = 100_000;
+
+    public sealed record Summary(string Status, long Rows, long Applied, long Duplicate, long Rejected, long Invalid);
+
+    private sealed record ImportJob([property: JsonPropertyName("id")] string Id, string Pk, string Blob, string ETag, Summary Summary, DateTimeOffset CompletedAt);
+
+    public async Task<Summary> RunAsync(string name, CancellationToken cancellationToken)
+    {
+        var blob = blobs.Container(BlobContainers.Imports).GetBlobClient(Prefix + name);
+        var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+        var jobId = "adjustments-" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{name}|{properties.ETag}")))[..40];
+        var (done, _) = await CosmosStorage.ReadOrNullAsync<ImportJob>(cosmos.Jobs, jobId, "imports", cancellationToken);
+        if (done is not null)
+        {
+            return done.Summary; // This blob version was processed already: a redelivery.
+        }
+
+        var result = blobs.Container(BlobContainers.Results).GetBlockBlobClient($"{Prefix}{name}.result.csv");
+        var conditions = new BlobRequestConditions { IfMatch = properties.ETag };
+        Summary summary;
+        await using (var output = await result.OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken))
+        await using (var writer = AdjustmentResultCsv.CreateWriter(output))
+        {
+            var (invalid, rows, contentHash) = await ValidateAsync(blob, conditions, writer, cancellationToken);
+            summary = invalid > 0
+                ? new Summary("invalid", rows, 0, 0, 0, invalid)
+                : await ApplyAsync(blob, conditions, name, contentHash, rows, writer, cancellationToken);
+        }
+        await cosmos.Jobs.UpsertItemAsync(new ImportJob(jobId, "imports", name, properties.ETag.ToString(), summary, clock.GetUtcNow()),
+            new Microsoft.Azure.Cosmos.PartitionKey("imports"), cancellationToken: cancellationToken);
+        LogImported(name, summary.Status, summary.Rows, summary.Applied, summary.Duplicate, summary.Rejected, summary.Invalid);
+        return summary;
+    }
+
+    private async Task<(long Invalid, long Rows, string ContentHash)> ValidateAsync(Azure.Storage.Blobs.BlobClient blob,
+        BlobRequestConditions conditions, CsvResultWriter writer, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var content = new HashingStream(await blob.OpenReadAsync(new Azure.Storage.Blobs.Models.BlobOpenReadOptions(false) { Conditions = conditions }, cancellationToken), hash);
+        long invalid = 0, rows = 0;
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            var pending = new List<AdjustmentCsvRow>();
+            await foreach (var outcome in new AdjustmentCsvReader().ReadAsync(content, cancellationToken))
+            {
+                rows++;
+                if (outcome is InvalidAdjustmentCsvRow bad)
+                {
+                    invalid++;
+                    await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(bad.Row, bad.MemberId ?? "", bad.PointsText ?? "",
+                        AdjustmentResultStatus.Invalid, string.Join(';', bad.Errors.Select(e => e.Code)),
+                        string.Join("; ", bad.Errors.Select(e => $"{e.Field}: {e.Message}")), null), cancellationToken);
+                    continue;
+                }
+                pending.Add((AdjustmentCsvRow)outcome);
+                if (pending.Count >= ChunkRows)
+                {
+                    invalid += await CheckMembersExistAsync(pending, known, writer, cancellationToken);
+                    pending.Clear();
+                }
+            }
+            invalid += await CheckMembersExistAsync(pending, known, writer, cancellationToken);
+        }
+        catch (CsvFileRejectedException e)
+        {
+            await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(e.Error.Row ?? 0, "", "", AdjustmentResultStatus.Invalid,
+                e.Error.Code, e.Error.Message, null), cancellationToken);
+            return (invalid + 1, rows, "");
+        }
+        return (invalid, rows, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    private async Task<long> CheckMembersExistAsync(List<AdjustmentCsvRow> rows, HashSet<string> known, CsvResultWriter writer,
+        CancellationToken cancellationToken)
+    {
+        if (known.Count > KnownMembersMax) known.Clear();
+        var unknown = rows.Select(r => r.MemberId).Where(m => !known.Contains(m)).Distinct(StringComparer.Ordinal).ToList();
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(unknown, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (memberId, ct) =>
+        {
+            var (account, _) = await store.ReadAccountAsync(MemberId.Parse(memberId), ct);
+            lock (missing)
+            {
+                if (account is null) missing.Add(memberId);
+                else known.Add(memberId);
+            }
+        });
+        long invalid = 0;
+        foreach (var row in rows.Where(r => missing.Contains(r.MemberId)))
+        {
+            invalid++;
+            await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(row.Row, row.MemberId, Text(row.Points),
+                AdjustmentResultStatus.Invalid, "member_not_found", "member_id: no such member.", null), cancellationToken);
+        }
+        return invalid;
+    }
+
+    private async Task<Summary> ApplyAsync(Azure.Storage.Blobs.BlobClient blob, BlobRequestConditions conditions, string name,
+        string contentHash, long rows, CsvResultWriter writer, CancellationToken cancellationToken)
+    {
+        await using var content = await blob.OpenReadAsync(new Azure.Storage.Blobs.Models.BlobOpenReadOptions(false) { Conditions = conditions }, cancellationToken);
+        long applied = 0, duplicate = 0, rejected = 0;
+        var chunk = new List<(AdjustmentCsvRow Row, Task<OperationResult> Result)>(ChunkRows);
+        using var inFlight = new SemaphoreSlim(InFlightMax);
+
+        async Task FlushAsync()
+        {
+            foreach (var (row, task) in chunk)
+            {
+                var (status, code, message, balance) = Describe(await task);
+                _ = status switch
+                {
+                    AdjustmentResultStatus.Applied => ++applied,
+                    AdjustmentResultStatus.Duplicate => ++duplicate,
+                    _ => ++rejected,
+                };
+                await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(row.Row, row.MemberId, Text(row.Points), status, code, message, balance), cancellationToken);
+            }
+            chunk.Clear();
+        }
+
+        await foreach (var outcome in new AdjustmentCsvReader().ReadAsync(content, cancellationToken))
+        {
+            var row = (AdjustmentCsvRow)outcome;
+            var adjustment = new Adjustment(row.Points, row.Kind == AdjustmentKinds.Special ? LotKind.Special : LotKind.Regular, row.ExpiresOn, row.Reason);
+            var key = row.IdempotencyKey ?? $"csv:{contentHash[..32]}:{row.Row}";
+            await inFlight.WaitAsync(cancellationToken);
+            var task = ledger.ExecuteAsync(MemberId.Parse(row.MemberId),
+                adjustment.ToOperation($"import:{name}", key, RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment })));
+            _ = task.ContinueWith(_ => inFlight.Release(), TaskScheduler.Default);
+            chunk.Add((row, task));
+            if (chunk.Count >= ChunkRows) await FlushAsync();
+        }
+        await FlushAsync();
+        return new Summary(rejected > 0 ? "completed_with_rejections" : "completed", rows, applied, duplicate, rejected, 0);
+    }
+
+    private static (string Status, string Code, string Message, long? Balance) Describe(OperationResult result) => result switch
+    {
+        OperationResult.Applied a => (AdjustmentResultStatus.Applied, "", "", a.Outcome.State.Balance.Value),
+        OperationResult.Replayed r => (AdjustmentResultStatus.Duplicate, "duplicate", "Applied before with the same idempotency key.", BalanceOf(r.Body)),
+        OperationResult.Rejected r => (AdjustmentResultStatus.Rejected, r.Reason.Code(), r.Detail, null),
+        OperationResult.KeyReused => (AdjustmentResultStatus.Rejected, "idempotency_key_reused", "The idempotency key was used for a different row.", null),
+        OperationResult.MemberNotFound => (AdjustmentResultStatus.Rejected, "member_not_found", "No such member.", null),
+        _ => throw new ArgumentOutOfRangeException(nameof(result)),
+    };
+
+    private static long? BalanceOf(string body)
+    {
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.TryGetProperty("balance", out var balance) ? balance.GetInt64() : null;
+    }
+
+    private static string Text(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import {Blob}: {Status}, {Rows} rows, {Applied} applied, {Duplicate} duplicate, {Rejected} rejected, {Invalid} invalid")]
+    private partial void LogImported(string blob, string status, long rows, long applied, long duplicate, long rejected, long invalid);
+
+    /// <summary>Hashes what is read through it, so validation computes the content hash in the same pass.</summary>
+    private sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            hash.AppendData(buffer, offset, read);
+            return read;
+        }
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            hash.AppendData(buffer.Span[..read]);
+            return read;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

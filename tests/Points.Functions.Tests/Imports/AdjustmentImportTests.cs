@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text;
+using Azure.Storage.Blobs;
+using Points.Domain.Primitives;
+using Points.Functions.Ledger;
+using Points.Functions.Members;
+using Points.Functions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Points.Functions.Tests.Imports;
+
+/// <summary>The app with the local trigger runner on: files dropped in Azurite reach ImportAdjustments through the blob trigger path.</summary>
+public sealed class TriggerRunnerFixture : AppFixture
+{
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        settings["LocalTriggers:Enabled"] = "true";
+        settings["LocalTriggers:BlobPollMilliseconds"] = "300";
+    }
+}
+
+public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputHelper output) : IClassFixture<TriggerRunnerFixture>
+{
+    private static readonly Encoding ShiftJis = CodePagesEncodingProvider.Instance.GetEncoding(932)!;
+
+    [Fact]
+    public async Task HundredThousandRowShiftJisFile_AppliesEveryRow_AndDroppedAgainAppliesNothing()
+    {
+        const int members = 5_000, rowsPerMember = 20;
+        var prefix = "imp-" + Guid.NewGuid().ToString("N")[..6] + "-";
+        var registry = app.Service<MemberRegistry>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, members), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+            await registry.RegisterOrUpdateAsync(MemberId.Parse(prefix + i), p => p ?? new MemberProfile { JoinedOn = new DateOnly(2026, 1, 1), ReferralCode = MemberRegistry.NewReferralCode() },
+                app.Clock.GetUtcNow(), CancellationToken.None));
+
+        var csv = new StringBuilder("会員ID,ポイント,種別,有効期限,理由\r\n");
+        for (var m = 0; m < members; m++)
+            for (var r = 0; r < rowsPerMember; r++)
+                csv.Append(prefix).Append(m).Append(r % 2 == 0 ? ",10,通常,,キャンペーン付与\r\n" : ",5,期間限定,2027/03/31,期間限定ポイント付与\r\n");
+        var bytes = ShiftJis.GetBytes(csv.ToString());
+
+        var watch = Stopwatch.StartNew();
+        var result = await DropAndWaitForResultAsync("bulk.csv", bytes, TimeSpan.FromMinutes(20));
+        output.WriteLine($"100,000 rows ({bytes.Length / 1024} KiB Shift_JIS) imported through the blob trigger in {watch.Elapsed.TotalSeconds:F1} s");
+
+        Assert.Equal(members * rowsPerMember, result.Count(l => l.Status == "applied"));
+        var store = app.Service<LedgerStore>();
+        for (var m = 0; m < members; m += 997)
+        {
+            var (account, _) = await store.ReadAccountAsync(MemberId.Parse(prefix + m), CancellationToken.None);
+            Assert.Equal(10 * rowsPerMember / 2 + 5 * rowsPerMember / 2, account!.Ledger.Balance.Value);
+        }
+
+        var again = await DropAndWaitForResultAsync("bulk-again.csv", bytes, TimeSpan.FromMinutes(20));
+        Assert.Equal(members * rowsPerMember, again.Count(l => l.Status == "duplicate"));
+        var (after, _) = await store.ReadAccountAsync(MemberId.Parse(prefix + 0), CancellationToken.None);
+        Assert.Equal(150, after!.Ledger.Balance.Value);
+    }
+
+    [Fact]
+    public async Task FileWithOneInvalidRow_AppliesNothing_AndItsResultNamesThatRow()
+    {
+        var client = app.Client();
+        var member = await client.NewMemberAsync();
+        var csv = $"member_id,points,reason\n{member},100,ok\n{member},abc,bad row\n{member},50,ok\n";
+
+        var result = await DropAndWaitForResultAsync("one-bad.csv", Encoding.UTF8.GetBytes(csv), TimeSpan.FromMinutes(2));
+
+        var invalid = Assert.Single(result);
+        Assert.Equal((2L, "invalid", "invalid_points"), (invalid.Row, invalid.Status, invalid.Code));
+        Assert.Equal(0, (await client.GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Fact]
+    public async Task RowFailingAtApplyTime_IsRejected_AndTheOthersApply()
+    {
+        var client = app.Client();
+        var member = await client.NewMemberAsync();
+        var csv = $"\uFEFFmember_id,points,reason,idempotency_key\n{member},100,grant,k-{member}-1\n{member},-500,too much,k-{member}-2\n{member},-30,fix,k-{member}-3\n";
+
+        var result = await DropAndWaitForResultAsync("apply-time.csv", Encoding.UTF8.GetBytes(csv), TimeSpan.FromMinutes(2));
+
+        Assert.Equal(["applied", "rejected", "applied"], result.Select(r => r.Status));
+        Assert.Equal("insufficient_points", result[1].Code);
+        Assert.Equal(70, result[2].BalanceAfter);
+        Assert.Equal(70, (await client.GetMemberAsync(member)).Long("balance"));
+    }
+
+    private sealed record ResultLine(long Row, string MemberId, string Status, string Code, long? BalanceAfter);
+
+    private async Task<List<ResultLine>> DropAndWaitForResultAsync(string name, byte[] content, TimeSpan timeout)
+    {
+        var unique = Guid.NewGuid().ToString("N")[..8] + "-" + name;
+        var blobs = new BlobServiceClient(app.Emulators.StorageConnectionString);
+        await blobs.GetBlobContainerClient("imports").GetBlobClient("adjustments/" + unique).UploadAsync(new BinaryData(content));
+        var result = blobs.GetBlobContainerClient("results").GetBlobClient($"adjustments/{unique}.result.csv");
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            // The result is written while the import runs; it is complete once the blob receipt exists.
+            var receipts = blobs.GetBlobContainerClient("azure-webjobs-hosts").GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"blobreceipts/local/ImportAdjustments/imports/adjustments/{unique}/", CancellationToken.None);
+            await foreach (var _ in receipts)
+            {
+                var text = (await result.DownloadContentAsync()).Value.Content.ToString().TrimStart('\uFEFF');
+                return text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(Parse).ToList();
+            }
+            await Task.Delay(300);
+        }
+        throw new TimeoutException($"No result for {name} within {timeout}.");
+    }
+
+    private static ResultLine Parse(string line)
+    {
+        var cells = line.Split(',');
+        return new ResultLine(long.Parse(cells[0], System.Globalization.CultureInfo.InvariantCulture), cells[1], cells[3], cells[4],
+            cells[^1].Length > 0 ? long.Parse(cells[^1], System.Globalization.CultureInfo.InvariantCulture) : null);
+    }
+}

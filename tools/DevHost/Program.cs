@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Points.Functions;
+using Points.Tools.LocalStack;
+
+// The local run (F34): emulators, the demo program's settings, the app on 127.0.0.1:7071 and the trigger runner.
+// Ctrl-C stops the app and every emulator process.
+const string Url = "http://127.0.0.1:7071";
+
+var root = FindRepositoryRoot();
+var settingsFile = File.Exists(Path.Combine(root, "local.settings.json"))
+    ? Path.Combine(root, "local.settings.json")
+    : Path.Combine(root, "local.settings.sample.json");
+
+Console.WriteLine("Starting the emulators (the first run installs them from tools/local-stack/package-lock.json)...");
+await using var emulators = await LocalStack.StartAsync(LocalStackOptions.ForDevelopment() with
+{
+    DataDirectory = Path.Combine(root, LocalStackOptions.DevelopmentDataDirectory),
+    ShowOutput = false,
+});
+
+var settings = ReadValues(settingsFile);
+settings["Cosmos:ConnectionString"] = emulators.CosmosConnectionString;
+settings["Storage:ConnectionString"] = emulators.StorageConnectionString;
+
+var builder = PointsApp.CreateBuilder(["--urls", Url, "--environment", "Development", .. args]);
+builder.Configuration.AddInMemoryCollection(settings);
+var app = PointsApp.Build(builder);
+await app.EnsureStorageAsync(CancellationToken.None);
+await app.StartAsync();
+
+var key = settings.GetValueOrDefault("ApiKeys:DevelopmentAdminKey") ?? "(none configured)";
+Console.WriteLine($"""
+
+    Points is running (settings from {Path.GetFileName(settingsFile)}).
+      API            {Url}/api/v1/...
+      OpenAPI        {Url}/api/openapi.json
+      Health         {Url}/api/health
+      Run a timer    curl -X POST {Url}/admin/functions/ExpirePoints
+      Blob storage   {emulators.BlobServiceUri}   (drop CSV files into imports/adjustments/)
+      Cosmos DB      {emulators.CosmosEndpoint}
+      Admin key      {key}   (development only; refused when running in Azure)
+
+    Try:
+      curl -X PUT {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' -d '{"{"}{"}"}'
+      curl -X POST {Url}/api/v1/admin/members/demo-1/adjustments -H 'X-Api-Key: {key}' -H 'Idempotency-Key: demo-grant-1' -H 'Content-Type: application/json' -d '{"{"}"points":500,"reason":"welcome"{"}"}'
+      curl {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}'
+
+    Press Ctrl-C to stop everything.
+    """);
+await app.WaitForShutdownAsync();
+
+// local.settings.json style: {"Values": {"Section__Key": "value"}} → configuration keys "Section:Key".
+static Dictionary<string, string?> ReadValues(string file)
+{
+    using var document = JsonDocument.Parse(File.ReadAllText(file));
+    return document.RootElement.GetProperty("Values").EnumerateObject()
+        .ToDictionary(p => p.Name.Replace("__", ":", StringComparison.Ordinal), p => (string?)p.Value.GetString());
+}
+
+static string FindRepositoryRoot()
+{
+    foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "PointsFunctions.sln"))) return dir.FullName;
+        }
+    }
+    throw new InvalidOperationException("Run from inside the Points repository (PointsFunctions.sln not found).");
+}
