@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 
 namespace Points.Tools.LocalStack;
 
@@ -33,6 +34,9 @@ public sealed class LocalStack : IAsyncDisposable
 
     private const string Loopback = "127.0.0.1";
     private const string PortInUseMarker = "EADDRINUSE";
+
+    /// <summary>Throwaway working folders of in-memory Azurite: azurite-{owner pid}-{guid} under the temp folder.</summary>
+    private const string TemporaryPrefix = "azurite-";
 
     private readonly WatchedProcess _azurite;
     private readonly WatchedProcess _cosmos;
@@ -110,7 +114,8 @@ public sealed class LocalStack : IAsyncDisposable
         {
             // Azurite refuses --location together with --inMemoryPersistence, and its location defaults
             // to the working directory: run it in a throwaway folder so that nothing lands in the repository.
-            temporaryDirectory = Path.Combine(Path.GetTempPath(), "points-local-stack", $"azurite-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            DeleteFoldersOfDeadOwners();
+            temporaryDirectory = Path.Combine(TemporaryRoot, $"{TemporaryPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
             Directory.CreateDirectory(temporaryDirectory);
             azuriteWorkingDirectory = temporaryDirectory;
             persistenceArguments = ["--inMemoryPersistence"];
@@ -164,39 +169,58 @@ public sealed class LocalStack : IAsyncDisposable
             ReadyPhrases: ports => [$"Ready to accept HTTP connections at {Loopback}:{Text(ports[0])}"],
             Probes: ports => [new Uri($"http://{Loopback}:{Text(ports[0])}/")]);
 
-        var azuriteStart = StartEmulatorAsync(directory, azurite, options, cancellationToken);
-        var cosmosStart = StartEmulatorAsync(directory, cosmos, options, cancellationToken);
+        // When one emulator fails, the other stops waiting too (it might wait for its whole timeout).
+        using var startFailed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        async Task<RunningEmulator> StartOrSignalFailure(EmulatorSpec spec)
+        {
+            try
+            {
+                return await StartEmulatorAsync(directory, spec, options, startFailed.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await startFailed.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        var starts = new[] { StartOrSignalFailure(azurite), StartOrSignalFailure(cosmos) };
         try
         {
-            await Task.WhenAll(azuriteStart, cosmosStart).ConfigureAwait(false);
+            await Task.WhenAll(starts).ConfigureAwait(false);
         }
-        catch (Exception exception)
+        catch
         {
-            foreach (var start in new[] { azuriteStart, cosmosStart })
+            foreach (var start in starts.Where(start => start.IsCompletedSuccessfully))
             {
-                if (start.IsCompletedSuccessfully)
-                {
-                    await start.Result.Process.StopAsync().ConfigureAwait(false);
-                    start.Result.Process.Dispose();
-                }
+                await start.Result.Process.StopAsync().ConfigureAwait(false);
+                start.Result.Process.Dispose();
             }
 
             DeleteQuietly(temporaryDirectory);
+            cancellationToken.ThrowIfCancellationRequested();
 
-            var failures = new[] { azuriteStart, cosmosStart }
+            // Report the real failures, not the cancellation they caused in the other start.
+            var failures = starts
                 .Where(start => start.IsFaulted)
-                .Select(start => start.Exception!.InnerException)
-                .OfType<LocalStackException>()
+                .SelectMany(start => start.Exception!.InnerExceptions)
                 .ToList();
+            if (failures.Count == 1)
+            {
+                ExceptionDispatchInfo.Throw(failures[0]);
+            }
+
             if (failures.Count > 1)
             {
-                throw new LocalStackException(string.Join(Environment.NewLine + Environment.NewLine, failures.Select(f => f.Message)), exception);
+                throw new LocalStackException(
+                    string.Join(Environment.NewLine + Environment.NewLine, failures.Select(failure => failure.Message)),
+                    new AggregateException(failures));
             }
 
             throw;
         }
 
-        var stack = new LocalStack(directory, azuriteStart.Result, cosmosStart.Result, temporaryDirectory, dataDirectory);
+        var stack = new LocalStack(directory, starts[0].Result, starts[1].Result, temporaryDirectory, dataDirectory);
         ExitCleanup.Track(stack);
         return stack;
     }
@@ -276,6 +300,46 @@ public sealed class LocalStack : IAsyncDisposable
         new($"http://{Loopback}:{Text(port)}/{StorageAccountName}");
 
     private static string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private static string TemporaryRoot => Path.Combine(Path.GetTempPath(), "points-local-stack");
+
+    /// <summary>
+    /// A process killed by a signal leaves its throwaway folder behind (empty: Azurite writes nothing in
+    /// memory mode). Folders are named after the owner's process id; remove those whose owner is gone.
+    /// </summary>
+    private static void DeleteFoldersOfDeadOwners()
+    {
+        if (!Directory.Exists(TemporaryRoot))
+        {
+            return;
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(TemporaryRoot, TemporaryPrefix + "*"))
+        {
+            var ownerText = Path.GetFileName(folder)[TemporaryPrefix.Length..].Split('-')[0];
+            if (int.TryParse(ownerText, NumberStyles.None, CultureInfo.InvariantCulture, out var owner) && !ProcessExists(owner))
+            {
+                DeleteQuietly(folder);
+            }
+        }
+    }
+
+    private static bool ProcessExists(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     private static void DeleteQuietly(string? directory)
     {
