@@ -23,7 +23,7 @@ public static class PointsApp
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         // The Functions host passes the port to listen on (facts §1.3); outside it, --urls or ASPNETCORE_URLS decide.
         if (Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT") is { Length: > 0 } port)
         {
@@ -56,7 +56,12 @@ public static class PointsApp
         services.AddHostedService(sp => sp.GetRequiredService<LocalTriggerRunner>());
         services.AddSingleton<FunctionHandlers>();
         services.AddProblemDetails();
-        services.AddOpenApi("v1");
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Points API";
+            document.Info.Description = "Loyalty points ledger for partner sites. Authenticate with X-Api-Key; send Idempotency-Key on every state-changing POST. Errors are application/problem+json with a stable code.";
+            return Task.CompletedTask;
+        }));
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
         return builder;
     }

@@ -116,7 +116,8 @@ public sealed class DueIndex(CosmosStorage cosmos)
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var pk = PartitionOf(kind, dueOn);
-        using var iterator = cosmos.Indexes.GetItemQueryIterator<DueDocument>(new QueryDefinition("SELECT * FROM c"),
+        using var iterator = cosmos.Indexes.GetItemQueryIterator<DueDocument>(
+            new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk").WithParameter("@pk", pk),
             requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(pk), MaxItemCount = 500 });
         while (iterator.HasMoreResults)
         {
