@@ -21,7 +21,7 @@ public abstract record LedgerCommand
     public sealed record Debit(EntryType Type, PointAmount Points) : LedgerCommand;
 
     /// <summary>
-    /// Reverse (wholly, or <paramref name="Points"/> of) the earn or spend found under <paramref name="Reference"/>.
+    /// Reverse (wholly, or <paramref name="Points"/> of) the earn, spend or referenced adjustment found under <paramref name="Reference"/>.
     /// <paramref name="Related"/> are every entry whose references contain it (the original and earlier reversals).
     /// </summary>
     public sealed record Reverse(string Reference, PointAmount? Points, IReadOnlyList<JournalEntry> Related) : LedgerCommand;

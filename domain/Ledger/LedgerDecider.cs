@@ -113,11 +113,11 @@ public static class LedgerDecider
         public LedgerOutcome.Rejected? Reverse(LedgerCommand.Reverse command)
         {
             var original = command.Related
-                .Where(e => e.Type is EntryType.Earn or EntryType.Spend && e.ReversalOf is null)
+                .Where(IsReversible)
                 .MinBy(e => e.Seq);
             if (original is null)
             {
-                return Reject(LedgerRejection.NothingToReverse, $"No earn or spend is recorded under '{command.Reference}'.");
+                return Reject(LedgerRejection.NothingToReverse, $"No earn, grant or spend is recorded under '{command.Reference}'.");
             }
             var earlier = command.Related.Where(e => e.Type == EntryType.Reverse && e.ReversalOf == original.Seq).ToList();
             var reversible = original.Points.Abs() - earlier.Sum(e => e.Points.Abs());
@@ -136,13 +136,14 @@ public static class LedgerDecider
                 .GroupBy(p => p.LotId)
                 .ToDictionary(g => g.Key, g => g.Sum(p => p.Points.Abs()));
             var reversal = new ReversalLink(original.Seq, original.AllReferences(command.Reference));
-            if (original.Type == EntryType.Spend)
+            if (original.Points.IsNegative)
             {
+                // A spend or a deduction: the points go back to the lots they came from.
                 CreditBack(points, original.Lots, movedBefore, EntryType.Reverse, reversal);
             }
             else
             {
-                // An earn is taken back from the lots it created first, then from other lots, then as debt.
+                // An earn or grant is taken back from the lots it created first, then from other lots, then as debt.
                 var preferred = original.Lots
                     .Select(p => (p.LotId, Points: p.Points - movedBefore.GetValueOrDefault(p.LotId, PointAmount.Zero)))
                     .Where(p => p.Points.IsPositive)
@@ -288,6 +289,13 @@ public static class LedgerDecider
 
         private sealed record ReversalLink(long OriginalSeq, IReadOnlyList<string> References);
     }
+
+    /// <summary>
+    /// Earns, spends and admin grants or deductions made under a reference can be reversed; expiries, holds and
+    /// reversals themselves cannot (a correction is a new entry).
+    /// </summary>
+    private static bool IsReversible(JournalEntry entry) =>
+        entry.ReversalOf is null && (entry.Type is EntryType.Earn or EntryType.Spend || (entry.Type == EntryType.Adjust && entry.Reference is not null));
 
     private static IReadOnlyList<string> AllReferences(this JournalEntry entry, string alsoFoundBy) =>
         entry.References.Contains(alsoFoundBy) ? entry.References : [.. entry.References, alsoFoundBy];

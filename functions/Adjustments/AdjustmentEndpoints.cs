@@ -5,7 +5,7 @@ using Points.Functions.Ledger;
 
 namespace Points.Functions.Adjustments;
 
-public sealed record AdjustmentRequest(long Points, LotKind? Kind, DateOnly? ExpiresOn, string? Reason);
+public sealed record AdjustmentRequest(long Points, LotKind? Kind, DateOnly? ExpiresOn, string? Reason, string? Reference);
 
 public static class AdjustmentEndpoints
 {
@@ -19,10 +19,10 @@ public static class AdjustmentEndpoints
         if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<AdjustmentRequest>(http);
         if (bodyProblem is not null) return bodyProblem;
-        var errors = Adjustment.Validate(request!.Points, request.Reason);
+        var errors = Adjustment.Validate(request!.Points, request.Reason, request.Reference);
         if (errors.Count > 0) return Problems.For("invalid_request", "Some fields are invalid.", errors);
 
-        var adjustment = new Adjustment(request.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim());
+        var adjustment = new Adjustment(request.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim(), request.Reference);
         var result = await ledger.ExecuteAsync(id,
             adjustment.ToOperation(http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request)));
         return result.ToHttp(http);

@@ -104,6 +104,21 @@ public sealed class LedgerRulesTests
         Assert.Equal((EntryType.Adjust, -40L, 60L), (entry.Type, entry.Points.Value, entry.BalanceAfter.Value));
     }
 
+    [Fact]
+    public void ReferencedGrant_ReversedAfterSpending_LeavesDebt_AndUnreferencedAdjustmentsAreNotReversible()
+    {
+        var ledger = new LedgerScenario();
+        ledger.Accept(new LedgerCommand.Credit(EntryType.Adjust, 100, LotKind.Regular, null) { Details = new EntryDetails("G-1", [], "grant", null, null) });
+        ledger.Accept(new LedgerCommand.Credit(EntryType.Adjust, 10, LotKind.Regular, null));
+        ledger.Accept(Spend(90));
+
+        var reversal = ledger.Accept(ledger.Reverse("G-1")).Single();
+
+        Assert.Equal((-100L, 80L, -80L), (reversal.Points.Value, reversal.DebtChange.Value, reversal.BalanceAfter.Value));
+        Assert.Equal(LedgerRejection.MemberInDebt, ledger.Reject(Spend(1)));
+        Assert.Equal(LedgerRejection.NothingToReverse, ledger.Reject(ledger.Reverse("G-2")));
+    }
+
     /// <summary>Builds lots from "kind points expiry; …" (expiry "-" for none) by crediting them on 2026-11-23.</summary>
     internal static LedgerScenario Given(string lots)
     {
