@@ -40,6 +40,29 @@ public static class Api
     public static Task<Reply> RedeemAsync(this HttpClient client, string memberId, long points, string? key = null, string purpose = "other") =>
         client.SendAsync(HttpMethod.Post, $"/api/v1/members/{memberId}/redemptions", new { points, purpose }, key ?? Guid.NewGuid().ToString("N"));
 
+    /// <summary>Sends a body exactly as given (malformed JSON, oversized bodies) with optional extra headers.</summary>
+    public static async Task<Reply> SendRawAsync(this HttpClient client, HttpMethod method, string path, HttpContent? content,
+        string? idempotencyKey = null, IReadOnlyDictionary<string, string>? headers = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (idempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>()) request.Headers.TryAddWithoutValidation(name, value);
+        var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var json = text.Length > 0 && text.TrimStart()[0] is '{' or '[' ? JsonDocument.Parse(text).RootElement.Clone() : default;
+        return new Reply(response.StatusCode, json, response, text);
+    }
+
+    public static Task<Reply> ReverseAsync(this HttpClient client, string memberId, string reference, long? points = null, string? key = null) =>
+        client.SendAsync(HttpMethod.Post, $"/api/v1/members/{memberId}/reversals", new { reference, points }, key ?? Guid.NewGuid().ToString("N"));
+
+    public static Task<Reply> TransactionsAsync(this HttpClient client, string memberId, int? limit = null, long? before = null) =>
+        client.SendAsync(HttpMethod.Get, $"/api/v1/members/{memberId}/transactions?"
+            + string.Join('&', new[] { limit is { } l ? $"limit={l}" : null, before is { } b ? $"before={b}" : null }.OfType<string>()));
+
+    public static Task<Reply> PutSettingsAsync(this HttpClient client, object settings) =>
+        client.SendAsync(HttpMethod.Put, "/api/v1/admin/settings", settings);
+
     public static async Task<string> NewMemberAsync(this HttpClient client, long points = 0)
     {
         var memberId = "m-" + Guid.NewGuid().ToString("N")[..12];

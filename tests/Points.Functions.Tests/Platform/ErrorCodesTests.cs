@@ -1,0 +1,364 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Points.Functions.Api;
+using Points.Functions.Tests.Infrastructure;
+using Reply = Points.Functions.Tests.Infrastructure.Api.Reply;
+
+namespace Points.Functions.Tests.Platform;
+
+/// <summary>
+/// Every error code of <see cref="Problems"/> that today's endpoints can produce, reached over real HTTP and checked
+/// for its problem+json shape; and the scope each endpoint needs.
+/// </summary>
+public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    /// <summary>Codes the current endpoints cannot produce, each with the reason.</summary>
+    private static readonly IReadOnlyDictionary<string, string> Unreachable = new Dictionary<string, string>
+    {
+        // Debt only arises when an earn is reversed after its points were spent, and earns arrive through
+        // POST /events, which is not built yet (adjustments never create debt: a deduction beyond the balance is
+        // refused). The rule itself is covered by the domain tests (tests/Points.Domain.Tests).
+        ["member_in_debt"] = "no API creates debt yet",
+        // Holds come with withdrawals, which are not built yet.
+        ["hold_not_found"] = "no hold endpoints yet",
+        // Failures of the app or of a dependency: not reachable by a well-behaved client.
+        ["internal_error"] = "bugs only",
+        ["service_unavailable"] = "outages only",
+    };
+
+    private static readonly string[] Reached =
+    [
+        "invalid_request", "idempotency_key_required", "unauthorized", "forbidden", "member_not_found", "not_found",
+        "method_not_allowed", "idempotency_key_reused", "insufficient_points", "expiry_required", "expiry_not_allowed",
+        "expiry_in_past", "nothing_to_reverse", "reversal_exceeds_remaining",
+    ];
+
+    [Fact]
+    public void EveryDocumentedCode_IsReachedHere_OrItsAbsenceIsExplained() =>
+        Assert.Equal(Problems.Codes.Order(StringComparer.Ordinal), Reached.Concat(Unreachable.Keys).Order(StringComparer.Ordinal));
+
+    public static TheoryData<string, string, string, string?, string?> InvalidRequests => new()
+    {
+        // name, method, path ({m} = a member id that need not exist: validation comes first), raw JSON body, field in errors
+        { "malformed JSON", "POST", "/api/v1/members/{m}/redemptions", """{"points": 10, "purpose": """, null },
+        { "points of the wrong type", "POST", "/api/v1/members/{m}/redemptions", """{"points":"ten","purpose":"other"}""", "points" },
+        { "zero points", "POST", "/api/v1/members/{m}/redemptions", """{"points":0,"purpose":"other"}""", "points" },
+        { "negative points in a redemption", "POST", "/api/v1/members/{m}/redemptions", """{"points":-5,"purpose":"other"}""", "points" },
+        { "zero points in an adjustment", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":0,"reason":"r"}""", "points" },
+        { "zero points in a reversal", "POST", "/api/v1/members/{m}/reversals", """{"reference":"rdm_1","points":0}""", "points" },
+        { "reversal without reference", "POST", "/api/v1/members/{m}/reversals", """{"points":1}""", "reference" },
+        { "member id with a space", "GET", "/api/v1/members/bad%20id!", null, "memberId" },
+        { "member id of 65 characters", "GET", "/api/v1/members/" + new string('a', 65), null, "memberId" },
+        { "limit 0", "GET", "/api/v1/members/{m}/transactions?limit=0", null, "limit" },
+        { "purpose x", "POST", "/api/v1/members/{m}/redemptions", """{"points":1,"purpose":"x"}""", "purpose" },
+        { "order without orderId", "POST", "/api/v1/members/{m}/redemptions", """{"points":1,"purpose":"order"}""", "orderId" },
+        { "special adjustment without reason", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":10,"kind":"special","expiresOn":"2026-12-31"}""", "reason" },
+        { "unknown time zone in settings", "PUT", "/api/v1/admin/settings", """{"timeZone":"Mars/Olympus","yenPerPoint":1}""", "timeZone" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidRequests))]
+    public async Task InvalidRequest_Is400InvalidRequest(string name, string method, string path, string? body, string? field)
+    {
+        var reply = await app.Client().SendRawAsync(new HttpMethod(method), path.Replace("{m}", "m-validation", StringComparison.Ordinal),
+            body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"), idempotencyKey: "k-" + Guid.NewGuid().ToString("N"));
+
+        AssertProblem(reply, HttpStatusCode.BadRequest, "invalid_request", name);
+        if (field is not null)
+        {
+            Assert.True(reply.Body.GetProperty("errors").TryGetProperty(field, out var messages), $"{name}: {reply.Text}");
+            Assert.All(messages.EnumerateArray(), m => Assert.False(string.IsNullOrWhiteSpace(m.GetString())));
+        }
+    }
+
+    [Fact]
+    public async Task ValidationErrors_AreAnObjectOfFieldToMessages_OneEntryPerInvalidField()
+    {
+        var member = await app.Client().NewMemberAsync();
+
+        var reply = await app.Client().SendAsync(HttpMethod.Post, $"/api/v1/admin/members/{member}/adjustments",
+            new { points = 0, reason = " " }, "two-invalid-fields");
+
+        AssertProblem(reply, HttpStatusCode.BadRequest, "invalid_request");
+        var errors = reply.Body.GetProperty("errors");
+        Assert.Equal(["points", "reason"], errors.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.All(errors.EnumerateObject(), p =>
+        {
+            Assert.Equal(JsonValueKind.Array, p.Value.ValueKind);
+            Assert.Contains(p.Value.EnumerateArray(), m => !string.IsNullOrWhiteSpace(m.GetString()));
+        });
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BodyOverOneMebibyte_Is400InvalidRequest(bool withContentLength)
+    {
+        var member = await app.Client().NewMemberAsync(points: 10);
+        var body = Encoding.UTF8.GetBytes($$"""{"points":1,"purpose":"other","padding":"{{new string('x', RequestReader.BodyBytesMax)}}"}""");
+        HttpContent content = withContentLength ? new ByteArrayContent(body) : new StreamContent(new UnknownLengthStream(body));
+        content.Headers.ContentType = new("application/json");
+
+        var reply = await app.Client().SendRawAsync(HttpMethod.Post, $"/api/v1/members/{member}/redemptions", content, "too-big-" + withContentLength);
+
+        AssertProblem(reply, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(10, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("has space")]
+    [InlineData("semi;colon")]
+    public async Task MissingOrMalformedIdempotencyKey_Is400IdempotencyKeyRequired(string? key)
+    {
+        var member = await app.Client().NewMemberAsync(points: 10);
+
+        var reply = await app.Client().SendRawAsync(HttpMethod.Post, $"/api/v1/members/{member}/redemptions",
+            new StringContent("""{"points":1,"purpose":"other"}""", Encoding.UTF8, "application/json"), key);
+
+        AssertProblem(reply, HttpStatusCode.BadRequest, "idempotency_key_required");
+        Assert.Equal(10, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Fact]
+    public async Task IdempotencyKeyOf129Characters_Is400IdempotencyKeyRequired()
+    {
+        var member = await app.Client().NewMemberAsync(points: 10);
+
+        var reply = await app.Client().RedeemAsync(member, 1, key: new string('k', RequestReader.IdempotencyKeyLengthMax + 1));
+
+        AssertProblem(reply, HttpStatusCode.BadRequest, "idempotency_key_required");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("zz.unknown-key-secret")]
+    [InlineData("pw.wrong-secret")]
+    [InlineData("pw")]
+    public async Task MissingUnknownOrWrongKey_Is401Unauthorized(string? apiKey)
+    {
+        var reply = await app.Client(apiKey).GetMemberAsync("m-any");
+
+        AssertProblem(reply, HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task MembersReadKeyOnARedemption_Is403Forbidden()
+    {
+        var member = await app.Client().NewMemberAsync(points: 10);
+
+        var reply = await app.Client(AppFixture.Keys["members:read"]).RedeemAsync(member, 1);
+
+        AssertProblem(reply, HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(10, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Fact]
+    public async Task PointsWriteKeyOnAnAdjustment_Is403Forbidden()
+    {
+        var member = await app.Client().NewMemberAsync();
+
+        var reply = await app.Client(AppFixture.Keys["points:write"]).AdjustAsync(member, 10);
+
+        AssertProblem(reply, HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(0, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v1/members/m-nobody")]
+    [InlineData("GET", "/api/v1/members/m-nobody/transactions")]
+    [InlineData("POST", "/api/v1/members/m-nobody/redemptions")]
+    [InlineData("POST", "/api/v1/members/m-nobody/reversals")]
+    [InlineData("POST", "/api/v1/admin/members/m-nobody/adjustments")]
+    public async Task UnknownMember_Is404MemberNotFound(string method, string path)
+    {
+        var body = path.EndsWith("redemptions", StringComparison.Ordinal) ? new { points = 1, purpose = "other" }
+            : path.EndsWith("reversals", StringComparison.Ordinal) ? new { reference = "rdm_1" }
+            : (object?)new { points = 1, reason = "r" };
+
+        var reply = await app.Client().SendAsync(new HttpMethod(method), path, method == "GET" ? null : body, method == "GET" ? null : "k-" + Guid.NewGuid().ToString("N"));
+
+        AssertProblem(reply, HttpStatusCode.NotFound, "member_not_found");
+    }
+
+    [Theory]
+    [InlineData("/api/v1/nothing-here")]
+    [InlineData("/api/v1/members/m-1/unknown")]
+    [InlineData("/api/v2/members/m-1")]
+    public async Task UnknownPathUnderApi_Is404NotFound(string path)
+    {
+        var reply = await app.Client().SendAsync(HttpMethod.Get, path);
+
+        AssertProblem(reply, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task DeleteOnAMember_Is405MethodNotAllowed()
+    {
+        var reply = await app.Client().SendAsync(HttpMethod.Delete, "/api/v1/members/m-1");
+
+        AssertProblem(reply, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Fact]
+    public async Task SameKeyWithAnotherBody_Is422IdempotencyKeyReused()
+    {
+        var member = await app.Client().NewMemberAsync(points: 10);
+        Assert.Equal(HttpStatusCode.Created, (await app.Client().RedeemAsync(member, 1, key: "reused-key")).Status);
+
+        var reply = await app.Client().RedeemAsync(member, 2, key: "reused-key");
+
+        AssertProblem(reply, HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
+        Assert.Equal(9, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Fact]
+    public async Task SpendingOrDeductingMoreThanTheBalance_Is422InsufficientPoints()
+    {
+        var member = await app.Client().NewMemberAsync(points: 100);
+
+        var spend = await app.Client().RedeemAsync(member, 101);
+        var deduct = await app.Client().AdjustAsync(member, -101);
+
+        AssertProblem(spend, HttpStatusCode.UnprocessableEntity, "insufficient_points");
+        AssertProblem(deduct, HttpStatusCode.UnprocessableEntity, "insufficient_points");
+        Assert.Equal(100, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Theory]
+    [InlineData("special", null, "expiry_required")]
+    [InlineData("regular", "2027-01-31", "expiry_not_allowed")]
+    [InlineData("purchased", "2027-01-31", "expiry_not_allowed")]
+    [InlineData("special", "2026-11-22", "expiry_in_past")] // the fixture's today is 2026-11-23 (JST)
+    public async Task AdjustmentWithAWrongExpiry_Is422(string kind, string? expiresOn, string code)
+    {
+        var member = await app.Client().NewMemberAsync();
+
+        var reply = await app.Client().AdjustAsync(member, 10, kind, expiresOn);
+
+        AssertProblem(reply, HttpStatusCode.UnprocessableEntity, code);
+        Assert.Equal(0, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Fact]
+    public async Task SpecialPointsExpiringToday_AreStillGranted()
+    {
+        var member = await app.Client().NewMemberAsync();
+
+        var reply = await app.Client().AdjustAsync(member, 10, "special", "2026-11-23");
+
+        Assert.Equal((HttpStatusCode.Created, 10L), (reply.Status, reply.Long("balance")));
+    }
+
+    [Fact]
+    public async Task ReversingAnUnknownReference_Is422NothingToReverse()
+    {
+        var member = await app.Client().NewMemberAsync(points: 10);
+
+        var reply = await app.Client().ReverseAsync(member, "rdm_does_not_exist");
+
+        AssertProblem(reply, HttpStatusCode.UnprocessableEntity, "nothing_to_reverse");
+    }
+
+    [Fact]
+    public async Task ReversingMoreThanWasSpent_Is422ReversalExceedsRemaining()
+    {
+        var member = await app.Client().NewMemberAsync(points: 10);
+        var spend = await app.Client().RedeemAsync(member, 5);
+
+        var reply = await app.Client().ReverseAsync(member, spend.Body.GetProperty("redemptionId").GetString()!, points: 6);
+
+        AssertProblem(reply, HttpStatusCode.UnprocessableEntity, "reversal_exceeds_remaining");
+        Assert.Equal(5, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    public enum Endpoint { GetMember, GetTransactions, PutMember, Redeem, Reverse, Adjust, GetSettings, PutSettings }
+
+    private static readonly IReadOnlyDictionary<Endpoint, string> ScopeOf = new Dictionary<Endpoint, string>
+    {
+        [Endpoint.GetMember] = "members:read",
+        [Endpoint.GetTransactions] = "members:read",
+        [Endpoint.PutMember] = "members:write",
+        [Endpoint.Redeem] = "points:write",
+        [Endpoint.Reverse] = "points:write",
+        [Endpoint.Adjust] = "admin",
+        [Endpoint.GetSettings] = "admin",
+        [Endpoint.PutSettings] = "admin",
+    };
+
+    public static TheoryData<string, Endpoint> ScopesAndEndpoints()
+    {
+        var data = new TheoryData<string, Endpoint>();
+        foreach (var scope in AppFixture.Keys.Keys)
+        {
+            foreach (var endpoint in Enum.GetValues<Endpoint>()) data.Add(scope, endpoint);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ScopesAndEndpoints))]
+    public async Task KeyOfOneScope_ReachesExactlyTheEndpointsOfThatScope(string scope, Endpoint endpoint)
+    {
+        var setup = app.Client();
+        var member = await setup.NewMemberAsync(points: 100);
+        var spend = endpoint == Endpoint.Reverse ? await setup.RedeemAsync(member, 10) : null;
+        var client = app.Client(AppFixture.Keys[scope]);
+
+        var reply = endpoint switch
+        {
+            Endpoint.GetMember => await client.GetMemberAsync(member),
+            Endpoint.GetTransactions => await client.TransactionsAsync(member),
+            Endpoint.PutMember => await client.PutMemberAsync("m-" + Guid.NewGuid().ToString("N")[..12]),
+            Endpoint.Redeem => await client.RedeemAsync(member, 1),
+            Endpoint.Reverse => await client.ReverseAsync(member, spend!.Body.GetProperty("redemptionId").GetString()!),
+            Endpoint.Adjust => await client.AdjustAsync(member, 1),
+            Endpoint.GetSettings => await client.SendAsync(HttpMethod.Get, "/api/v1/admin/settings"),
+            Endpoint.PutSettings => await client.PutSettingsAsync(new { timeZone = "Asia/Tokyo", yenPerPoint = 1 }),
+            _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
+        };
+
+        if (ScopeOf[endpoint] == scope)
+        {
+            Assert.True(reply.Status is HttpStatusCode.OK or HttpStatusCode.Created, $"{scope} {endpoint}: {reply.Status} {reply.Text}");
+        }
+        else
+        {
+            AssertProblem(reply, HttpStatusCode.Forbidden, "forbidden", $"{scope} {endpoint}");
+        }
+    }
+
+    /// <summary>RFC 9457 problem+json with the documented type, title, status, code, and a detail when one is given.</summary>
+    internal static void AssertProblem(Reply reply, HttpStatusCode status, string code, string? because = null)
+    {
+        var context = $"{because} → {(int)reply.Status} {reply.Text}";
+        Assert.True(reply.Status == status, $"Expected {(int)status} {code}: {context}");
+        Assert.True(reply.ContentType == Problems.ContentType, $"Content type {reply.ContentType}: {context}");
+        Assert.Equal(code, reply.Code);
+        Assert.Equal($"https://points.example/problems/{code}", reply.Body.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(reply.Body.GetProperty("title").GetString()), context);
+        Assert.Equal((int)status, reply.Body.GetProperty("status").GetInt32());
+        if (reply.Body.TryGetProperty("detail", out var detail))
+        {
+            Assert.False(string.IsNullOrWhiteSpace(detail.GetString()), context);
+        }
+        else
+        {
+            Assert.DoesNotContain(code, CodesWithDetail);
+        }
+    }
+
+    /// <summary>Codes whose problems always explain themselves in <c>detail</c> (what was wrong, or which limit).</summary>
+    private static readonly string[] CodesWithDetail =
+    [
+        "invalid_request", "idempotency_key_required", "forbidden", "idempotency_key_reused", "insufficient_points", "expiry_required",
+        "expiry_not_allowed", "expiry_in_past", "nothing_to_reverse", "reversal_exceeds_remaining",
+    ];
+
+    /// <summary>A stream that does not tell its length, so the client sends the body chunked (no Content-Length).</summary>
+    private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+}
