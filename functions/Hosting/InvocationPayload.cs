@@ -163,6 +163,9 @@ public sealed class InvocationPayload
 /// <summary>The reply the Functions host expects from a non-HTTP function (facts §1.10): 2xx with Outputs/Logs/ReturnValue.</summary>
 public static class InvocationReply
 {
+    /// <summary>PascalCase as the host writes it, not the API's camelCase.</summary>
+    private static readonly JsonSerializerOptions HostNaming = new();
+
     public static IResult Ok(params string[] logs) =>
-        Results.Json(new { Outputs = new Dictionary<string, object>(), Logs = logs, ReturnValue = (object?)null });
+        Results.Json(new { Outputs = new Dictionary<string, object>(), Logs = logs, ReturnValue = (object?)null }, HostNaming);
 }

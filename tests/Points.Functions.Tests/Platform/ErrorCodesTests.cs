@@ -16,10 +16,6 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
     /// <summary>Codes the current endpoints cannot produce, each with the reason.</summary>
     private static readonly IReadOnlyDictionary<string, string> Unreachable = new Dictionary<string, string>
     {
-        // Debt only arises when an earn is reversed after its points were spent, and earns arrive through
-        // POST /events, which is not built yet (adjustments never create debt: a deduction beyond the balance is
-        // refused). The rule itself is covered by the domain tests (tests/Points.Domain.Tests).
-        ["member_in_debt"] = "no API creates debt yet",
         // Holds come with withdrawals, which are not built yet.
         ["hold_not_found"] = "no hold endpoints yet",
         // Failures of the app or of a dependency: not reachable by a well-behaved client.
@@ -31,7 +27,7 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
     [
         "invalid_request", "idempotency_key_required", "unauthorized", "forbidden", "member_not_found", "not_found",
         "method_not_allowed", "idempotency_key_reused", "insufficient_points", "expiry_required", "expiry_not_allowed",
-        "expiry_in_past", "nothing_to_reverse", "reversal_exceeds_remaining",
+        "expiry_in_past", "nothing_to_reverse", "reversal_exceeds_remaining", "member_in_debt",
     ];
 
     [Fact]
@@ -224,6 +220,25 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         AssertProblem(spend, HttpStatusCode.UnprocessableEntity, "insufficient_points");
         AssertProblem(deduct, HttpStatusCode.UnprocessableEntity, "insufficient_points");
         Assert.Equal(100, (await app.Client().GetMemberAsync(member)).Long("balance"));
+    }
+
+    [Fact]
+    public async Task SpendingWhileInDebt_Is422MemberInDebt()
+    {
+        var client = app.Client();
+        var member = await client.NewMemberAsync(points: 10);
+        var grant = await client.SendAsync(HttpMethod.Post, $"/api/v1/admin/members/{member}/adjustments",
+            new { points = 100, reason = "campaign grant", reference = "grant-1" }, "grant-1-key");
+        Assert.Equal(HttpStatusCode.Created, grant.Status);
+        Assert.Equal(HttpStatusCode.Created, (await client.RedeemAsync(member, 110)).Status);
+
+        var reversal = await client.SendAsync(HttpMethod.Post, $"/api/v1/members/{member}/reversals", new { reference = "grant-1" }, "rev-grant-1");
+        Assert.Equal((HttpStatusCode.Created, -100L, -100L), (reversal.Status, reversal.Long("points"), reversal.Long("balance")));
+        var summary = await client.GetMemberAsync(member);
+        Assert.Equal((-100L, 100L), (summary.Long("balance"), summary.Long("debt")));
+
+        AssertProblem(await client.RedeemAsync(member, 1), HttpStatusCode.UnprocessableEntity, "member_in_debt");
+        AssertProblem(await client.AdjustAsync(member, -1), HttpStatusCode.UnprocessableEntity, "insufficient_points");
     }
 
     [Theory]
