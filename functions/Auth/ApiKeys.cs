@@ -23,6 +23,18 @@ public sealed class ApiKeyOptions
 {
     public List<ApiKeyEntry> Keys { get; set; } = [];
 
+    /// <summary>
+    /// The same entries as one JSON array (<c>[{"id","name","scopes","sha256"}]</c>): the form a single Key Vault secret
+    /// takes (app setting <c>ApiKeys__Hashes</c>).
+    /// </summary>
+    public string? Hashes { get; set; }
+
+    public IEnumerable<ApiKeyEntry> AllEntries() =>
+        string.IsNullOrWhiteSpace(Hashes)
+            ? Keys
+            : Keys.Concat(System.Text.Json.JsonSerializer.Deserialize<List<ApiKeyEntry>>(Hashes, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))
+                ?? []);
+
     /// <summary>A plain admin key for local runs (local.settings.sample.json). Ignored when running in Azure.</summary>
     public string? DevelopmentAdminKey { get; set; }
 }
@@ -46,7 +58,7 @@ public sealed class ApiKeyRing
 
     public ApiKeyRing(IOptions<ApiKeyOptions> options, IHostEnvironment environment)
     {
-        _byId = options.Value.Keys.ToDictionary(k => k.Id, k => (k, Convert.FromHexString(k.Sha256)), StringComparer.Ordinal);
+        _byId = options.Value.AllEntries().ToDictionary(k => k.Id, k => (k, Convert.FromHexString(k.Sha256)), StringComparer.Ordinal);
         var runningInAzure = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME"));
         if (!runningInAzure && options.Value.DevelopmentAdminKey is { Length: > 0 } devKey && !environment.IsProduction())
         {

@@ -86,6 +86,8 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
     properties: {
       resource: {
         id: container.name
+        // -1: items live forever unless they carry their own `ttl` (spilled idempotency records do).
+        defaultTtl: -1
         partitionKey: {
           paths: [
             container.partitionKeyPath

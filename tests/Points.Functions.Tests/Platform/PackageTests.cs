@@ -18,7 +18,7 @@ public sealed class PackageTests
     [Fact]
     public async Task Package_WithExecuteBitsStripped_StartsLikeTheHostStartsIt_AndAnswersHealth()
     {
-        var repo = RepositoryRoot();
+        var repo = Repository.Root;
         await RunAsync("bash", ["tools/package/package.sh"], repo, TimeSpan.FromMinutes(10));
         var root = Directory.CreateTempSubdirectory("points-package-").FullName;
         var tmp = Directory.CreateTempSubdirectory("points-tmp-").FullName;
@@ -123,12 +123,5 @@ public sealed class PackageTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    internal static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "PointsFunctions.sln"))) return dir.FullName;
-        throw new InvalidOperationException("PointsFunctions.sln not found above the test output.");
     }
 }

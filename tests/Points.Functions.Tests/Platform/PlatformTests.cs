@@ -169,7 +169,7 @@ public sealed partial class PlatformTests(AppFixture app) : IClassFixture<AppFix
     [Fact]
     public void DomainSources_NeverReadTheClock()
     {
-        var domain = Path.Combine(RepositoryRoot(), "domain");
+        var domain = Path.Combine(Repository.Root, "domain");
         var sources = Directory.EnumerateFiles(domain, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
             .ToList();
@@ -181,16 +181,6 @@ public sealed partial class PlatformTests(AppFixture app) : IClassFixture<AppFix
             .Select(l => $"{Path.GetRelativePath(domain, l.file)}:{l.line}: {l.text.Trim()}")
             .ToList();
         Assert.Empty(offences);
-    }
-
-    /// <summary>The folder holding PointsFunctions.sln, found by walking up from the test binaries.</summary>
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PointsFunctions.sln"))) return dir.FullName;
-        }
-        throw new DirectoryNotFoundException($"No PointsFunctions.sln above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"\b(DateTime|DateTimeOffset)\s*\.\s*(Now|UtcNow|Today)\b|\bTimeProvider\s*\.\s*System\b")]

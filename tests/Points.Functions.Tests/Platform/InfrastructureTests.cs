@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Points.Functions.Storage;
+using Points.Functions.Tests.Infrastructure;
+
+namespace Points.Functions.Tests.Platform;
+
+/// <summary>The Bicep template and the code name the same containers, partition keys, blob containers and queues.</summary>
+public sealed class InfrastructureTests
+{
+    private static readonly Lazy<JsonElement> Variables = new(() => LoadCompiledTemplate().GetProperty("variables"));
+
+    [Fact]
+    public void CosmosContainers_InBicep_MatchTheContainersTheAppUses()
+    {
+        var inBicep = Variables.Value.GetProperty("cosmosContainers").EnumerateArray()
+            .Select(c => (c.GetProperty("name").GetString()!, c.GetProperty("partitionKeyPath").GetString()!))
+            .Order().ToList();
+        Assert.Equal(Containers.All.Order().ToList(), inBicep);
+    }
+
+    [Fact]
+    public void BlobContainersAndQueues_TheAppUses_ExistInBicep()
+    {
+        var containers = Variables.Value.GetProperty("blobContainerNames").EnumerateArray().Select(c => c.GetString()).ToHashSet();
+        var queues = Variables.Value.GetProperty("queueNames").EnumerateArray().Select(c => c.GetString()).ToHashSet();
+        Assert.All(BlobContainers.All, name => Assert.Contains(name, containers));
+        Assert.Contains(BlobContainers.BlobPoisonQueue, queues);
+    }
+
+    /// <summary>The ARM JSON that tools/bicep/check.sh compiles (./points test runs it first); compiled here when missing or stale.</summary>
+    private static JsonElement LoadCompiledTemplate()
+    {
+        var repo = Repository.Root;
+        var compiled = new FileInfo(Path.Combine(repo, "artifacts/bicep/main.json"));
+        var newestSource = Directory.GetFiles(Path.Combine(repo, "infra-bicep"), "*.bicep", SearchOption.AllDirectories).Max(File.GetLastWriteTimeUtc);
+        if (!compiled.Exists || compiled.LastWriteTimeUtc < newestSource)
+        {
+            using var check = Process.Start(new ProcessStartInfo("bash", ["tools/bicep/check.sh"]) { WorkingDirectory = repo, RedirectStandardOutput = true })!;
+            var output = check.StandardOutput.ReadToEnd();
+            check.WaitForExit();
+            Assert.True(check.ExitCode == 0, output);
+        }
+        using var document = JsonDocument.Parse(File.ReadAllText(compiled.FullName));
+        return document.RootElement.Clone();
+    }
+}
