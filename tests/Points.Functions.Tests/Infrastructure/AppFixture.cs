@@ -59,7 +59,7 @@ public class AppFixture : IAsyncLifetime
             settings[$"ApiKeys:Keys:{index}:Id"] = key[..key.IndexOf('.', StringComparison.Ordinal)];
             settings[$"ApiKeys:Keys:{index}:Name"] = $"test {scope}";
             settings[$"ApiKeys:Keys:{index}:Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-            var scopes = scope == "*" ? Auth.Scopes.All.ToArray() : [scope];
+            var scopes = scope == "*" ? Points.Functions.Auth.Scopes.All.ToArray() : [scope];
             for (var s = 0; s < scopes.Length; s++) settings[$"ApiKeys:Keys:{index}:Scopes:{s}"] = scopes[s];
             index++;
         }
