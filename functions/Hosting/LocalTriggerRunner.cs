@@ -19,6 +19,8 @@ public sealed class LocalTriggerOptions
     public int BlobPollMilliseconds { get; set; } = 1000;
     /// <summary>The Functions host's default: five attempts per blob, then a poison message (facts §2).</summary>
     public int BlobAttemptsMax { get; set; } = 5;
+    /// <summary>Where the function.json files are; default: the ones shipped with the app.</summary>
+    public string? DeclarationsPath { get; set; }
 }
 
 /// <summary>
@@ -47,7 +49,7 @@ public sealed partial class LocalTriggerRunner(
             await started.Task.WaitAsync(stoppingToken);
         }
         _http.BaseAddress = new Uri(server.Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        _declarations = FunctionDeclarations.Load(FunctionDeclarations.DefaultDirectory);
+        _declarations = FunctionDeclarations.Load(options.Value.DeclarationsPath ?? FunctionDeclarations.DefaultDirectory);
         var timers = _declarations.Where(d => d.Trigger?.Type == "timerTrigger").Select(d => RunTimerAsync(d, stoppingToken));
         await Task.WhenAll([.. timers, PollBlobsAsync(stoppingToken)]);
     }

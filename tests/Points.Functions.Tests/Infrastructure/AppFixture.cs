@@ -70,6 +70,7 @@ public class AppFixture : IAsyncLifetime
         builder.Services.AddSingleton<TimeProvider>(Clock);
         ConfigureServices(builder.Services);
         App = PointsApp.Build(builder);
+        ConfigureApp(App);
         await App.EnsureStorageAsync(CancellationToken.None);
         await App.StartAsync();
         var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -77,6 +78,8 @@ public class AppFixture : IAsyncLifetime
     }
 
     protected virtual void ConfigureServices(IServiceCollection services) { }
+
+    protected virtual void ConfigureApp(WebApplication app) { }
 
     public HttpClient Client(string? apiKey = AllScopesKey)
     {
