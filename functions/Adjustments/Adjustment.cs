@@ -16,7 +16,7 @@ public sealed record Adjustment(long Points, LotKind Kind, DateOnly? ExpiresOn, 
 
     public sealed record Response(long Seq, long Balance);
 
-    public MemberOperation ToOperation(string actor, string idempotencyKey, string requestHash) => new(
+    public MemberOperation ToOperation(string actor, string idempotencyKey, string requestHash) => MemberOperation.ForCommand(
         actor, idempotencyKey, requestHash,
         _ => (Points > 0
             ? new LedgerCommand.Credit(EntryType.Adjust, Points, Kind, ExpiresOn)

@@ -10,7 +10,7 @@ public static class LedgerResults
     {
         OperationResult.Applied a => Results.Text(a.Body, "application/json", Encoding.UTF8, a.Status),
         OperationResult.Replayed r => Replay(http, r),
-        OperationResult.Rejected r => Problems.For(r.Reason, r.Detail),
+        OperationResult.Rejected r => Problems.For(r.Code, r.Detail),
         OperationResult.KeyReused => Problems.For("idempotency_key_reused", "This Idempotency-Key was first used with a different request."),
         OperationResult.MemberNotFound => Problems.For("member_not_found"),
         _ => throw new ArgumentOutOfRangeException(nameof(result), result.GetType().Name, null),

@@ -57,9 +57,9 @@ public sealed partial class ExpirePointsJob(
 
     private async Task<int> ExpireMemberAsync(MemberId memberId)
     {
-        var result = await ledger.ExecuteAsync(memberId, new MemberOperation(FunctionName, null, "",
+        var result = await ledger.ExecuteAsync(memberId, MemberOperation.ForCommand(FunctionName, null, "",
             _ => new LedgerCommand.ExpireDue(), accepted => new { expired = accepted.Entries.Length }, 200));
-        return result is OperationResult.Applied applied ? applied.Outcome.Entries.Length : 0;
+        return result is OperationResult.Applied applied ? applied.Entries.Length : 0;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ExpirePoints: {Dates} due dates, {Members} members, {Entries} expiry entries")]

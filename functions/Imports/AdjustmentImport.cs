@@ -171,9 +171,9 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
 
     private static (string Status, string Code, string Message, long? Balance) Describe(OperationResult result) => result switch
     {
-        OperationResult.Applied a => (AdjustmentResultStatus.Applied, "", "", a.Outcome.State.Balance.Value),
+        OperationResult.Applied a => (AdjustmentResultStatus.Applied, "", "", a.Account.Ledger.Balance.Value),
         OperationResult.Replayed r => (AdjustmentResultStatus.Duplicate, "duplicate", "Applied before with the same idempotency key.", BalanceOf(r.Body)),
-        OperationResult.Rejected r => (AdjustmentResultStatus.Rejected, r.Reason.Code(), r.Detail, null),
+        OperationResult.Rejected r => (AdjustmentResultStatus.Rejected, r.Code, r.Detail, null),
         OperationResult.KeyReused => (AdjustmentResultStatus.Rejected, "idempotency_key_reused", "The idempotency key was used for a different row.", null),
         OperationResult.MemberNotFound => (AdjustmentResultStatus.Rejected, "member_not_found", "No such member.", null),
         _ => throw new ArgumentOutOfRangeException(nameof(result)),

@@ -145,28 +145,27 @@ public sealed partial class MemberLedger(
                 .DistinctBy(e => e.Seq)
                 .ToList();
         }
-        switch (LedgerDecider.Decide(working.Ledger, operation.Command(related), context with { Actor = operation.Actor }))
+        switch (operation.Decide(new MemberOperationInput(working, related, context with { Actor = operation.Actor })))
         {
-            case LedgerOutcome.Rejected rejected:
-                return (new OperationResult.Rejected(rejected.Reason, rejected.Detail), working);
-            case LedgerOutcome.Accepted accepted:
-                var body = JsonSerializer.Serialize(operation.Respond(accepted), JsonDefaults.Options);
-                if (accepted.Entries.IsEmpty && operation.IdempotencyKey is null)
+            case OperationDecision.Rejected rejected:
+                return (new OperationResult.Rejected(rejected.Code, rejected.Detail), working);
+            case OperationDecision.Accepted accepted:
+                var body = JsonSerializer.Serialize(accepted.Response, JsonDefaults.Options);
+                if (accepted.Entries.IsEmpty && operation.IdempotencyKey is null && accepted.Account == working)
                 {
-                    return (new OperationResult.Applied(operation.SuccessStatus, body, accepted), working);
+                    return (new OperationResult.Applied(operation.SuccessStatus, body, accepted.Entries, working), working);
                 }
-                var next = working with
+                var next = accepted.Account with
                 {
-                    Ledger = accepted.State,
                     Journal = working.Journal.AddRange(accepted.Entries),
                     Idempotency = operation.IdempotencyKey is { } k
                         ? working.Idempotency.Add(new IdempotencyRecord(k, operation.RequestHash, operation.SuccessStatus, body, now))
                         : working.Idempotency,
                     UpdatedAt = now,
                 };
-                return (new OperationResult.Applied(operation.SuccessStatus, body, accepted), next);
+                return (new OperationResult.Applied(operation.SuccessStatus, body, accepted.Entries, next), next);
             default:
-                throw new InvalidOperationException("Unknown ledger outcome.");
+                throw new InvalidOperationException("Unknown operation decision.");
         }
     }
 

@@ -39,7 +39,7 @@ public static class RedemptionEndpoints
 
         var redemptionId = "rdm_" + Guid.CreateVersion7().ToString("N");
         var details = new EntryDetails(redemptionId, request!.OrderId is { } order ? [order] : [], null, request.StoreId, null);
-        var result = await ledger.ExecuteAsync(id, new MemberOperation(
+        var result = await ledger.ExecuteAsync(id, MemberOperation.ForCommand(
             http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
             _ => new LedgerCommand.Debit(EntryType.Spend, request.Points) { Details = details },
             accepted => new RedemptionResponse(redemptionId, request.Points,
@@ -70,7 +70,7 @@ public static class RedemptionEndpoints
             return Problems.Invalid("reference", $"Required, 1–{ReferenceLengthMax} characters.");
         if (request.Points is < 1 or > PointsPerRequestMax) return Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}.");
 
-        var result = await ledger.ExecuteAsync(id, new MemberOperation(
+        var result = await ledger.ExecuteAsync(id, MemberOperation.ForCommand(
             http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
             related => new LedgerCommand.Reverse(reference, request.Points is { } p ? new PointAmount(p) : null, related)
             {
@@ -81,7 +81,7 @@ public static class RedemptionEndpoints
                 var reversal = accepted.Entries.Single(e => e.Type == EntryType.Reverse);
                 return new ReversalResponse(reversal.Seq, reversal.Points.Value, accepted.State.Balance.Value);
             },
-            RelatedReference: reference));
+            relatedReference: reference));
         return result.ToHttp(http);
     }
 }

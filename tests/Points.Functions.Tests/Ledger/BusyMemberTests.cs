@@ -23,7 +23,7 @@ public sealed class BusyMemberTests(AppFixture app, ITestOutputHelper output) : 
 
         // Alternate +3 and -2 (on a 1,000-point start the balance never runs short), all submitted at once: the
         // mailbox commits them in batches.
-        var results = await Task.WhenAll(Enumerable.Range(0, operations).Select(i => ledger.ExecuteAsync(member, new MemberOperation(
+        var results = await Task.WhenAll(Enumerable.Range(0, operations).Select(i => ledger.ExecuteAsync(member, MemberOperation.ForCommand(
             "test", null, "",
             _ => i % 2 == 0
                 ? new LedgerCommand.Credit(EntryType.Adjust, 3, LotKind.Regular, null)
