@@ -132,22 +132,19 @@ public static class LedgerDecider
                     $"Only {reversible} of the {original.Points.Abs()} points of '{command.Reference}' remain reversible.");
             }
 
-            var movedBefore = earlier.SelectMany(e => e.Lots)
-                .GroupBy(p => p.LotId)
-                .ToDictionary(g => g.Key, g => g.Sum(p => p.Points.Abs()));
+            // Partial reversals walk the original's lot movements in a fixed order, so the points reversed before
+            // tell exactly which movements are still to undo (whatever lots have merged or emptied since).
+            var reversedBefore = earlier.Sum(e => e.Points.Abs());
             var reversal = new ReversalLink(original.Seq, original.AllReferences(command.Reference));
             if (original.Points.IsNegative)
             {
                 // A spend or a deduction: the points go back to the lots they came from.
-                CreditBack(points, original.Lots, movedBefore, EntryType.Reverse, reversal);
+                CreditBack(points, original.Lots, reversedBefore, EntryType.Reverse, reversal);
             }
             else
             {
                 // An earn or grant is taken back from the lots it created first, then from other lots, then as debt.
-                var preferred = original.Lots
-                    .Select(p => (p.LotId, Points: p.Points - movedBefore.GetValueOrDefault(p.LotId, PointAmount.Zero)))
-                    .Where(p => p.Points.IsPositive)
-                    .ToList();
+                var preferred = Window(original.Lots, reversedBefore, points);
                 var fromLots = PointAmount.Min(points, State.InLots);
                 var portions = TakeFromLots(fromLots, static _ => true, preferred);
                 Write(EntryType.Reverse, -points, portions, debtChange: points - fromLots, reversal: reversal);
@@ -177,7 +174,7 @@ public static class LedgerDecider
             {
                 return Reject(LedgerRejection.HoldNotFound, $"No open hold '{command.HoldId}'.");
             }
-            CreditBack(hold.Points, hold.Portions, new Dictionary<string, PointAmount>(), EntryType.Release, null, hold.HoldId);
+            CreditBack(hold.Points, hold.Portions, PointAmount.Zero, EntryType.Release, null, hold.HoldId);
             return null;
         }
 
@@ -193,32 +190,44 @@ public static class LedgerDecider
 
         /// <summary>
         /// Returns points to the lots they were taken from, last taken first (a partial return gives back the
-        /// longest-lived points first), after repaying any debt.
+        /// longest-lived points first), skipping what earlier reversals returned; debt is repaid first.
         /// </summary>
-        private void CreditBack(PointAmount points, IReadOnlyList<LotPortion> takenFrom,
-            IReadOnlyDictionary<string, PointAmount> restoredBefore, EntryType type, ReversalLink? reversal, string? holdId = null)
+        private void CreditBack(PointAmount points, IReadOnlyList<LotPortion> takenFrom, PointAmount returnedBefore,
+            EntryType type, ReversalLink? reversal, string? holdId = null)
         {
             var repaid = PointAmount.Min(State.Debt, points);
-            var left = points - repaid;
-            var portions = new List<LotPortion>();
-            foreach (var taken in takenFrom.Reverse())
-            {
-                if (!left.IsPositive) break;
-                var restorable = taken.Points.Abs() - restoredBefore.GetValueOrDefault(taken.LotId, PointAmount.Zero);
-                var restore = PointAmount.Min(restorable, left);
-                if (!restore.IsPositive) continue;
-                portions.Add(taken with { Points = restore });
-                left -= restore;
-            }
-            if (left.IsPositive)
+            var window = Window([.. takenFrom.Reverse()], returnedBefore + repaid, points - repaid);
+            if (window.Sum(w => w.Points) != points - repaid)
             {
                 throw new InvalidOperationException("Credit back exceeds what was taken; the caller checked the amount.");
             }
-            Write(type, points, portions, debtChange: -repaid, reversal: reversal, holdId: holdId);
+            var portions = window.Select(w => OpenLotLike(w.Portion)?.Portion(w.Points) ?? w.Portion with { Points = w.Points }).ToList();
+            Write(type, points, MergeByLot(portions), debtChange: -repaid, reversal: reversal, holdId: holdId);
         }
 
-        /// <summary>Takes points from open lots: first the <paramref name="preferred"/> ones (up to the amount given), then in consumption order.</summary>
-        private List<LotPortion> TakeFromLots(PointAmount points, Func<Lot, bool> eligible, IReadOnlyList<(string LotId, PointAmount Points)> preferred)
+        /// <summary>The movements covering points [skip, skip + take) of <paramref name="movements"/>, in order, as positive amounts.</summary>
+        private static List<(LotPortion Portion, PointAmount Points)> Window(IReadOnlyList<LotPortion> movements, PointAmount skip, PointAmount take)
+        {
+            var window = new List<(LotPortion, PointAmount)>();
+            foreach (var movement in movements)
+            {
+                var size = movement.Points.Abs();
+                var skipped = PointAmount.Min(skip, size);
+                skip -= skipped;
+                var taken = PointAmount.Min(size - skipped, take);
+                take -= taken;
+                if (taken.IsPositive) window.Add((movement, taken));
+            }
+            return window;
+        }
+
+        /// <summary>The open lot a movement belongs to now: the same lot, or the lot it would merge into (same kind and expiry).</summary>
+        private Lot? OpenLotLike(LotPortion portion) =>
+            State.Lots.FirstOrDefault(l => l.LotId == portion.LotId)
+            ?? State.Lots.FirstOrDefault(l => l.Kind == portion.Kind && l.ExpiresOn == portion.ExpiresOn);
+
+        /// <summary>Takes points from open lots: first the lots of the <paramref name="preferred"/> movements (up to each amount), then in consumption order.</summary>
+        private List<LotPortion> TakeFromLots(PointAmount points, Func<Lot, bool> eligible, IReadOnlyList<(LotPortion Portion, PointAmount Points)> preferred)
         {
             var remaining = State.Lots.ToDictionary(l => l.LotId, l => l.Remaining);
             var taken = new List<LotPortion>();
@@ -231,9 +240,9 @@ public static class LedgerDecider
                 remaining[lot.LotId] -= take;
                 left -= take;
             }
-            foreach (var (lotId, cap) in preferred)
+            foreach (var (portion, cap) in preferred)
             {
-                if (State.Lots.FirstOrDefault(l => l.LotId == lotId) is { } lot) Take(lot, cap);
+                if (OpenLotLike(portion) is { } lot) Take(lot, cap);
             }
             foreach (var lot in State.Lots.Where(eligible))
             {

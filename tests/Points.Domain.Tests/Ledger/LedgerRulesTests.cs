@@ -119,6 +119,22 @@ public sealed class LedgerRulesTests
         Assert.Equal(LedgerRejection.NothingToReverse, ledger.Reject(ledger.Reverse("G-2")));
     }
 
+    /// <summary>Found by the property test: a spend emptied lot A, a later earn opened its twin B (same kind and expiry),
+    /// and reversing the spend recreated A next to B. Restored points now merge into the open twin.</summary>
+    [Fact]
+    public void Regression_ReversalRestoringAnEmptiedLot_MergesIntoItsOpenTwin()
+    {
+        var ledger = new LedgerScenario();
+        ledger.Accept(Earn(1));
+        ledger.Accept(Spend(1, "R-1"));
+        var twin = ledger.Accept(Earn(1)).Single().Lots[0].LotId;
+
+        var reversal = ledger.Accept(ledger.Reverse("R-1")).Single();
+
+        Assert.Equal([(twin, 1L)], reversal.Lots.Select(p => (p.LotId, p.Points.Value)));
+        Assert.Equal("regular 2 2027-11-30", ledger.LotsText());
+    }
+
     /// <summary>Builds lots from "kind points expiry; …" (expiry "-" for none) by crediting them on 2026-11-23.</summary>
     internal static LedgerScenario Given(string lots)
     {

@@ -67,7 +67,7 @@ public sealed class PackageTests
         var errors = handler.StandardError.ReadToEndAsync();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
             var health = await PollAsync(http, "/api/health", TimeSpan.FromSeconds(90), handler);
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
             using var body = JsonDocument.Parse(await health.Content.ReadAsStringAsync());
@@ -102,7 +102,7 @@ public sealed class PackageTests
             {
                 return await http.GetAsync(path);
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(250);
             }
