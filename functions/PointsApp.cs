@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Azure.Cosmos;
 using Points.Functions.Adjustments;
+using Points.Functions.Earning;
 using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Expiry;
@@ -52,8 +53,10 @@ public static class PointsApp
         services.AddSingleton<DueIndex>();
         services.AddSingleton<MemberLedger>();
         services.AddSingleton<MemberRegistry>();
+        services.AddSingleton<ReferralCodes>();
         services.AddSingleton<MemberViews>();
         services.AddSingleton<ExpirePointsJob>();
+        services.AddSingleton<EarningConfigStore>();
         services.AddSingleton<AdjustmentImport>();
         services.Configure<LocalTriggerOptions>(builder.Configuration.GetSection("LocalTriggers"));
         services.AddSingleton<LocalTriggerRunner>();
@@ -91,6 +94,8 @@ public static class PointsApp
         api.MapRedemptionEndpoints();
         api.MapAdjustmentEndpoints();
         api.MapSettingsEndpoints();
+        api.MapEventEndpoints();
+        api.MapEarningAdminEndpoints();
 
         app.MapFunction(ExpirePointsJob.FunctionName, async (HttpContext http, ExpirePointsJob job) =>
         {

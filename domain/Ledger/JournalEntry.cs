@@ -50,4 +50,7 @@ public sealed record JournalEntry
     public string? HoldId { get; init; }
     public string? StoreId { get; init; }
     public string? Channel { get; init; }
+    /// <summary>For earns: the rule and its version that granted the points.</summary>
+    public string? RuleId { get; init; }
+    public int? RuleVersion { get; init; }
 }

@@ -39,9 +39,15 @@ public abstract record LedgerCommand
     public sealed record SettleHold(string HoldId) : LedgerCommand;
 }
 
-/// <summary>Reference, reason and origin of an entry. <see cref="References"/> are extra keys to find it by (e.g. an order id).</summary>
+/// <summary>
+/// Reference, reason and origin of an entry. <see cref="References"/> are extra keys to find it by (e.g. an order id).
+/// <see cref="RuleId"/> and <see cref="RuleVersion"/> name the earning rule that granted the points.
+/// </summary>
 public sealed record EntryDetails(string? Reference, IReadOnlyList<string> References, string? Reason, string? StoreId, string? Channel)
 {
+    public string? RuleId { get; init; }
+    public int? RuleVersion { get; init; }
+
     public static readonly EntryDetails Empty = new(null, [], null, null, null);
 
     public IReadOnlyList<string> AllReferences =>

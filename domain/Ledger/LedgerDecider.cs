@@ -289,6 +289,8 @@ public static class LedgerDecider
                 HoldId = holdId,
                 StoreId = withDetails ? details.StoreId : null,
                 Channel = withDetails ? details.Channel : null,
+                RuleId = withDetails ? details.RuleId : null,
+                RuleVersion = withDetails ? details.RuleVersion : null,
             };
             State = State.Evolve(entry);
             _entries.Add(entry);

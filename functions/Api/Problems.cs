@@ -29,6 +29,9 @@ public static class Problems
         ["nothing_to_reverse"] = (422, "Nothing remains to reverse under that reference."),
         ["reversal_exceeds_remaining"] = (422, "The reversal is larger than what remains reversible."),
         ["hold_not_found"] = (422, "No such open hold."),
+        ["invalid_referral_code"] = (422, "No member has that referral code."),
+        ["self_referral"] = (422, "A member cannot refer themselves."),
+        ["referral_after_registration"] = (422, "A referral code can only be given when the member registers."),
         ["internal_error"] = (500, "An unexpected error occurred."),
         ["service_unavailable"] = (503, "A dependency is unavailable; retry later."),
     };

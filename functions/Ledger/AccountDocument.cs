@@ -29,9 +29,41 @@ public sealed record AccountDocument
     public DateTimeOffset? IdempotencySpilledUntil { get; init; }
     /// <summary>Due dates (program zone) this member is already listed under in the expiry index.</summary>
     public ImmutableArray<DateOnly> ExpiryIndexed { get; init; } = [];
+    /// <summary>Rank, rule counters (caps) and monthly purchase totals (rank metric).</summary>
+    public MemberEarning Earning { get; init; } = MemberEarning.New;
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 }
+
+/// <summary>
+/// What earning needs to remember per member: the current rank, each rule's use (for caps) and purchases per
+/// program-zone month (the rank metric is the trailing 12 months). Bounded: counters keep a few periods, purchases 13 months.
+/// </summary>
+public sealed record MemberEarning(string Rank, ImmutableArray<Points.Domain.Earning.RuleCounter> Counters, ImmutableArray<MonthlyPurchases> Purchases)
+{
+    public const int PurchaseMonthsKept = 13;
+    public static readonly MemberEarning New = new("bronze", [], []);
+
+    /// <summary>Purchase amount over the 12 months ending with <paramref name="month"/> (inclusive).</summary>
+    public long TrailingYearYen(DateOnly month) =>
+        Purchases.Where(p => string.CompareOrdinal(p.Month, MonthKey(month.AddMonths(-11))) >= 0 && string.CompareOrdinal(p.Month, MonthKey(month)) <= 0)
+            .Sum(p => p.AmountYen);
+
+    public MemberEarning WithPurchase(DateOnly day, long amountYen)
+    {
+        var key = MonthKey(day);
+        var current = Purchases.FirstOrDefault(p => p.Month == key) ?? new MonthlyPurchases(key, 0, 0);
+        return this with
+        {
+            Purchases = [.. Purchases.Where(p => p.Month != key).Append(current with { AmountYen = current.AmountYen + amountYen, Count = current.Count + 1 })
+                .OrderByDescending(p => p.Month, StringComparer.Ordinal).Take(PurchaseMonthsKept)],
+        };
+    }
+
+    public static string MonthKey(DateOnly day) => day.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public sealed record MonthlyPurchases(string Month, long AmountYen, int Count);
 
 /// <summary>What the partner told us about a member (api.md PUT /members/{id}).</summary>
 public sealed record MemberProfile
@@ -42,6 +74,8 @@ public sealed record MemberProfile
     public string? StoreId { get; init; }
     public bool NewsletterOptIn { get; init; }
     public string? ReferredByCode { get; init; }
+    /// <summary>The member whose referral code this member registered with.</summary>
+    public string? ReferredBy { get; init; }
     public required string ReferralCode { get; init; }
 }
 

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using Points.Domain.Primitives;
 using Points.Functions.Api;
+using Points.Functions.Earning;
 using Points.Functions.Auth;
 using Points.Functions.Ledger;
 using Points.Functions.Settings;
@@ -25,8 +27,14 @@ public static class MemberEndpoints
             .Produces<HistoryPage>().ProducesProblem(400).ProducesProblem(404);
     }
 
-    private static async Task<IResult> RegisterOrUpdate(string memberId, HttpContext http, MemberRegistry registry,
-        ProgramSettingsStore settingsStore, TimeProvider clock)
+    /// <summary>
+    /// Registers (201) or updates (200) a member. A first registration reserves the member's referral code, and fires
+    /// the <c>registration</c> trigger and, with a valid <c>referredByCode</c>, the <c>referral</c> trigger for the
+    /// referrer and <c>referral_welcome</c> for the new member. Those triggers are idempotent events fired on every PUT,
+    /// so a registration interrupted halfway is completed by the partner's retry.
+    /// </summary>
+    private static async Task<IResult> RegisterOrUpdate(string memberId, HttpContext http, MemberRegistry registry, LedgerStore store,
+        ReferralCodes referralCodes, MemberLedger ledger, EarningConfigStore earning, ProgramSettingsStore settingsStore, TimeProvider clock)
     {
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<RegisterMemberRequest>(http);
@@ -36,22 +44,56 @@ public static class MemberEndpoints
         var today = ProgramCalendar.DateOf(now, settings.Zone);
         if (Validate(request!, today) is { } invalid) return invalid;
 
-        var outcome = await registry.RegisterOrUpdateAsync(id, existing => (existing ?? new MemberProfile
+        var (existing, _) = await store.ReadAccountAsync(id, http.RequestAborted);
+        string? referrer = existing?.Profile.ReferredBy;
+        if (request!.ReferredByCode is { } code)
         {
-            JoinedOn = request!.JoinedOn ?? today,
-            ReferralCode = MemberRegistry.NewReferralCode(),
-            ReferredByCode = request.ReferredByCode,
+            if (existing is not null && !string.Equals(existing.Profile.ReferredByCode, code, StringComparison.OrdinalIgnoreCase))
+                return existing.Profile.ReferralCode.Equals(code, StringComparison.OrdinalIgnoreCase)
+                    ? Problems.For("self_referral")
+                    : Problems.For("referral_after_registration", "The member is registered already.");
+            referrer = await referralCodes.FindAsync(code, http.RequestAborted);
+            if (referrer is null) return Problems.For("invalid_referral_code");
+            if (referrer == id.Value) return Problems.For("self_referral");
+        }
+        var newCode = existing is null ? await referralCodes.ReserveAsync(id.Value, http.RequestAborted) : null;
+
+        var outcome = await registry.RegisterOrUpdateAsync(id, current => (current ?? new MemberProfile
+        {
+            JoinedOn = request.JoinedOn ?? today,
+            ReferralCode = newCode ?? throw new InvalidOperationException("A member appeared without a reserved referral code."),
+            ReferredByCode = request.ReferredByCode?.ToUpperInvariant(),
+            ReferredBy = referrer,
         }) with
         {
-            JoinedOn = request!.JoinedOn ?? existing?.JoinedOn ?? today,
-            BirthDate = request.BirthDate ?? existing?.BirthDate,
-            Tags = request.Tags is { } tags ? [.. tags.Distinct(StringComparer.Ordinal)] : existing?.Tags ?? ImmutableArray<string>.Empty,
-            StoreId = request.StoreId ?? existing?.StoreId,
-            NewsletterOptIn = request.NewsletterOptIn ?? existing?.NewsletterOptIn ?? false,
+            JoinedOn = request.JoinedOn ?? current?.JoinedOn ?? today,
+            BirthDate = request.BirthDate ?? current?.BirthDate,
+            Tags = request.Tags is { } tags ? [.. tags.Distinct(StringComparer.Ordinal)] : current?.Tags ?? ImmutableArray<string>.Empty,
+            StoreId = request.StoreId ?? current?.StoreId,
+            NewsletterOptIn = request.NewsletterOptIn ?? current?.NewsletterOptIn ?? false,
         }, now, http.RequestAborted);
 
-        var summary = MemberViews.Summary(outcome.Account, today);
-        return outcome.Created ? Results.Json(summary, Storage.JsonDefaults.Options, statusCode: 201) : Results.Json(summary, Storage.JsonDefaults.Options);
+        await FireRegistrationTriggersAsync(id, outcome.Account.Profile, ledger, earning, settings, http.CallerName(), now, http.RequestAborted);
+        var (account, _) = await store.ReadAccountAsync(id, http.RequestAborted);
+        var summary = MemberViews.Summary(account!, today);
+        return Results.Json(summary, Storage.JsonDefaults.Options, statusCode: outcome.Created ? 201 : 200);
+    }
+
+    private static async Task FireRegistrationTriggersAsync(MemberId memberId, MemberProfile profile, MemberLedger ledger, EarningConfigStore earning,
+        ProgramSettings settings, string actor, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (rules, campaigns) = await earning.GetActiveAsync(cancellationToken);
+        var registeredAt = now;
+        Task<OperationResult> Fire(MemberId member, string trigger, string eventId) => ledger.ExecuteAsync(member, EarningOperation.For(
+            new EarningOperation.Input(eventId, trigger, registeredAt, null, profile.StoreId, null, memberId.Value),
+            rules, campaigns, settings, actor, RequestReader.HashOf("TRIGGER", trigger, new { eventId, member = member.Value })));
+
+        await Fire(memberId, "registration", $"registration:{memberId}");
+        if (profile.ReferredBy is { } referrer && MemberId.TryParse(referrer, out var referrerId))
+        {
+            await Fire(referrerId, "referral", $"referral:{memberId}");
+            await Fire(memberId, Triggers.ReferralWelcome, $"referral-welcome:{memberId}");
+        }
     }
 
     private static IResult? Validate(RegisterMemberRequest request, DateOnly today)

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
@@ -8,10 +7,6 @@ namespace Points.Functions.Members;
 /// <summary>Registers members and updates their profile: the account document is created once, then replaced with If-Match.</summary>
 public sealed class MemberRegistry(LedgerStore store)
 {
-    /// <summary>Referral codes avoid look-alike characters (no I, L, O, U, 0, 1).</summary>
-    private const string ReferralAlphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
-    private const int ReferralCodeLength = 8;
-
     public sealed record Outcome(bool Created, AccountDocument Account);
 
     public async Task<Outcome> RegisterOrUpdateAsync(MemberId memberId, Func<MemberProfile?, MemberProfile> apply, DateTimeOffset now,
@@ -44,13 +39,4 @@ public sealed class MemberRegistry(LedgerStore store)
         }
         throw new LedgerContentionException(memberId);
     }
-
-    public static string NewReferralCode() =>
-        string.Create(ReferralCodeLength, 0, static (span, _) =>
-        {
-            for (var i = 0; i < span.Length; i++)
-            {
-                span[i] = ReferralAlphabet[RandomNumberGenerator.GetInt32(ReferralAlphabet.Length)];
-            }
-        });
 }

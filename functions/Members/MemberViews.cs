@@ -17,7 +17,8 @@ public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, long? Next);
 
 public sealed record HistoryItem(
     long Seq, EntryType Type, long Points, LotKind? Kind, bool LimitedTime, long BalanceAfter, DateTimeOffset OccurredAt,
-    string? Reference, string? Reason, IReadOnlyList<HistoryLot> Lots, string? StoreId, string? Channel, long? ReversalOf);
+    string? Reference, string? Reason, IReadOnlyList<HistoryLot> Lots, string? StoreId, string? Channel, long? ReversalOf,
+    string? RuleId, int? RuleVersion);
 
 public sealed record HistoryLot(string LotId, long Points);
 
@@ -45,7 +46,7 @@ public sealed class MemberViews(LedgerStore store)
             .ToList();
         var profile = account.Profile;
         return new MemberSummary(account.MemberId, balance, Math.Max(balance, 0), ledger.Held.Value, Pending: 0, ledger.Debt.Value,
-            new PointsByKind(Of(LotKind.Regular), Of(LotKind.Special), Of(LotKind.Purchased)), Rank: "bronze",
+            new PointsByKind(Of(LotKind.Regular), Of(LotKind.Special), Of(LotKind.Purchased)), account.Earning.Rank,
             ledger.LifetimeEarned.Value, profile.ReferralCode, expiring, profile.JoinedOn, profile.Tags, profile.StoreId,
             profile.NewsletterOptIn, profile.BirthDate);
     }
@@ -86,5 +87,6 @@ public sealed class MemberViews(LedgerStore store)
 
     private static HistoryItem ToItem(JournalEntry e, TimeZoneInfo zone) => new(
         e.Seq, e.Type, e.Points.Value, e.Kind, e.LimitedTime, e.BalanceAfter.Value, TimeZoneInfo.ConvertTime(e.OccurredAt, zone),
-        e.Reference, e.Reason, e.Lots.Select(l => new HistoryLot(l.LotId, l.Points.Value)).ToList(), e.StoreId, e.Channel, e.ReversalOf);
+        e.Reference, e.Reason, e.Lots.Select(l => new HistoryLot(l.LotId, l.Points.Value)).ToList(), e.StoreId, e.Channel, e.ReversalOf,
+        e.RuleId, e.RuleVersion);
 }

@@ -15,6 +15,11 @@ public sealed record ProgramSettings
     /// <summary>Yen value of one point (≥ 1).</summary>
     public int YenPerPoint { get; init; } = 1;
     public ExpiryPolicySettings RegularExpiry { get; init; } = new();
+    /// <summary>Ranks by threshold of purchases over the trailing 12 months (domain.md "Ranks").</summary>
+    public IReadOnlyList<Points.Domain.Earning.RankDefinition> Ranks { get; init; } = Points.Domain.Earning.RankDefinition.Defaults;
+
+    public Points.Domain.Earning.RankDefinition RankNamed(string name) =>
+        Ranks.FirstOrDefault(r => r.Name == name) ?? Points.Domain.Earning.RankDefinition.For(Ranks, 0);
 
     public IReadOnlyDictionary<string, string[]> Validate()
     {
@@ -23,6 +28,9 @@ public sealed record ProgramSettings
         if (YenPerPoint is < 1 or > 10_000) errors["yenPerPoint"] = ["Must be 1..10000."];
         if (RegularExpiry.ToPolicy() is not { } policy) errors["regularExpiry.type"] = ["Must be fixedMonths, fiscalYear or none."];
         else if (ExpiryPolicy.Validate(policy) is { } message) errors["regularExpiry"] = [message];
+        if (Ranks.Count is 0 or > 20 || !Ranks.Any(r => r.ThresholdYen == 0) || Ranks.Select(r => r.Name).Distinct().Count() != Ranks.Count
+            || Ranks.Any(r => r.MultiplierPermille is < 1 or > 100_000 || r.MonthlyPoints < 0 || r.ThresholdYen < 0 || string.IsNullOrWhiteSpace(r.Name)))
+            errors["ranks"] = ["1–20 ranks with distinct names, one at threshold 0, multipliers 1..100000 per mille."];
         return errors;
     }
 

@@ -28,6 +28,8 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         "invalid_request", "idempotency_key_required", "unauthorized", "forbidden", "member_not_found", "not_found",
         "method_not_allowed", "idempotency_key_reused", "insufficient_points", "expiry_required", "expiry_not_allowed",
         "expiry_in_past", "nothing_to_reverse", "reversal_exceeds_remaining", "member_in_debt",
+        // Reached in Earning/EarningApiTests:
+        "invalid_referral_code", "self_referral", "referral_after_registration",
     ];
 
     [Fact]

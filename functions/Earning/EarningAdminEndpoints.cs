@@ -1,0 +1,56 @@
+using Points.Functions.Api;
+using Points.Functions.Auth;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Earning;
+
+/// <summary>Admin management of earning rules and campaign multipliers (api.md "Admin").</summary>
+public static class EarningAdminEndpoints
+{
+    public static void MapEarningAdminEndpoints(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/v1/admin/rules", async (EarningConfigStore store, HttpContext http) =>
+        {
+            var (rules, _) = await store.LoadAsync(http.RequestAborted);
+            return Results.Json(new { items = rules.Where(r => !r.Deleted).Select(View).ToList() }, JsonDefaults.Options);
+        }).RequireScope(Scopes.Admin);
+        api.MapPut("/v1/admin/rules/{ruleId}", PutRule).RequireScope(Scopes.Admin).ProducesProblem(400);
+        api.MapDelete("/v1/admin/rules/{ruleId}", async (string ruleId, EarningConfigStore store, HttpContext http) =>
+            await store.SaveRuleAsync(ruleId, null!, delete: true, http.RequestAborted) is null ? Problems.For("not_found") : Results.NoContent())
+            .RequireScope(Scopes.Admin);
+
+        api.MapGet("/v1/admin/campaigns", async (EarningConfigStore store, HttpContext http) =>
+        {
+            var (_, campaigns) = await store.LoadAsync(http.RequestAborted);
+            return Results.Json(new { items = campaigns.Where(c => !c.Deleted).Select(c => new { campaignId = c.Id, c.Spec, c.UpdatedAt }).ToList() }, JsonDefaults.Options);
+        }).RequireScope(Scopes.Admin);
+        api.MapPut("/v1/admin/campaigns/{campaignId}", PutCampaign).RequireScope(Scopes.Admin).ProducesProblem(400);
+        api.MapDelete("/v1/admin/campaigns/{campaignId}", async (string campaignId, EarningConfigStore store, HttpContext http) =>
+            await store.SaveCampaignAsync(campaignId, null!, delete: true, http.RequestAborted) is null ? Problems.For("not_found") : Results.NoContent())
+            .RequireScope(Scopes.Admin);
+    }
+
+    private static object View(EarningConfigStore.RuleDocument rule) => new { ruleId = rule.Id, rule.Version, rule.Spec, rule.UpdatedAt };
+
+    private static async Task<IResult> PutRule(string ruleId, HttpContext http, EarningConfigStore store)
+    {
+        if (!RequestReader.IsWellFormedKey(ruleId) || ruleId.Length > 64) return Problems.Invalid("ruleId", "1–64 characters [A-Za-z0-9._:-].");
+        var (spec, problem) = await RequestReader.ReadBodyAsync<RuleSpec>(http);
+        if (problem is not null) return problem;
+        var errors = EarningSpecs.Validate(spec!);
+        if (errors.Count > 0) return Problems.For("invalid_request", "The rule is invalid.", errors);
+        var saved = await store.SaveRuleAsync(ruleId, spec!, delete: false, http.RequestAborted);
+        return Results.Json(View(saved!), JsonDefaults.Options);
+    }
+
+    private static async Task<IResult> PutCampaign(string campaignId, HttpContext http, EarningConfigStore store)
+    {
+        if (!RequestReader.IsWellFormedKey(campaignId) || campaignId.Length > 64) return Problems.Invalid("campaignId", "1–64 characters [A-Za-z0-9._:-].");
+        var (spec, problem) = await RequestReader.ReadBodyAsync<CampaignSpec>(http);
+        if (problem is not null) return problem;
+        var errors = EarningSpecs.Validate(spec!);
+        if (errors.Count > 0) return Problems.For("invalid_request", "The campaign is invalid.", errors);
+        var saved = await store.SaveCampaignAsync(campaignId, spec!, delete: false, http.RequestAborted);
+        return Results.Json(new { campaignId = saved!.Id, saved.Spec, saved.UpdatedAt }, JsonDefaults.Options);
+    }
+}

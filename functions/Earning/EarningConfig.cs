@@ -1,0 +1,170 @@
+using System.Text.Json.Serialization;
+using Microsoft.Azure.Cosmos;
+using Points.Domain.Earning;
+using Points.Domain.Ledger;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Earning;
+
+/// <summary>The triggers partners send (api.md POST /events) and the ones the system fires itself.</summary>
+public static class Triggers
+{
+    public static readonly IReadOnlySet<string> EventTypes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "registration", "login", "post", "link_click", "video_play", "referral", "inquiry", "survey", "course_completion", "purchase", "custom",
+    };
+
+    /// <summary>Fired for the new member when they registered with a referral code (the referrer gets <c>referral</c>).</summary>
+    public const string ReferralWelcome = "referral_welcome";
+    public const string Anniversary = "anniversary";
+    public const string CustomPrefix = "custom:";
+
+    public static bool IsKnownRuleTrigger(string trigger) =>
+        (EventTypes.Contains(trigger) && trigger != "custom") || trigger is ReferralWelcome or Anniversary
+        || (trigger.StartsWith(CustomPrefix, StringComparison.Ordinal) && trigger.Length is > 7 and <= 71);
+}
+
+/// <summary>An earning rule as admins write it (PUT /api/v1/admin/rules/{ruleId}).</summary>
+public sealed record RuleSpec(
+    string? Trigger, FormulaSpec? Formula, CapsSpec? Caps, EligibilitySpec? Eligibility, GrantSpec? Grant,
+    DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, int? Priority, bool? Stackable, bool? ApplyRankMultiplier,
+    bool? ApplyNewRankImmediately);
+
+public sealed record FormulaSpec(string? Type, long? Points, long? UnitYen, long? PointsPerUnit, Rounding? Rounding);
+public sealed record CapsSpec(CapLimit? PerDay, CapLimit? PerMonth, CapLimit? Lifetime);
+public sealed record EligibilitySpec(IReadOnlyList<string>? Ranks, IReadOnlyList<string>? Tags, IReadOnlyList<string>? StoreIds, IReadOnlyList<string>? Channels);
+public sealed record GrantSpec(LotKind? Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays);
+
+public sealed record CampaignSpec(int? MultiplierPermille, IReadOnlyList<string>? Triggers, IReadOnlyList<string>? StoreIds,
+    IReadOnlyList<DayOfWeek>? DaysOfWeek, DateTimeOffset? From, DateTimeOffset? Until);
+
+public static class EarningSpecs
+{
+    public const long PointsMax = 1_000_000;
+    public const int ListItemsMax = 50;
+
+    public static Dictionary<string, string[]> Validate(RuleSpec spec)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (spec.Trigger is not { } trigger || !Triggers.IsKnownRuleTrigger(trigger))
+            errors["trigger"] = ["An event type (login, purchase, …), referral_welcome, anniversary, or custom:{name}."];
+        switch (spec.Formula)
+        {
+            case { Type: "fixed", Points: > 0 and <= PointsMax }:
+                break;
+            case { Type: "rate", UnitYen: > 0 and <= 1_000_000, PointsPerUnit: > 0 and <= PointsMax }:
+                break;
+            default:
+                errors["formula"] = [$"{{type: fixed, points 1..{PointsMax}}} or {{type: rate, unitYen ≥ 1, pointsPerUnit ≥ 1, rounding?}}."];
+                break;
+        }
+        foreach (var (name, cap) in new[] { ("perDay", spec.Caps?.PerDay), ("perMonth", spec.Caps?.PerMonth), ("lifetime", spec.Caps?.Lifetime) })
+        {
+            if (cap is { Times: < 1 } or { Points: < 1 }) errors[$"caps.{name}"] = ["times and points must be ≥ 1 when given."];
+        }
+        var grant = spec.Grant;
+        if (grant?.Kind == LotKind.Purchased) errors["grant.kind"] = ["Rules grant regular or special points."];
+        if (grant?.Kind == LotKind.Special && grant.ExpiresOn is null && grant.ExpiresAfterDays is not (> 0 and <= 3650))
+            errors["grant"] = ["Special points need expiresOn or expiresAfterDays (1..3650)."];
+        if (grant?.Kind != LotKind.Special && (grant?.ExpiresOn is not null || grant?.ExpiresAfterDays is not null))
+            errors["grant"] = ["Only special points take an expiry; regular points follow the program's policy."];
+        if (spec.ActiveFrom is { } from && spec.ActiveUntil is { } until && until <= from)
+            errors["activeUntil"] = ["Must be after activeFrom."];
+        if (new[] { spec.Eligibility?.Ranks, spec.Eligibility?.Tags, spec.Eligibility?.StoreIds, spec.Eligibility?.Channels }.Any(l => l?.Count > ListItemsMax))
+            errors["eligibility"] = [$"At most {ListItemsMax} items per list."];
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Validate(CampaignSpec spec)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (spec.MultiplierPermille is not (> 0 and <= 100_000)) errors["multiplierPermille"] = ["1..100000 (1000 = ×1.0, 2000 = ×2.0)."];
+        if (spec.From is null || spec.Until is null || spec.Until <= spec.From) errors["until"] = ["from and until are required; until after from."];
+        if (spec.Triggers?.Any(t => !Triggers.IsKnownRuleTrigger(t)) == true) errors["triggers"] = ["Unknown trigger."];
+        return errors;
+    }
+
+    public static EarningRule ToRule(string ruleId, int version, RuleSpec spec) => new(
+        ruleId, version, spec.Trigger!,
+        spec.Formula!.Type == "fixed"
+            ? new EarningFormula.Fixed(spec.Formula.Points!.Value)
+            : new EarningFormula.Rate(spec.Formula.UnitYen!.Value, spec.Formula.PointsPerUnit!.Value, spec.Formula.Rounding ?? Rounding.Floor),
+        new Caps(spec.Caps?.PerDay, spec.Caps?.PerMonth, spec.Caps?.Lifetime),
+        new Eligibility(spec.Eligibility?.Ranks ?? [], spec.Eligibility?.Tags ?? [], spec.Eligibility?.StoreIds ?? [], spec.Eligibility?.Channels ?? []),
+        new Grant(spec.Grant?.Kind ?? LotKind.Regular, spec.Grant?.ExpiresOn, spec.Grant?.ExpiresAfterDays),
+        spec.ActiveFrom, spec.ActiveUntil, spec.Priority ?? 0, spec.Stackable ?? true, spec.ApplyRankMultiplier ?? true,
+        spec.ApplyNewRankImmediately ?? false);
+
+    public static Campaign ToCampaign(string campaignId, CampaignSpec spec) => new(
+        campaignId, spec.MultiplierPermille!.Value, spec.Triggers ?? [], spec.StoreIds ?? [], spec.DaysOfWeek ?? [], spec.From!.Value, spec.Until!.Value);
+}
+
+/// <summary>
+/// Rules and campaigns in the config container (partitions <c>rules</c> and <c>campaigns</c>), read whole and cached for a
+/// few seconds: every event needs them, and there are few. A change applies to events processed after it.
+/// </summary>
+public sealed class EarningConfigStore(CosmosStorage cosmos, TimeProvider clock)
+{
+    public const int RulesMax = 200;
+    public const int CampaignsMax = 100;
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private (IReadOnlyList<RuleDocument> Rules, IReadOnlyList<CampaignDocument> Campaigns, DateTimeOffset Until)? _cached;
+
+    public sealed record RuleDocument([property: JsonPropertyName("id")] string Id, string Pk, int Version, bool Deleted, RuleSpec Spec, DateTimeOffset UpdatedAt)
+    {
+        public EarningRule ToRule() => EarningSpecs.ToRule(Id, Version, Spec);
+    }
+
+    public sealed record CampaignDocument([property: JsonPropertyName("id")] string Id, string Pk, bool Deleted, CampaignSpec Spec, DateTimeOffset UpdatedAt)
+    {
+        public Campaign ToCampaign() => EarningSpecs.ToCampaign(Id, Spec);
+    }
+
+    public async Task<(IReadOnlyList<EarningRule> Rules, IReadOnlyList<Campaign> Campaigns)> GetActiveAsync(CancellationToken cancellationToken)
+    {
+        var (rules, campaigns) = await LoadAsync(cancellationToken);
+        return (rules.Where(r => !r.Deleted).Select(r => r.ToRule()).ToList(), campaigns.Where(c => !c.Deleted).Select(c => c.ToCampaign()).ToList());
+    }
+
+    public async Task<(IReadOnlyList<RuleDocument> Rules, IReadOnlyList<CampaignDocument> Campaigns)> LoadAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (_cached is { } cached && cached.Until > now) return (cached.Rules, cached.Campaigns);
+        var rules = await ReadPartitionAsync<RuleDocument>("rules", cancellationToken);
+        var campaigns = await ReadPartitionAsync<CampaignDocument>("campaigns", cancellationToken);
+        _cached = (rules, campaigns, now + CacheFor);
+        return (rules, campaigns);
+    }
+
+    /// <summary>Creates or changes a rule; the version grows by one with every change.</summary>
+    public async Task<RuleDocument?> SaveRuleAsync(string ruleId, RuleSpec spec, bool delete, CancellationToken cancellationToken)
+    {
+        var (existing, _) = await CosmosStorage.ReadOrNullAsync<RuleDocument>(cosmos.Config, ruleId, "rules", cancellationToken);
+        if (delete && existing is null) return null;
+        var (rules, _) = await LoadAsync(cancellationToken);
+        if (existing is null && rules.Count(r => !r.Deleted) >= RulesMax) throw new InvalidOperationException($"At most {RulesMax} rules.");
+        var document = new RuleDocument(ruleId, "rules", (existing?.Version ?? 0) + 1, delete, delete ? existing!.Spec : spec, clock.GetUtcNow());
+        await cosmos.Config.UpsertItemAsync(document, new PartitionKey("rules"), cancellationToken: cancellationToken);
+        _cached = null;
+        return document;
+    }
+
+    public async Task<CampaignDocument?> SaveCampaignAsync(string campaignId, CampaignSpec spec, bool delete, CancellationToken cancellationToken)
+    {
+        var (existing, _) = await CosmosStorage.ReadOrNullAsync<CampaignDocument>(cosmos.Config, campaignId, "campaigns", cancellationToken);
+        if (delete && existing is null) return null;
+        var document = new CampaignDocument(campaignId, "campaigns", delete, delete ? existing!.Spec : spec, clock.GetUtcNow());
+        await cosmos.Config.UpsertItemAsync(document, new PartitionKey("campaigns"), cancellationToken: cancellationToken);
+        _cached = null;
+        return document;
+    }
+
+    private async Task<IReadOnlyList<T>> ReadPartitionAsync<T>(string pk, CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        using var iterator = cosmos.Config.GetItemQueryIterator<T>(new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk").WithParameter("@pk", pk),
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(pk) });
+        while (iterator.HasMoreResults) items.AddRange(await iterator.ReadNextAsync(cancellationToken));
+        return items;
+    }
+}

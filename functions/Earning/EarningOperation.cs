@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using Points.Domain.Earning;
+using Points.Domain.Ledger;
+using Points.Functions.Ledger;
+using Points.Functions.Settings;
+
+namespace Points.Functions.Earning;
+
+public sealed record AwardedPoints(string RuleId, long Points, LotKind Kind, DateOnly? ExpiresOn);
+
+public sealed record EventResponse(string EventId, IReadOnlyList<AwardedPoints> Awarded, long Balance);
+
+/// <summary>
+/// One earning event against one member: purchases update the rank metric (an upgrade is immediate), the rules are
+/// evaluated, and every award is credited. The event id is the idempotency key, so a replayed event awards nothing new,
+/// and an event that awards nothing is still recorded.
+/// </summary>
+public static class EarningOperation
+{
+    public sealed record Input(
+        string EventId, string Trigger, DateTimeOffset OccurredAt, long? AmountYen, string? StoreId, string? Channel, string? Reference);
+
+    public static MemberOperation For(Input e, IReadOnlyList<EarningRule> rules, IReadOnlyList<Campaign> campaigns, ProgramSettings settings,
+        string actor, string requestHash) =>
+        new(actor, "event:" + e.EventId, requestHash, input => Decide(input, e, rules, campaigns, settings), SuccessStatus: 200);
+
+    private static OperationDecision Decide(MemberOperationInput input, Input e, IReadOnlyList<EarningRule> rules,
+        IReadOnlyList<Campaign> campaigns, ProgramSettings settings)
+    {
+        var account = input.Account;
+        var local = TimeZoneInfo.ConvertTime(e.OccurredAt, settings.Zone);
+        var day = DateOnly.FromDateTime(local.DateTime);
+        var earning = account.Earning;
+        var rankBefore = settings.RankNamed(earning.Rank);
+        var rankAfter = rankBefore;
+        if (e.Trigger == "purchase" && e.AmountYen is > 0 and var amount)
+        {
+            earning = earning.WithPurchase(day, amount);
+            var reached = RankDefinition.For(settings.Ranks, earning.TrailingYearYen(day));
+            if (reached.ThresholdYen > rankBefore.ThresholdYen) rankAfter = reached; // Upgrades at once; downgrades only at the monthly evaluation.
+        }
+
+        var facts = new MemberFacts(rankBefore, rankAfter, account.Profile.Tags);
+        var evaluation = EarningEngine.Evaluate(new EarningEvent(e.EventId, e.Trigger, e.OccurredAt, day, e.AmountYen, e.StoreId, e.Channel),
+            facts, rules, campaigns, local.DayOfWeek, earning.Counters);
+
+        var ledger = account.Ledger;
+        var entries = ImmutableArray.CreateBuilder<JournalEntry>();
+        var awarded = new List<AwardedPoints>();
+        foreach (var award in evaluation.Awards)
+        {
+            var credit = new LedgerCommand.Credit(EntryType.Earn, award.Points, award.Kind, award.ExpiresOn)
+            {
+                Details = new EntryDetails(e.EventId, e.Reference is { } r ? [r] : [], $"{e.Trigger} rule {award.RuleId}", e.StoreId, e.Channel)
+                {
+                    RuleId = award.RuleId,
+                    RuleVersion = award.RuleVersion,
+                },
+            };
+            // A rule whose fixed special expiry has passed grants nothing rather than failing the whole event.
+            if (LedgerDecider.Decide(ledger, credit, input.Context) is LedgerOutcome.Accepted accepted)
+            {
+                ledger = accepted.State;
+                entries.AddRange(accepted.Entries);
+                awarded.Add(new AwardedPoints(award.RuleId, award.Points, award.Kind, accepted.Entries.Last(x => x.Type == EntryType.Earn).Lots.FirstOrDefault()?.ExpiresOn));
+            }
+        }
+        var next = account with
+        {
+            Ledger = ledger,
+            Earning = earning with { Counters = evaluation.Counters, Rank = rankAfter.Name },
+        };
+        return new OperationDecision.Accepted(next, entries.ToImmutable(), new EventResponse(e.EventId, awarded, ledger.Balance.Value));
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.RegularExpressions;
+using Points.Functions.Api;
+using Points.Functions.Auth;
+using Points.Functions.Ledger;
+using Points.Functions.Settings;
+
+namespace Points.Functions.Earning;
+
+public sealed record EventItem(string? Sku, int Quantity, long UnitPrice);
+
+public sealed record EventRequest(
+    string? EventId, string? MemberId, string? Type, DateTimeOffset? OccurredAt, long? Amount, string? StoreId, string? Channel,
+    string? Reference, IReadOnlyList<EventItem>? Items, string? Name);
+
+public static partial class EventEndpoints
+{
+    public const long AmountYenMax = 10_000_000_000;
+    public const int ItemsMax = 100;
+    /// <summary>Events may arrive late (partner queues) but not from the far past, nor from the future beyond clock skew.</summary>
+    public static readonly TimeSpan LateEventsMax = TimeSpan.FromDays(30);
+    public static readonly TimeSpan ClockSkewMax = TimeSpan.FromMinutes(5);
+
+    public static void MapEventEndpoints(this IEndpointRouteBuilder api) =>
+        api.MapPost("/v1/events", Record).RequireScope(Scopes.PointsWrite)
+            .Produces<EventResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+
+    private static async Task<IResult> Record(HttpContext http, MemberLedger ledger, EarningConfigStore config,
+        ProgramSettingsStore settingsStore, TimeProvider clock)
+    {
+        var (request, problem) = await RequestReader.ReadBodyAsync<EventRequest>(http);
+        if (problem is not null) return problem;
+        var now = clock.GetUtcNow();
+        if (Validate(request!, now) is { Count: > 0 } errors) return Problems.For("invalid_request", "Some fields are invalid.", errors);
+        if (!RequestReader.TryMemberId(request!.MemberId, out var memberId, out problem)) return problem!;
+
+        var settings = await settingsStore.GetAsync(http.RequestAborted);
+        var (rules, campaigns) = await config.GetActiveAsync(http.RequestAborted);
+        var trigger = request.Type == "custom" ? Triggers.CustomPrefix + request.Name : request.Type!;
+        var input = new EarningOperation.Input(request.EventId!, trigger, request.OccurredAt ?? now, request.Amount, request.StoreId, request.Channel, request.Reference);
+        var result = await ledger.ExecuteAsync(memberId,
+            EarningOperation.For(input, rules, campaigns, settings, http.CallerName(), RequestReader.HashOf("POST", "/api/v1/events", request)));
+        return result.ToHttp(http);
+    }
+
+    private static Dictionary<string, string[]> Validate(EventRequest request, DateTimeOffset now)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!RequestReader.IsWellFormedKey(request.EventId)) errors["eventId"] = ["Required: 1–128 characters [A-Za-z0-9._:-]."];
+        if (request.Type is not { } type || !Triggers.EventTypes.Contains(type)) errors["type"] = [$"One of {string.Join(", ", Triggers.EventTypes)}."];
+        if (request.Type == "custom" && (request.Name is null || !CustomName().IsMatch(request.Name))) errors["name"] = ["Custom events need a name: 1–64 of [a-z0-9_-]."];
+        if (request.Type == "purchase" && request.Amount is null) errors["amount"] = ["Purchases need an amount in yen."];
+        if (request.Amount is < 0 or > AmountYenMax) errors["amount"] = [$"0..{AmountYenMax} yen."];
+        if (request.OccurredAt is { } at && (at > now + ClockSkewMax || at < now - LateEventsMax))
+            errors["occurredAt"] = [$"Within the last {LateEventsMax.TotalDays} days and not in the future."];
+        if (request.StoreId is { Length: 0 or > 64 }) errors["storeId"] = ["1–64 characters."];
+        if (request.Channel is { Length: 0 or > 64 }) errors["channel"] = ["1–64 characters."];
+        if (request.Reference is { Length: 0 or > 128 }) errors["reference"] = ["1–128 characters."];
+        if (request.Items is { } items && (items.Count > ItemsMax || items.Any(i => i.Sku is not { Length: > 0 and <= 64 } || i.Quantity is < 1 or > 10_000 || i.UnitPrice < 0)))
+            errors["items"] = [$"At most {ItemsMax} items, each with a sku (1–64), quantity 1..10000 and unitPrice ≥ 0."];
+        return errors;
+    }
+
+    [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
+    private static partial Regex CustomName();
+}
