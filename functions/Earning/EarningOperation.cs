@@ -24,7 +24,8 @@ public static class EarningOperation
         string actor, string requestHash) =>
         new(actor, "event:" + e.EventId, requestHash, input => Decide(input, e, rules, campaigns, settings), SuccessStatus: 200);
 
-    private static OperationDecision Decide(MemberOperationInput input, Input e, IReadOnlyList<EarningRule> rules,
+    /// <summary>Decides the event against the account; composable (e.g. a store transaction spends, then earns).</summary>
+    public static OperationDecision Decide(MemberOperationInput input, Input e, IReadOnlyList<EarningRule> rules,
         IReadOnlyList<Campaign> campaigns, ProgramSettings settings)
     {
         var account = input.Account;
