@@ -15,13 +15,15 @@ public enum EntryType
     Withdraw,
     Purchase,
     Refund,
+    /// <summary>Pending points becoming usable (F38).</summary>
+    Activate,
 }
 
 /// <summary>
 /// One immutable line of a member's history. <see cref="Seq"/> is consecutive per member from 1.
-/// <see cref="Points"/> is signed: positive credits the member, negative debits. For every type except
-/// <see cref="EntryType.Withdraw"/>, <c>BalanceAfter = previous BalanceAfter + Points</c>; a withdraw entry settles a
-/// hold, so it lowers <see cref="HeldAfter"/> instead of the balance.
+/// <see cref="Points"/> is signed: positive credits the member, negative debits. For every entry except a withdraw and a
+/// pending one, <c>BalanceAfter = previous BalanceAfter + Points</c>; a withdraw entry settles a hold, so it lowers
+/// <see cref="HeldAfter"/> instead, and a pending entry moves <see cref="PendingAfter"/> instead.
 /// <see cref="Lots"/> lists the lot movements (positive into a lot, negative out of it), and
 /// <see cref="DebtChange"/> the change of debt (positive when a debit ran past the lots, negative when a credit
 /// repaid debt). <see cref="References"/> are every reference under which this entry can be found for a reversal.
@@ -50,6 +52,14 @@ public sealed record JournalEntry
     public string? HoldId { get; init; }
     public string? StoreId { get; init; }
     public string? Channel { get; init; }
+    /// <summary>
+    /// Set when the entry moved pending points: a pending earn (+), a cancelled one (−, by a reversal) or an activation
+    /// (−, the points then enter <see cref="Lots"/>). Entries with <see cref="Pending"/> true leave the balance unchanged.
+    /// </summary>
+    public PendingLot? PendingLot { get; init; }
+    /// <summary>True for a pending earn or its cancellation: the balance is unchanged, <see cref="PendingAfter"/> moves.</summary>
+    public bool Pending { get; init; }
+    public PointAmount PendingAfter { get; init; }
     /// <summary>For earns: the rule and its version that granted the points.</summary>
     public string? RuleId { get; init; }
     public int? RuleVersion { get; init; }

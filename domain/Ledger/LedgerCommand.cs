@@ -15,7 +15,11 @@ public abstract record LedgerCommand
     /// Special points need <paramref name="ExpiresOn"/>; regular points take the program policy's expiry and must not
     /// name one; purchased points do not expire.
     /// </summary>
-    public sealed record Credit(EntryType Type, PointAmount Points, LotKind Kind, DateOnly? ExpiresOn) : LedgerCommand;
+    public sealed record Credit(EntryType Type, PointAmount Points, LotKind Kind, DateOnly? ExpiresOn) : LedgerCommand
+    {
+        /// <summary>When set and after today, the points are pending until this program-zone date (F38).</summary>
+        public DateOnly? PendingUntil { get; init; }
+    }
 
     /// <summary>Take points out of lots in consumption order. <paramref name="Type"/> is spend or adjust.</summary>
     public sealed record Debit(EntryType Type, PointAmount Points) : LedgerCommand;
@@ -26,7 +30,7 @@ public abstract record LedgerCommand
     /// </summary>
     public sealed record Reverse(string Reference, PointAmount? Points, IReadOnlyList<JournalEntry> Related) : LedgerCommand;
 
-    /// <summary>Journal the expiry of every lot whose expiry date is before today.</summary>
+    /// <summary>Journal the activation of due pending points and the expiry of every lot whose expiry date is before today.</summary>
     public sealed record ExpireDue : LedgerCommand;
 
     /// <summary>Set points aside from lots of the <paramref name="Kinds"/> allowed, in consumption order.</summary>

@@ -14,7 +14,7 @@ public static class LedgerDecider
     public static LedgerOutcome Decide(MemberAccount state, LedgerCommand command, LedgerContext context)
     {
         var journal = new PendingJournal(state, context, command.Details);
-        journal.ExpireDueLots();
+        journal.Sweep();
         var rejection = command switch
         {
             LedgerCommand.Credit credit => journal.Credit(credit),
@@ -30,7 +30,7 @@ public static class LedgerDecider
         {
             return r;
         }
-        journal.ExpireDueLots();
+        journal.Sweep();
         return new LedgerOutcome.Accepted(journal.Entries, journal.State);
     }
 
@@ -42,7 +42,24 @@ public static class LedgerDecider
         public MemberAccount State { get; private set; } = state;
         public ImmutableArray<JournalEntry> Entries => _entries.ToImmutable();
 
-        public void ExpireDueLots()
+        /// <summary>Activates due pending points, then expires due lots: what every decision does first and last.</summary>
+        public void Sweep()
+        {
+            foreach (var pending in State.Pending.Where(p => p.ActivatesOn <= context.Today).ToList())
+            {
+                var repaid = PointAmount.Min(State.Debt, pending.Points);
+                var intoLot = pending.Points - repaid;
+                IReadOnlyList<LotPortion> portions = intoLot.IsPositive
+                    ? [State.Lots.FirstOrDefault(l => l.Kind == pending.Kind && l.ExpiresOn == pending.ExpiresOn)?.Portion(intoLot)
+                        ?? new LotPortion(pending.LotId, pending.CreatedSeq, pending.Kind, pending.ExpiresOn, pending.ActivatesOn, intoLot)]
+                    : [];
+                Write(EntryType.Activate, pending.Points, portions, debtChange: -repaid, kind: pending.Kind, withDetails: false,
+                    pendingLot: pending with { Points = -pending.Points });
+            }
+            ExpireDueLots();
+        }
+
+        private void ExpireDueLots()
         {
             foreach (var lot in State.Lots.Where(l => l.IsDueOn(context.Today)).ToList())
             {
@@ -77,6 +94,13 @@ public static class LedgerDecider
                     break;
             }
 
+            if (command.PendingUntil is { } activatesOn && activatesOn > context.Today)
+            {
+                var pendingSeq = State.LastSeq + 1;
+                var pendingLot = new PendingLot($"P{pendingSeq}", pendingSeq, command.Kind, expiresOn, activatesOn, command.Points);
+                Write(command.Type, command.Points, [], kind: command.Kind, pendingLot: pendingLot);
+                return null;
+            }
             var repaid = PointAmount.Min(State.Debt, command.Points);
             var intoLot = command.Points - repaid;
             IReadOnlyList<LotPortion> portions = [];
@@ -136,6 +160,14 @@ public static class LedgerDecider
             // tell exactly which movements are still to undo (whatever lots have merged or emptied since).
             var reversedBefore = earlier.Sum(e => e.Points.Abs());
             var reversal = new ReversalLink(original.Seq, original.AllReferences(command.Reference));
+            if (original.PendingLot is { } granted && State.Pending.FirstOrDefault(p => p.LotId == granted.LotId) is { } waiting)
+            {
+                // Still pending: the reversal cancels pending points; whatever exceeds them was activated meanwhile.
+                var cancelled = PointAmount.Min(points, waiting.Points);
+                Write(EntryType.Reverse, -cancelled, [], kind: waiting.Kind, reversal: reversal, pendingLot: waiting with { Points = -cancelled });
+                if (cancelled == points) return null;
+                points -= cancelled;
+            }
             if (original.Points.IsNegative)
             {
                 // A spend or a deduction: the points go back to the lots they came from.
@@ -259,8 +291,10 @@ public static class LedgerDecider
 
         private void Write(EntryType type, PointAmount points, IReadOnlyList<LotPortion> portions,
             PointAmount debtChange = default, LotKind? kind = null, ReversalLink? reversal = null,
-            string? holdId = null, bool withDetails = true)
+            string? holdId = null, bool withDetails = true, PendingLot? pendingLot = null)
         {
+            // A pending grant or its cancellation moves pending points only; an activation moves them into the balance.
+            var pending = pendingLot is not null && type != EntryType.Activate;
             var kinds = portions.Select(p => p.Kind).Distinct().ToList();
             var entryKind = kind ?? (kinds.Count == 1 ? kinds[0] : null);
             var held = type switch
@@ -276,7 +310,10 @@ public static class LedgerDecider
                 Points = points,
                 Kind = entryKind,
                 LimitedTime = entryKind == LotKind.Special || kinds.Contains(LotKind.Special),
-                BalanceAfter = type == EntryType.Withdraw ? State.Balance : State.Balance + points,
+                BalanceAfter = type == EntryType.Withdraw || pending ? State.Balance : State.Balance + points,
+                Pending = pending,
+                PendingLot = pendingLot,
+                PendingAfter = State.PendingTotal + (pendingLot?.Points ?? PointAmount.Zero),
                 HeldAfter = held,
                 DebtChange = debtChange,
                 OccurredAt = context.Now,

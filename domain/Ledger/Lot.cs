@@ -52,3 +52,10 @@ public sealed class ConsumptionOrder : IComparer<Lot>
         return byEarned != 0 ? byEarned : x.CreatedSeq.CompareTo(y.CreatedSeq);
     }
 }
+
+/// <summary>
+/// Points granted but not yet usable (F38, e.g. a return window): shown, but not spendable, holdable or withdrawable
+/// until <paramref name="ActivatesOn"/> (program-zone date), when they move into a lot of their kind and expiry.
+/// A reversal of the grant before then cancels them. In a journal entry, <paramref name="Points"/> is signed.
+/// </summary>
+public sealed record PendingLot(string LotId, long CreatedSeq, LotKind Kind, DateOnly? ExpiresOn, DateOnly ActivatesOn, PointAmount Points);

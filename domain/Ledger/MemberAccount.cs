@@ -13,6 +13,8 @@ public sealed record MemberAccount
     public required MemberId MemberId { get; init; }
     public ImmutableArray<Lot> Lots { get; init; } = [];
     public ImmutableArray<Hold> Holds { get; init; } = [];
+    /// <summary>Granted points waiting for their activation date; not part of the balance.</summary>
+    public ImmutableArray<PendingLot> Pending { get; init; } = [];
     /// <summary>Points owed after a reversal or deduction ran past the lots; ≥ 0. Repaid first by any credit.</summary>
     public PointAmount Debt { get; init; }
     public long LastSeq { get; init; }
@@ -23,6 +25,7 @@ public sealed record MemberAccount
 
     public PointAmount InLots => Lots.Sum(l => l.Remaining);
     public PointAmount Held => Holds.Sum(h => h.Points);
+    public PointAmount PendingTotal => Pending.Sum(p => p.Points);
     public PointAmount Balance => InLots - Debt;
 
     public PointAmount InLotsOfKind(LotKind kind) => Lots.Where(l => l.Kind == kind).Sum(l => l.Remaining);
@@ -47,18 +50,28 @@ public sealed record MemberAccount
             EntryType.Release or EntryType.Withdraw => Holds.RemoveAll(h => h.HoldId == entry.HoldId),
             _ => Holds,
         };
-        var earned = entry.Type is EntryType.Earn or EntryType.Adjust or EntryType.Purchase && entry.Points.IsPositive
+        var earned = entry.Type is EntryType.Earn or EntryType.Adjust or EntryType.Purchase && entry.Points.IsPositive && !entry.Pending
             ? LifetimeEarned + entry.Points
             : LifetimeEarned;
+        var pending = Pending;
+        if (entry.PendingLot is { } moved)
+        {
+            var current = pending.FirstOrDefault(p => p.LotId == moved.LotId);
+            var remaining = (current?.Points ?? PointAmount.Zero) + moved.Points;
+            if (remaining.IsNegative) throw new InvalidOperationException($"Pending lot {moved.LotId} would go below zero.");
+            pending = pending.RemoveAll(p => p.LotId == moved.LotId);
+            if (remaining.IsPositive) pending = pending.Add((current ?? moved) with { Points = remaining });
+        }
         var next = this with
         {
             Lots = lots.ToImmutable(),
             Holds = holds,
+            Pending = pending,
             Debt = Debt + entry.DebtChange,
             LastSeq = entry.Seq,
             LifetimeEarned = earned,
         };
-        if (next.Debt.IsNegative || next.Balance != entry.BalanceAfter)
+        if (next.Debt.IsNegative || next.Balance != entry.BalanceAfter || next.PendingTotal != entry.PendingAfter)
         {
             throw new InvalidOperationException($"Entry {entry.Seq} leaves member {MemberId} inconsistent.");
         }

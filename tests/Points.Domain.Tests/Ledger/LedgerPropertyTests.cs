@@ -5,7 +5,7 @@ using static Points.Domain.Tests.Ledger.LedgerScenario;
 
 namespace Points.Domain.Tests.Ledger;
 
-/// <summary>Ledger invariants over random scripts of earns, spends, reversals, holds and the passing of days.</summary>
+/// <summary>Ledger invariants over random scripts of earns (some pending), spends, reversals, holds and the passing of days.</summary>
 public sealed class LedgerPropertyTests
 {
     [Property(MaxTest = 1000)]
@@ -28,7 +28,7 @@ public sealed class LedgerPropertyTests
                 6 => ledger.Run(new LedgerCommand.PlaceHold(Remember(holds, $"H{i}"), amount, new HashSet<LotKind> { LotKind.Regular, LotKind.Special })),
                 7 when holds.Count > 0 => ledger.Run(amount % 2 == 0 ? new LedgerCommand.ReleaseHold(holds[^1]) : new LedgerCommand.SettleHold(holds[^1])),
                 8 => Advance(ledger, amount % 60),
-                _ => ledger.Run(new LedgerCommand.ExpireDue()),
+                _ => ledger.Run(Earn(amount, reference: Remember(references, $"P{i}")) with { PendingUntil = ledger.Today.AddDays(amount % 20) }),
             };
             if (outcome is LedgerOutcome.Accepted accepted && accepted.Entries.Any(e => e.Type == EntryType.Spend) && debtBefore.IsPositive)
             {
@@ -37,12 +37,15 @@ public sealed class LedgerPropertyTests
         }
         var state = ledger.State;
         var journal = ledger.Journal;
-        var balanceFromEntries = journal.Where(e => e.Type != EntryType.Withdraw).Sum(e => e.Points.Value);
+        var balanceFromEntries = journal.Where(e => e.Type != EntryType.Withdraw && !e.Pending).Sum(e => e.Points.Value);
+        var pendingFromEntries = journal.Sum(e => e.PendingLot?.Points.Value ?? 0);
         var heldFromEntries = journal.Where(e => e.Type is EntryType.Hold or EntryType.Release).Sum(e => -e.Points.Value)
             + journal.Where(e => e.Type == EntryType.Withdraw).Sum(e => e.Points.Value);
         return journal.Select(e => e.Seq).SequenceEqual(Enumerable.Range(1, journal.Count).Select(x => (long)x))
             && state.Balance.Value == balanceFromEntries
             && state.Held.Value == heldFromEntries
+            && state.PendingTotal.Value == pendingFromEntries
+            && state.Pending.All(p => p.Points.IsPositive && p.ActivatesOn > ledger.Today)
             && state.Lots.All(l => l.Remaining.IsPositive && !l.IsDueOn(ledger.Today))
             && !state.Debt.IsNegative
             && (state.Debt.IsZero || state.Lots.IsEmpty)
