@@ -56,6 +56,7 @@ public static class PointsApp
         services.AddSingleton<ReferralCodes>();
         services.AddSingleton<MemberViews>();
         services.AddSingleton<ExpirePointsJob>();
+        services.AddSingleton<ActivatePendingPointsJob>();
         services.AddSingleton<EarningConfigStore>();
         services.AddSingleton<AdjustmentImport>();
         services.Configure<LocalTriggerOptions>(builder.Configuration.GetSection("LocalTriggers"));
@@ -97,12 +98,8 @@ public static class PointsApp
         api.MapEventEndpoints();
         api.MapEarningAdminEndpoints();
 
-        app.MapFunction(ExpirePointsJob.FunctionName, async (HttpContext http, ExpirePointsJob job) =>
-        {
-            await InvocationPayload.ReadAsync(http.Request.Body, keepData: true, http.RequestAborted);
-            var summary = await job.RunAsync(http.RequestAborted);
-            return InvocationReply.Ok($"Expired {summary.EntriesWritten} lots for {summary.Members} members over {summary.Dates} due dates.");
-        });
+        MapDueMembersJob<ExpirePointsJob>(app, ExpirePointsJob.FunctionName);
+        MapDueMembersJob<ActivatePendingPointsJob>(app, ActivatePendingPointsJob.FunctionName);
         app.MapFunction(AdjustmentImport.FunctionName, async (HttpContext http, AdjustmentImport import) =>
         {
             RequestReader.AllowLargeBody(http, InvocationBodyBytesMax);
@@ -126,6 +123,14 @@ public static class PointsApp
         }
         return app;
     }
+
+    private static void MapDueMembersJob<TJob>(WebApplication app, string name) where TJob : DueMembersJob =>
+        app.MapFunction(name, async (HttpContext http, TJob job) =>
+        {
+            await InvocationPayload.ReadAsync(http.Request.Body, keepData: true, http.RequestAborted);
+            var summary = await job.RunAsync(http.RequestAborted);
+            return InvocationReply.Ok($"{name}: {summary.EntriesWritten} entries for {summary.Members} members over {summary.Dates} due dates.");
+        });
 
     /// <summary>Creates database, containers and blob containers where configured to (local runs, tests).</summary>
     public static async Task EnsureStorageAsync(this WebApplication app, CancellationToken cancellationToken)

@@ -13,8 +13,8 @@ public sealed record RuleCounter(string RuleId, ImmutableArray<PeriodCount> Days
 /// <summary>What the engine knows of the member: rank before the event and after it (a purchase can upgrade), and tags.</summary>
 public sealed record MemberFacts(RankDefinition RankBefore, RankDefinition RankAfter, IReadOnlyList<string> Tags);
 
-/// <summary>Points a rule grants for an event.</summary>
-public sealed record Award(string RuleId, int RuleVersion, long Points, LotKind Kind, DateOnly? ExpiresOn);
+/// <summary>Points a rule grants for an event; pending until <paramref name="PendingUntil"/> when set.</summary>
+public sealed record Award(string RuleId, int RuleVersion, long Points, LotKind Kind, DateOnly? ExpiresOn, DateOnly? PendingUntil = null);
 
 public sealed record EarningResult(ImmutableArray<Award> Awards, ImmutableArray<RuleCounter> Counters);
 
@@ -52,7 +52,7 @@ public static class EarningEngine
             {
                 continue;
             }
-            awards.Add(new Award(rule.RuleId, rule.Version, points, rule.Grant.Kind, rule.Grant.ExpiryFor(e.Day)));
+            awards.Add(new Award(rule.RuleId, rule.Version, points, rule.Grant.Kind, rule.Grant.ExpiryFor(e.Day), rule.Grant.PendingUntil(e.Day)));
             counters = counters.RemoveAll(c => c.RuleId == rule.RuleId).Add(Count(counter, day, month, points));
             if (!rule.Stackable)
             {

@@ -38,11 +38,14 @@ public sealed record Eligibility(IReadOnlyList<string> Ranks, IReadOnlyList<stri
 
 /// <summary>
 /// What a rule grants: points of <paramref name="Kind"/>; special points expire on <paramref name="ExpiresOn"/> or
-/// <paramref name="ExpiresAfterDays"/> after the event's day (one is required for special points).
+/// <paramref name="ExpiresAfterDays"/> after the event's day (one is required for special points). With
+/// <paramref name="PendingDays"/> the points stay pending (shown, not usable) for that many days after the event's day.
 /// </summary>
-public sealed record Grant(LotKind Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays)
+public sealed record Grant(LotKind Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays, int? PendingDays = null)
 {
     public static readonly Grant Regular = new(LotKind.Regular, null, null);
+
+    public DateOnly? PendingUntil(DateOnly eventDay) => PendingDays is > 0 and var days ? eventDay.AddDays(days) : null;
 
     public DateOnly? ExpiryFor(DateOnly eventDay) =>
         Kind != LotKind.Special ? null : ExpiresOn ?? (ExpiresAfterDays is { } days ? eventDay.AddDays(days) : null);

@@ -33,7 +33,7 @@ public sealed record RuleSpec(
 public sealed record FormulaSpec(string? Type, long? Points, long? UnitYen, long? PointsPerUnit, Rounding? Rounding);
 public sealed record CapsSpec(CapLimit? PerDay, CapLimit? PerMonth, CapLimit? Lifetime);
 public sealed record EligibilitySpec(IReadOnlyList<string>? Ranks, IReadOnlyList<string>? Tags, IReadOnlyList<string>? StoreIds, IReadOnlyList<string>? Channels);
-public sealed record GrantSpec(LotKind? Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays);
+public sealed record GrantSpec(LotKind? Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays, int? PendingDays);
 
 public sealed record CampaignSpec(int? MultiplierPermille, IReadOnlyList<string>? Triggers, IReadOnlyList<string>? StoreIds,
     IReadOnlyList<DayOfWeek>? DaysOfWeek, DateTimeOffset? From, DateTimeOffset? Until);
@@ -68,6 +68,7 @@ public static class EarningSpecs
             errors["grant"] = ["Special points need expiresOn or expiresAfterDays (1..3650)."];
         if (grant?.Kind != LotKind.Special && (grant?.ExpiresOn is not null || grant?.ExpiresAfterDays is not null))
             errors["grant"] = ["Only special points take an expiry; regular points follow the program's policy."];
+        if (grant?.PendingDays is < 0 or > 365) errors["grant.pendingDays"] = ["0..365 days."];
         if (spec.ActiveFrom is { } from && spec.ActiveUntil is { } until && until <= from)
             errors["activeUntil"] = ["Must be after activeFrom."];
         if (new[] { spec.Eligibility?.Ranks, spec.Eligibility?.Tags, spec.Eligibility?.StoreIds, spec.Eligibility?.Channels }.Any(l => l?.Count > ListItemsMax))
@@ -91,7 +92,7 @@ public static class EarningSpecs
             : new EarningFormula.Rate(spec.Formula.UnitYen!.Value, spec.Formula.PointsPerUnit!.Value, spec.Formula.Rounding ?? Rounding.Floor),
         new Caps(spec.Caps?.PerDay, spec.Caps?.PerMonth, spec.Caps?.Lifetime),
         new Eligibility(spec.Eligibility?.Ranks ?? [], spec.Eligibility?.Tags ?? [], spec.Eligibility?.StoreIds ?? [], spec.Eligibility?.Channels ?? []),
-        new Grant(spec.Grant?.Kind ?? LotKind.Regular, spec.Grant?.ExpiresOn, spec.Grant?.ExpiresAfterDays),
+        new Grant(spec.Grant?.Kind ?? LotKind.Regular, spec.Grant?.ExpiresOn, spec.Grant?.ExpiresAfterDays, spec.Grant?.PendingDays),
         spec.ActiveFrom, spec.ActiveUntil, spec.Priority ?? 0, spec.Stackable ?? true, spec.ApplyRankMultiplier ?? true,
         spec.ApplyNewRankImmediately ?? false);
 

@@ -6,7 +6,7 @@ using Points.Functions.Settings;
 
 namespace Points.Functions.Earning;
 
-public sealed record AwardedPoints(string RuleId, long Points, LotKind Kind, DateOnly? ExpiresOn);
+public sealed record AwardedPoints(string RuleId, long Points, LotKind Kind, DateOnly? ExpiresOn, DateOnly? PendingUntil);
 
 public sealed record EventResponse(string EventId, IReadOnlyList<AwardedPoints> Awarded, long Balance);
 
@@ -52,6 +52,7 @@ public static class EarningOperation
         {
             var credit = new LedgerCommand.Credit(EntryType.Earn, award.Points, award.Kind, award.ExpiresOn)
             {
+                PendingUntil = award.PendingUntil,
                 Details = new EntryDetails(e.EventId, e.Reference is { } r ? [r] : [], $"{e.Trigger} rule {award.RuleId}", e.StoreId, e.Channel)
                 {
                     RuleId = award.RuleId,
@@ -63,7 +64,9 @@ public static class EarningOperation
             {
                 ledger = accepted.State;
                 entries.AddRange(accepted.Entries);
-                awarded.Add(new AwardedPoints(award.RuleId, award.Points, award.Kind, accepted.Entries.Last(x => x.Type == EntryType.Earn).Lots.FirstOrDefault()?.ExpiresOn));
+                var earn = accepted.Entries.Last(x => x.Type == EntryType.Earn);
+                awarded.Add(new AwardedPoints(award.RuleId, award.Points, award.Kind, earn.PendingLot?.ExpiresOn ?? earn.Lots.FirstOrDefault()?.ExpiresOn ?? award.ExpiresOn,
+                    earn.PendingLot?.ActivatesOn));
             }
         }
         var next = account with

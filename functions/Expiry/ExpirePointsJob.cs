@@ -7,21 +7,38 @@ using Points.Functions.Storage;
 
 namespace Points.Functions.Expiry;
 
-/// <summary>
-/// Expires due lots (F16). Members are found through the due index (partition <c>expiry|{date}</c>), so the cost
-/// follows the members with due lots, not all members. The job works through every due date since its last completed
-/// one up to today (a missed or past-due run catches up), records each completed date, and is safe to rerun: expiring
-/// a member twice finds nothing due the second time and writes nothing.
-/// </summary>
-public sealed partial class ExpirePointsJob(
-    DueIndex dueIndex, MemberLedger ledger, CosmosStorage cosmos, ProgramSettingsStore settingsStore, TimeProvider clock,
-    ILogger<ExpirePointsJob> log)
+/// <summary>Expires due lots (F16), daily at 00:05 program time.</summary>
+public sealed class ExpirePointsJob(DueIndex dueIndex, MemberLedger ledger, CosmosStorage cosmos, ProgramSettingsStore settings,
+    TimeProvider clock, ILogger<ExpirePointsJob> log)
+    : DueMembersJob(FunctionName, DueIndex.Expiry, dueIndex, ledger, cosmos, settings, clock, log)
 {
     public const string FunctionName = "ExpirePoints";
+}
+
+/// <summary>Activates pending points whose day has come (F38), daily at 00:10 program time.</summary>
+public sealed class ActivatePendingPointsJob(DueIndex dueIndex, MemberLedger ledger, CosmosStorage cosmos, ProgramSettingsStore settings,
+    TimeProvider clock, ILogger<ActivatePendingPointsJob> log)
+    : DueMembersJob(FunctionName, DueIndex.Pending, dueIndex, ledger, cosmos, settings, clock, log)
+{
+    public const string FunctionName = "ActivatePendingPoints";
+}
+
+/// <summary>
+/// A daily job over the members listed in one due index (partition <c>{kind}|{date}</c>), so its cost follows the
+/// members with something due, not all members. It works through every due date since its last completed one up to
+/// today (a missed or past-due run catches up), sweeps each member through the ledger (activation of due pending points,
+/// expiry of due lots: what every ledger decision does first), removes the index entry and records the date. A rerun
+/// finds nothing due and writes nothing.
+/// </summary>
+public abstract partial class DueMembersJob(string name, string kind, DueIndex dueIndex, MemberLedger ledger, CosmosStorage cosmos,
+    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
+{
     /// <summary>How far back a first run (no checkpoint yet) looks for due dates.</summary>
     public const int FirstRunLookBackDays = 31;
-    /// <summary>Members expired at once.</summary>
+    /// <summary>Members swept at once.</summary>
     public const int ParallelMembersMax = 8;
+
+    public string Name { get; } = name;
 
     private sealed record Checkpoint([property: JsonPropertyName("id")] string Id, string Pk, DateOnly LastCompletedDueOn);
 
@@ -31,37 +48,36 @@ public sealed partial class ExpirePointsJob(
     {
         var settings = await settingsStore.GetAsync(cancellationToken);
         var today = ProgramCalendar.DateOf(clock.GetUtcNow(), settings.Zone);
-        var (checkpoint, _) = await CosmosStorage.ReadOrNullAsync<Checkpoint>(cosmos.Jobs, FunctionName, "checkpoints", cancellationToken);
+        var (checkpoint, _) = await CosmosStorage.ReadOrNullAsync<Checkpoint>(cosmos.Jobs, Name, "checkpoints", cancellationToken);
         var from = checkpoint?.LastCompletedDueOn.AddDays(1) ?? today.AddDays(-FirstRunLookBackDays);
         int dates = 0, members = 0, entries = 0;
         for (var dueOn = from; dueOn <= today; dueOn = dueOn.AddDays(1))
         {
-            await foreach (var page in dueIndex.ReadPagesAsync(DueIndex.Expiry, dueOn, cancellationToken))
+            await foreach (var page in dueIndex.ReadPagesAsync(kind, dueOn, cancellationToken))
             {
                 await Parallel.ForEachAsync(page, new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
                     async (memberId, ct) =>
                     {
-                        var written = await ExpireMemberAsync(memberId);
-                        Interlocked.Add(ref entries, written);
+                        Interlocked.Add(ref entries, await SweepAsync(memberId));
                         Interlocked.Increment(ref members);
-                        await dueIndex.RemoveAsync(DueIndex.Expiry, dueOn, memberId, ct);
+                        await dueIndex.RemoveAsync(kind, dueOn, memberId, ct);
                     });
             }
-            await cosmos.Jobs.UpsertItemAsync(new Checkpoint(FunctionName, "checkpoints", dueOn), new Microsoft.Azure.Cosmos.PartitionKey("checkpoints"),
+            await cosmos.Jobs.UpsertItemAsync(new Checkpoint(Name, "checkpoints", dueOn), new Microsoft.Azure.Cosmos.PartitionKey("checkpoints"),
                 cancellationToken: cancellationToken);
             dates++;
         }
-        LogRun(dates, members, entries);
+        LogRun(log, Name, dates, members, entries);
         return new Summary(dates, members, entries);
     }
 
-    private async Task<int> ExpireMemberAsync(MemberId memberId)
+    private async Task<int> SweepAsync(MemberId memberId)
     {
-        var result = await ledger.ExecuteAsync(memberId, MemberOperation.ForCommand(FunctionName, null, "",
-            _ => new LedgerCommand.ExpireDue(), accepted => new { expired = accepted.Entries.Length }, 200));
+        var result = await ledger.ExecuteAsync(memberId, MemberOperation.ForCommand(Name, null, "",
+            _ => new LedgerCommand.ExpireDue(), accepted => new { entries = accepted.Entries.Length }, 200));
         return result is OperationResult.Applied applied ? applied.Entries.Length : 0;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "ExpirePoints: {Dates} due dates, {Members} members, {Entries} expiry entries")]
-    private partial void LogRun(int dates, int members, int entries);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Function}: {Dates} due dates, {Members} members, {Entries} entries")]
+    private static partial void LogRun(ILogger log, string function, int dates, int members, int entries);
 }

@@ -29,6 +29,8 @@ public sealed record AccountDocument
     public DateTimeOffset? IdempotencySpilledUntil { get; init; }
     /// <summary>Due dates (program zone) this member is already listed under in the expiry index.</summary>
     public ImmutableArray<DateOnly> ExpiryIndexed { get; init; } = [];
+    /// <summary>Activation dates this member is already listed under in the pending index.</summary>
+    public ImmutableArray<DateOnly> PendingIndexed { get; init; } = [];
     /// <summary>Rank, rule counters (caps) and monthly purchase totals (rank metric).</summary>
     public MemberEarning Earning { get; init; } = MemberEarning.New;
     public required DateTimeOffset CreatedAt { get; init; }

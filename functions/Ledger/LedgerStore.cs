@@ -99,6 +99,7 @@ public sealed class LedgerStore(CosmosStorage cosmos)
 public sealed class DueIndex(CosmosStorage cosmos)
 {
     public const string Expiry = "expiry";
+    public const string Pending = "pending";
 
     private sealed record DueDocument(string Id, string Pk, string MemberId);
 

@@ -216,19 +216,12 @@ public sealed partial class MemberLedger(
             }
         }
 
-        // A lot expiring on D is due on D + 1; past dates are no longer needed in the set.
-        var dueDates = working.Ledger.Lots
-            .Where(l => l.ExpiresOn is not null)
-            .Select(l => l.ExpiresOn!.Value.AddDays(1))
-            .Select(d => d > today ? d : today.AddDays(1))
-            .Distinct()
-            .ToList();
-        var indexed = working.ExpiryIndexed.Where(d => d > today).ToList();
-        foreach (var dueOn in dueDates.Where(d => !indexed.Contains(d)))
-        {
-            writes.Add(dueIndex.AddAsync(DueIndex.Expiry, dueOn, memberId, cancellationToken));
-            indexed.Add(dueOn);
-        }
+        // A lot expiring on D is due on D + 1 (a restored lot already past it, tomorrow); pending points on their
+        // activation date. Past dates are no longer needed in the sets.
+        var expiryIndexed = IndexDueDates(DueIndex.Expiry, working.ExpiryIndexed,
+            working.Ledger.Lots.Where(l => l.ExpiresOn is not null).Select(l => l.ExpiresOn!.Value.AddDays(1)), memberId, today, writes, cancellationToken);
+        var pendingIndexed = IndexDueDates(DueIndex.Pending, working.PendingIndexed,
+            working.Ledger.Pending.Select(p => p.ActivatesOn), memberId, today, writes, cancellationToken);
 
         await Task.WhenAll(writes);
         return working with
@@ -237,8 +230,22 @@ public sealed partial class MemberLedger(
             SealedThrough = sealedThrough,
             Idempotency = [.. retained],
             IdempotencySpilledUntil = spillUntil,
-            ExpiryIndexed = [.. indexed.Order()],
+            ExpiryIndexed = expiryIndexed,
+            PendingIndexed = pendingIndexed,
         };
+    }
+
+    /// <summary>Lists the member under every due date not yet listed (before the commit that needs it: an extra entry is harmless).</summary>
+    private ImmutableArray<DateOnly> IndexDueDates(string kind, ImmutableArray<DateOnly> alreadyIndexed, IEnumerable<DateOnly> dueDates,
+        MemberId memberId, DateOnly today, List<Task> writes, CancellationToken cancellationToken)
+    {
+        var indexed = alreadyIndexed.Where(d => d > today).ToList();
+        foreach (var dueOn in dueDates.Select(d => d > today ? d : today.AddDays(1)).Distinct().Where(d => !indexed.Contains(d)).ToList())
+        {
+            writes.Add(dueIndex.AddAsync(kind, dueOn, memberId, cancellationToken));
+            indexed.Add(dueOn);
+        }
+        return [.. indexed.Order()];
     }
 
     private async Task<IReadOnlyDictionary<string, IReadOnlyList<JournalEntry>>> LoadSealedRelatedAsync(

@@ -18,7 +18,7 @@ public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, long? Next);
 public sealed record HistoryItem(
     long Seq, EntryType Type, long Points, LotKind? Kind, bool LimitedTime, long BalanceAfter, DateTimeOffset OccurredAt,
     string? Reference, string? Reason, IReadOnlyList<HistoryLot> Lots, string? StoreId, string? Channel, long? ReversalOf,
-    string? RuleId, int? RuleVersion);
+    string? RuleId, int? RuleVersion, bool Pending, DateOnly? ActivatesOn);
 
 public sealed record HistoryLot(string LotId, long Points);
 
@@ -34,7 +34,12 @@ public sealed class MemberViews(LedgerStore store)
     public static MemberSummary Summary(AccountDocument account, DateOnly today)
     {
         var ledger = account.Ledger;
-        var live = ledger.Lots.Where(l => !l.IsDueOn(today)).ToList();
+        // Pending points whose day has come count as usable even before the activation job journals them.
+        var live = ledger.Lots.Where(l => !l.IsDueOn(today))
+            .Concat(ledger.Pending.Where(p => p.ActivatesOn <= today).Select(p => new Lot(p.LotId, p.CreatedSeq, p.Kind, p.ExpiresOn, p.ActivatesOn, p.Points)))
+            .Where(l => !l.IsDueOn(today))
+            .ToList();
+        var pending = ledger.Pending.Where(p => p.ActivatesOn > today).Sum(p => p.Points.Value);
         long Of(LotKind kind) => live.Where(l => l.Kind == kind).Sum(l => l.Remaining.Value);
         var inLots = live.Sum(l => l.Remaining.Value);
         var balance = inLots - ledger.Debt.Value;
@@ -45,7 +50,7 @@ public sealed class MemberViews(LedgerStore store)
             .Select(g => new ExpiringPoints(g.Key, g.Sum(l => l.Remaining.Value)))
             .ToList();
         var profile = account.Profile;
-        return new MemberSummary(account.MemberId, balance, Math.Max(balance, 0), ledger.Held.Value, Pending: 0, ledger.Debt.Value,
+        return new MemberSummary(account.MemberId, balance, Math.Max(balance, 0), ledger.Held.Value, pending, ledger.Debt.Value,
             new PointsByKind(Of(LotKind.Regular), Of(LotKind.Special), Of(LotKind.Purchased)), account.Earning.Rank,
             ledger.LifetimeEarned.Value, profile.ReferralCode, expiring, profile.JoinedOn, profile.Tags, profile.StoreId,
             profile.NewsletterOptIn, profile.BirthDate);
@@ -88,5 +93,5 @@ public sealed class MemberViews(LedgerStore store)
     private static HistoryItem ToItem(JournalEntry e, TimeZoneInfo zone) => new(
         e.Seq, e.Type, e.Points.Value, e.Kind, e.LimitedTime, e.BalanceAfter.Value, TimeZoneInfo.ConvertTime(e.OccurredAt, zone),
         e.Reference, e.Reason, e.Lots.Select(l => new HistoryLot(l.LotId, l.Points.Value)).ToList(), e.StoreId, e.Channel, e.ReversalOf,
-        e.RuleId, e.RuleVersion);
+        e.RuleId, e.RuleVersion, e.Pending, e.Pending ? e.PendingLot?.ActivatesOn : null);
 }
