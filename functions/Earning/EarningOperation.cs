@@ -18,7 +18,11 @@ public sealed record EventResponse(string EventId, IReadOnlyList<AwardedPoints> 
 public static class EarningOperation
 {
     public sealed record Input(
-        string EventId, string Trigger, DateTimeOffset OccurredAt, long? AmountYen, string? StoreId, string? Channel, string? Reference);
+        string EventId, string Trigger, DateTimeOffset OccurredAt, long? AmountYen, string? StoreId, string? Channel, string? Reference)
+    {
+        /// <summary>SKUs of a purchase, recorded per month for targeting (F26).</summary>
+        public IReadOnlyList<string> Skus { get; init; } = [];
+    }
 
     public static MemberOperation For(Input e, IReadOnlyList<EarningRule> rules, IReadOnlyList<Campaign> campaigns, ProgramSettings settings,
         string actor, string requestHash) =>
@@ -36,7 +40,7 @@ public static class EarningOperation
         var rankAfter = rankBefore;
         if (e.Trigger == "purchase" && e.AmountYen is > 0 and var amount)
         {
-            earning = earning.WithPurchase(day, amount);
+            earning = earning.WithPurchase(day, amount, e.Skus);
             var reached = RankDefinition.For(settings.Ranks, earning.TrailingYearYen(day));
             if (reached.ThresholdYen > rankBefore.ThresholdYen) rankAfter = reached; // Upgrades at once; downgrades only at the monthly evaluation.
         }

@@ -36,7 +36,10 @@ public static partial class EventEndpoints
         var settings = await settingsStore.GetAsync(http.RequestAborted);
         var (rules, campaigns) = await config.GetActiveAsync(http.RequestAborted);
         var trigger = request.Type == "custom" ? Triggers.CustomPrefix + request.Name : request.Type!;
-        var input = new EarningOperation.Input(request.EventId!, trigger, request.OccurredAt ?? now, request.Amount, request.StoreId, request.Channel, request.Reference);
+        var input = new EarningOperation.Input(request.EventId!, trigger, request.OccurredAt ?? now, request.Amount, request.StoreId, request.Channel, request.Reference)
+        {
+            Skus = request.Items?.Select(i => i.Sku!).Distinct(StringComparer.Ordinal).ToList() ?? [],
+        };
         var result = await ledger.ExecuteAsync(memberId,
             EarningOperation.For(input, rules, campaigns, settings, http.CallerName(), RequestReader.HashOf("POST", "/api/v1/events", request)));
         return result.ToHttp(http);

@@ -33,6 +33,8 @@ public sealed record AccountDocument
     public ImmutableArray<DateOnly> PendingIndexed { get; init; } = [];
     /// <summary>Rank, rule counters (caps) and monthly purchase totals (rank metric).</summary>
     public MemberEarning Earning { get; init; } = MemberEarning.New;
+    /// <summary>Catalog uses (per-member limits) and used in-store QR tokens.</summary>
+    public Points.Functions.Catalog.MemberSpending Spending { get; init; } = Points.Functions.Catalog.MemberSpending.None;
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 }
@@ -51,21 +53,30 @@ public sealed record MemberEarning(string Rank, ImmutableArray<Points.Domain.Ear
         Purchases.Where(p => string.CompareOrdinal(p.Month, MonthKey(month.AddMonths(-11))) >= 0 && string.CompareOrdinal(p.Month, MonthKey(month)) <= 0)
             .Sum(p => p.AmountYen);
 
-    public MemberEarning WithPurchase(DateOnly day, long amountYen)
+    /// <summary>Adds a purchase to its month: amount, count and the distinct SKUs bought (at most <see cref="SkusPerMonthMax"/>).</summary>
+    public MemberEarning WithPurchase(DateOnly day, long amountYen, IEnumerable<string> skus)
     {
         var key = MonthKey(day);
-        var current = Purchases.FirstOrDefault(p => p.Month == key) ?? new MonthlyPurchases(key, 0, 0);
+        var current = Purchases.FirstOrDefault(p => p.Month == key) ?? new MonthlyPurchases(key, 0, 0, []);
+        var bought = current with
+        {
+            AmountYen = current.AmountYen + amountYen,
+            Count = current.Count + 1,
+            Skus = [.. current.Skus.Union(skus, StringComparer.Ordinal).Take(SkusPerMonthMax)],
+        };
         return this with
         {
-            Purchases = [.. Purchases.Where(p => p.Month != key).Append(current with { AmountYen = current.AmountYen + amountYen, Count = current.Count + 1 })
-                .OrderByDescending(p => p.Month, StringComparer.Ordinal).Take(PurchaseMonthsKept)],
+            Purchases = [.. Purchases.Where(p => p.Month != key).Append(bought).OrderByDescending(p => p.Month, StringComparer.Ordinal).Take(PurchaseMonthsKept)],
         };
     }
+
+    /// <summary>Bounds the account document for members who buy many different products (F26 targets by SKU).</summary>
+    public const int SkusPerMonthMax = 50;
 
     public static string MonthKey(DateOnly day) => day.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
 }
 
-public sealed record MonthlyPurchases(string Month, long AmountYen, int Count);
+public sealed record MonthlyPurchases(string Month, long AmountYen, int Count, ImmutableArray<string> Skus);
 
 /// <summary>What the partner told us about a member (api.md PUT /members/{id}).</summary>
 public sealed record MemberProfile

@@ -86,6 +86,22 @@ public sealed class EarningApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task Purchase_RecordsAmountCountAndSkusByJstMonth()
+    {
+        var member = await app.Client().NewMemberAsync();
+        foreach (var (sku, amount) in new[] { ("SKU-A", 1_000L), ("SKU-B", 2_500L), ("SKU-A", 500L) })
+        {
+            var reply = await EventAsync(new { eventId = Unique("e-"), memberId = member, type = "purchase", amount,
+                items = new[] { new { sku, quantity = 1, unitPrice = amount } } });
+            Assert.Equal(HttpStatusCode.OK, reply.Status);
+        }
+        var (account, _) = await app.Service<Points.Functions.Ledger.LedgerStore>().ReadAccountAsync(Points.Domain.Primitives.MemberId.Parse(member), CancellationToken.None);
+        var month = Assert.Single(account!.Earning.Purchases);
+        Assert.Equal(("2026-11", 4_000L, 3), (month.Month, month.AmountYen, month.Count));
+        Assert.Equal(["SKU-A", "SKU-B"], month.Skus.ToArray());
+    }
+
+    [Fact]
     public async Task LoginCappedOncePerDay_CountsByJstCalendarDay()
     {
         var tag = Unique("login");
