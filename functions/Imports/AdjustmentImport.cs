@@ -135,7 +135,7 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
         await using var content = await blob.OpenReadAsync(new Azure.Storage.Blobs.Models.BlobOpenReadOptions(false) { Conditions = conditions }, cancellationToken);
         long applied = 0, duplicate = 0, rejected = 0;
         var chunk = new List<(AdjustmentCsvRow Row, Task<OperationResult> Result)>(ChunkRows);
-        using var inFlight = new SemaphoreSlim(InFlightMax);
+        var inFlight = new SemaphoreSlim(InFlightMax); // Not disposed: release continuations may still run after the last await.
 
         async Task FlushAsync()
         {
