@@ -5,6 +5,7 @@ using Points.Functions.Adjustments;
 using Points.Functions.Earning;
 using Points.Functions.Api;
 using Points.Functions.Auth;
+using Points.Functions.Catalog;
 using Points.Functions.Expiry;
 using Points.Functions.Hosting;
 using Points.Functions.Imports;
@@ -13,6 +14,7 @@ using Points.Functions.Members;
 using Points.Functions.Redemptions;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
+using Points.Functions.Store;
 
 namespace Points.Functions;
 
@@ -58,6 +60,10 @@ public static class PointsApp
         services.AddSingleton<ExpirePointsJob>();
         services.AddSingleton<ActivatePendingPointsJob>();
         services.AddSingleton<EarningConfigStore>();
+        services.AddSingleton<CatalogStore>();
+        services.AddSingleton<CatalogRedemptions>();
+        services.Configure<StoreOptions>(builder.Configuration.GetSection("Store"));
+        services.AddSingleton<QrTokens>();
         services.AddSingleton<AdjustmentImport>();
         services.Configure<LocalTriggerOptions>(builder.Configuration.GetSection("LocalTriggers"));
         services.AddSingleton<LocalTriggerRunner>();
@@ -97,6 +103,8 @@ public static class PointsApp
         api.MapSettingsEndpoints();
         api.MapEventEndpoints();
         api.MapEarningAdminEndpoints();
+        api.MapCatalogEndpoints();
+        api.MapStoreEndpoints();
 
         MapDueMembersJob<ExpirePointsJob>(app, ExpirePointsJob.FunctionName);
         MapDueMembersJob<ActivatePendingPointsJob>(app, ActivatePendingPointsJob.FunctionName);

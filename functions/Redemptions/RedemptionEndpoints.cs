@@ -2,6 +2,7 @@ using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Api;
 using Points.Functions.Auth;
+using Points.Functions.Catalog;
 using Points.Functions.Ledger;
 
 namespace Points.Functions.Redemptions;
@@ -29,13 +30,14 @@ public static class RedemptionEndpoints
             .Produces<ReversalResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
     }
 
-    private static async Task<IResult> Redeem(string memberId, HttpContext http, MemberLedger ledger)
+    private static async Task<IResult> Redeem(string memberId, HttpContext http, MemberLedger ledger, CatalogRedemptions catalog)
     {
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
         if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<RedemptionRequest>(http);
         if (bodyProblem is not null) return bodyProblem;
         if (Validate(request!) is { } invalid) return invalid;
+        if (request!.Purpose == "catalog") return await catalog.RedeemAsync(id, key, request, http);
 
         var redemptionId = "rdm_" + Guid.CreateVersion7().ToString("N");
         var details = new EntryDetails(redemptionId, request!.OrderId is { } order ? [order] : [], null, request.StoreId, null);
@@ -52,8 +54,8 @@ public static class RedemptionEndpoints
     {
         { Points: < 1 or > PointsPerRequestMax } => Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}."),
         { Purpose: not ("order" or "catalog" or "other") } => Problems.Invalid("purpose", "Must be order, catalog or other."),
-        // Catalog items (cost, stock, limits) arrive with the point-usage catalog (F12); until then they are refused.
-        { Purpose: "catalog" } => Problems.Invalid("purpose", "Catalog redemptions are not available in this program yet."),
+        { Purpose: "catalog", CatalogItemId: null or "" } => Problems.Invalid("catalogItemId", "Required when purpose is catalog."),
+        { CatalogItemId.Length: > CatalogSpecs.ItemIdLengthMax } => Problems.Invalid("catalogItemId", $"At most {CatalogSpecs.ItemIdLengthMax} characters."),
         { Purpose: "order", OrderId: null or "" } => Problems.Invalid("orderId", "Required when purpose is order."),
         { OrderId.Length: > ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {ReferenceLengthMax} characters."),
         { StoreId.Length: > 64 } => Problems.Invalid("storeId", "At most 64 characters."),

@@ -30,6 +30,10 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         "expiry_in_past", "nothing_to_reverse", "reversal_exceeds_remaining", "member_in_debt",
         // Reached in Earning/EarningApiTests:
         "invalid_referral_code", "self_referral", "referral_after_registration",
+        // Reached in Catalog/CatalogApiTests:
+        "not_eligible", "limit_reached", "out_of_stock",
+        // Reached in Store/StoreTransactionApiTests:
+        "invalid_qr_token",
     ];
 
     [Fact]

@@ -1,0 +1,62 @@
+using Points.Functions.Api;
+using Points.Functions.Auth;
+using Points.Functions.Ledger;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Catalog;
+
+public sealed record CatalogList(IReadOnlyList<CatalogItemView> Items);
+
+public sealed record MemberCatalog(string MemberId, IReadOnlyList<MemberCatalogItem> Items);
+
+/// <summary>The point-usage catalog (F12): admin management, and what one member may redeem now.</summary>
+public static class CatalogEndpoints
+{
+    public static void MapCatalogEndpoints(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/v1/admin/catalog", async (CatalogStore catalog, HttpContext http) =>
+            Results.Json(new CatalogList([.. (await catalog.ListAsync(http.RequestAborted)).Select(CatalogItemView.Of)]), JsonDefaults.Options))
+            .RequireScope(Scopes.Admin).Produces<CatalogList>();
+        api.MapPut("/v1/admin/catalog/{itemId}", Put).RequireScope(Scopes.Admin).Produces<CatalogItemView>().ProducesProblem(400);
+        api.MapDelete("/v1/admin/catalog/{itemId}", async (string itemId, CatalogStore catalog, HttpContext http) =>
+            CatalogSpecs.IsWellFormedItemId(itemId) && await catalog.DeleteAsync(itemId, http.RequestAborted)
+                ? Results.NoContent()
+                : Problems.For("not_found", $"There is no catalog item '{itemId}'."))
+            .RequireScope(Scopes.Admin).Produces(204).ProducesProblem(404);
+        api.MapGet("/v1/catalog", ForMember).RequireScope(Scopes.MembersRead).Produces<MemberCatalog>().ProducesProblem(400).ProducesProblem(404);
+    }
+
+    private static async Task<IResult> Put(string itemId, HttpContext http, CatalogStore catalog)
+    {
+        if (!CatalogSpecs.IsWellFormedItemId(itemId)) return Problems.Invalid("itemId", $"1–{CatalogSpecs.ItemIdLengthMax} characters [A-Za-z0-9._:-].");
+        var (spec, problem) = await RequestReader.ReadBodyAsync<CatalogItemSpec>(http);
+        if (problem is not null) return problem;
+        var errors = CatalogSpecs.Validate(spec!);
+        if (errors.Count > 0) return Problems.For("invalid_request", "The catalog item is invalid.", errors);
+        try
+        {
+            return await catalog.SaveAsync(itemId, CatalogSpecs.Normalize(spec!), http.RequestAborted) is { } saved
+                ? Results.Json(CatalogItemView.Of(saved), JsonDefaults.Options)
+                : Problems.Invalid("itemId", $"The catalog holds at most {CatalogStore.ItemsMax} items; delete one first.");
+        }
+        catch (CatalogContentionException)
+        {
+            return Problems.For("service_unavailable", "The item kept changing; retry.");
+        }
+    }
+
+    /// <summary>Items the member may redeem now: in their window, eligible, under the member's limit, with stock left.</summary>
+    private static async Task<IResult> ForMember(string? memberId, HttpContext http, CatalogStore catalog, LedgerStore accounts, TimeProvider clock)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        var (account, _) = await accounts.ReadAccountAsync(id, http.RequestAborted);
+        if (account is null) return Problems.For("member_not_found");
+        var now = clock.GetUtcNow();
+        var items = (await catalog.ListAsync(http.RequestAborted))
+            .Where(item => CatalogRules.Check(item, account, now) is null && item.StockLeft() is null or > 0)
+            .Select(item => new MemberCatalogItem(item.ItemId, item.Spec.Name!, item.Spec.Cost!.Value, item.Spec.Kind!,
+                CatalogRules.RemainingFor(item, account), item.StockLeft(), item.Spec.ActiveUntil))
+            .ToList();
+        return Results.Json(new MemberCatalog(id.Value, items), JsonDefaults.Options);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+using Points.Functions.Api;
+using Points.Functions.Ledger;
+
+namespace Points.Functions.Catalog;
+
+/// <summary>A point-usage catalog item as admins write it (PUT /api/v1/admin/catalog/{itemId}).</summary>
+/// <param name="Cost">Points per unit, 1..<see cref="CatalogSpecs.CostMax"/>.</param>
+/// <param name="Kind"><c>goods</c> (default) or <c>event</c>.</param>
+/// <param name="PerMemberLimit">Units one member may redeem over the item's life; null = no limit.</param>
+/// <param name="Stock">Units offered in total (not "left now": redeemed units stay counted, so re-sending the same item
+/// does not restock it; raise it to add units). Null = unlimited.</param>
+/// <param name="ActiveFrom">Inclusive start of the window the item can be redeemed in; null = always.</param>
+/// <param name="ActiveUntil">Exclusive end of the window; null = open.</param>
+public sealed record CatalogItemSpec(
+    string? Name, long? Cost, string? Kind, CatalogEligibility? Eligibility, int? PerMemberLimit, int? Stock,
+    DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil);
+
+/// <summary>Who may redeem: any of <see cref="Ranks"/> (empty = every rank) and any of <see cref="Tags"/> (empty = everyone).</summary>
+public sealed record CatalogEligibility(IReadOnlyList<string>? Ranks, IReadOnlyList<string>? Tags);
+
+/// <summary>
+/// One catalog item in the config container (partition <see cref="Partition"/>). The item's stock counter lives in the
+/// same document as its spec, so the total an admin sets and the units taken are compared in one If-Match write:
+/// neither a concurrent redemption nor a concurrent admin change can slip past the other.
+/// </summary>
+public sealed record CatalogItemDocument
+{
+    public const string Partition = "catalog";
+
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+    public string Pk { get; init; } = Partition;
+    public string DocType { get; init; } = "catalogItem";
+    public required string ItemId { get; init; }
+    public required CatalogItemSpec Spec { get; init; }
+    /// <summary>Units no longer available: redeemed ones plus those <see cref="Holds"/> reserve. At most <c>Spec.Stock</c> when taking.</summary>
+    public int Taken { get; init; }
+    /// <summary>Units reserved by redemptions whose member commit has not finished (see <see cref="CatalogStore"/>).</summary>
+    public ImmutableArray<StockHold> Holds { get; init; } = [];
+    public int Version { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    public static string IdOf(string itemId) => "item-" + itemId;
+
+    /// <summary>Units that can still be taken; null when the stock is unlimited.</summary>
+    public int? StockLeft() => Spec.Stock is { } stock ? Math.Max(0, stock - Taken) : null;
+}
+
+/// <summary>
+/// One unit set aside for one redemption attempt before the member's commit. <see cref="RedemptionId"/> is the
+/// reference of the spend entry that attempt writes, so the journal tells afterwards whether the unit was used.
+/// </summary>
+public sealed record StockHold(string RedemptionId, string MemberId, DateTimeOffset HeldAt);
+
+public sealed record CatalogItemView(
+    string ItemId, string Name, long Cost, string Kind, CatalogEligibility Eligibility, int? PerMemberLimit, int? Stock, int? StockLeft,
+    DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, int Version, DateTimeOffset UpdatedAt)
+{
+    public static CatalogItemView Of(CatalogItemDocument item) => new(
+        item.ItemId, item.Spec.Name!, item.Spec.Cost!.Value, item.Spec.Kind!, item.Spec.Eligibility ?? new CatalogEligibility([], []),
+        item.Spec.PerMemberLimit, item.Spec.Stock, item.StockLeft(), item.Spec.ActiveFrom, item.Spec.ActiveUntil, item.Version, item.UpdatedAt);
+}
+
+/// <summary>An item as one member sees it: what it costs and how many more they can have.</summary>
+public sealed record MemberCatalogItem(
+    string ItemId, string Name, long Cost, string Kind, int? RemainingForMember, int? StockLeft, DateTimeOffset? ActiveUntil);
+
+public static class CatalogSpecs
+{
+    public const long CostMax = 10_000_000;
+    public const int StockMax = 10_000_000;
+    public const int PerMemberLimitMax = 10_000;
+    public const int NameLengthMax = 100;
+    public const int ItemIdLengthMax = 64;
+    public const int ListItemsMax = 50;
+
+    public static bool IsWellFormedItemId(string? itemId) => RequestReader.IsWellFormedKey(itemId) && itemId!.Length <= ItemIdLengthMax;
+
+    public static Dictionary<string, string[]> Validate(CatalogItemSpec spec)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (spec.Name is not { Length: > 0 and <= NameLengthMax } || string.IsNullOrWhiteSpace(spec.Name)) errors["name"] = [$"Required, 1–{NameLengthMax} characters."];
+        if (spec.Cost is not (>= 1 and <= CostMax)) errors["cost"] = [$"Required, 1..{CostMax} points."];
+        if (spec.Kind is not (null or "goods" or "event")) errors["kind"] = ["goods or event."];
+        if (spec.PerMemberLimit is not (null or (>= 1 and <= PerMemberLimitMax))) errors["perMemberLimit"] = [$"1..{PerMemberLimitMax}, or omit for no limit."];
+        if (spec.Stock is not (null or (>= 0 and <= StockMax))) errors["stock"] = [$"0..{StockMax} units in total, or omit for unlimited."];
+        if (spec.ActiveFrom is { } from && spec.ActiveUntil is { } until && until <= from) errors["activeUntil"] = ["Must be after activeFrom."];
+        if (spec.Eligibility?.Ranks?.Count > ListItemsMax || spec.Eligibility?.Tags?.Count > ListItemsMax)
+            errors["eligibility"] = [$"At most {ListItemsMax} ranks and {ListItemsMax} tags."];
+        return errors;
+    }
+
+    /// <summary>The spec as stored: defaults filled in, lists never null.</summary>
+    public static CatalogItemSpec Normalize(CatalogItemSpec spec) => spec with
+    {
+        Kind = spec.Kind ?? "goods",
+        Eligibility = new CatalogEligibility(spec.Eligibility?.Ranks ?? [], spec.Eligibility?.Tags ?? []),
+    };
+}
+
+/// <summary>
+/// Whether a member may redeem an item now, checked in the documented order: the item's window, the member's
+/// eligibility (rank and tags), then their own limit. Stock is checked by <see cref="CatalogStore"/>, after these.
+/// </summary>
+public static class CatalogRules
+{
+    public sealed record Refusal(string Code, string Detail);
+
+    public static Refusal? Check(CatalogItemDocument item, AccountDocument account, DateTimeOffset now)
+    {
+        var spec = item.Spec;
+        if ((spec.ActiveFrom is { } from && now < from) || (spec.ActiveUntil is { } until && now >= until))
+            return new Refusal("not_eligible", $"Catalog item '{item.ItemId}' cannot be redeemed at this time.");
+        var ranks = spec.Eligibility?.Ranks ?? [];
+        var tags = spec.Eligibility?.Tags ?? [];
+        if ((ranks.Count > 0 && !ranks.Contains(account.Earning.Rank, StringComparer.Ordinal))
+            || (tags.Count > 0 && !tags.Any(t => account.Profile.Tags.Contains(t, StringComparer.Ordinal))))
+            return new Refusal("not_eligible", $"The member's rank or tags do not qualify for catalog item '{item.ItemId}'.");
+        if (RemainingFor(item, account) is 0)
+            return new Refusal("limit_reached", $"The member has redeemed catalog item '{item.ItemId}' {spec.PerMemberLimit} times, its limit per member.");
+        return null;
+    }
+
+    /// <summary>Units the member may still redeem; null when the item has no per-member limit.</summary>
+    public static int? RemainingFor(CatalogItemDocument item, AccountDocument account) =>
+        item.Spec.PerMemberLimit is { } limit ? Math.Max(0, limit - account.Spending.RedeemedOf(item.ItemId)) : null;
+}

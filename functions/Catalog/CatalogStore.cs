@@ -1,0 +1,234 @@
+using System.Net;
+using Microsoft.Azure.Cosmos;
+using Points.Domain.Primitives;
+using Points.Functions.Ledger;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Catalog;
+
+/// <summary>
+/// Catalog items in the config container (partition <c>catalog</c>) and their stock.
+/// <para>
+/// <b>Stock never oversells.</b> A redemption of a limited item first takes a unit: one If-Match replace of the item's
+/// document that adds 1 to <c>Taken</c> (refused when <c>Taken</c> has reached the stock) and records a
+/// <see cref="StockHold"/> named by the redemption's id. Only then is the member's commit attempted. Its outcome
+/// resolves the hold: committed → the hold goes and the unit stays taken (<see cref="SettleAsync"/>); anything else
+/// (refused, a replay, key reused) → the unit is given back (<see cref="ReleaseAsync"/>). Both are idempotent: they act
+/// only while the hold is still there. Each attempt owns its hold; a retry of the same request takes its own.
+/// </para>
+/// <para>
+/// <b>Crashes.</b> If the process dies between taking a unit and resolving it, the hold stays. Holds older than
+/// <see cref="HoldTimeout"/> are reclaimed by the next write that takes a unit of the item: the member's journal is the
+/// evidence (an entry whose reference is the hold's redemption id means the unit was used, otherwise it comes back).
+/// The member's decision refuses to use a hold older than <see cref="HoldCommitWindow"/>, so a reclaimed hold can no
+/// longer be committed: this lease is what makes the evidence final (it assumes a decision reaches Cosmos within the
+/// minutes between the two limits). Until then a crashed hold keeps its unit out of stock.
+/// </para>
+/// Writers of one item in this process queue on a gate, so concurrent redemptions do not burn their retries on each
+/// other's 412s; other instances are kept out by If-Match.
+/// </summary>
+public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accounts, TimeProvider clock, ILogger<CatalogStore> log)
+{
+    public const int ItemsMax = 200;
+    /// <summary>Open holds per item, i.e. redemptions of it in flight at once; beyond, a redemption is told to retry (503).</summary>
+    public const int HoldsMax = 1_000;
+    public const int WriteRetriesMax = 30;
+    private const int ReclaimsPerWriteMax = 16;
+    private const int GateStripes = 64;
+    /// <summary>A member decision uses a hold only this long after it was taken.</summary>
+    public static readonly TimeSpan HoldCommitWindow = TimeSpan.FromMinutes(1);
+    /// <summary>A hold older than this is decided by the journal; comfortably past <see cref="HoldCommitWindow"/> (clock skew, slow commits).</summary>
+    public static readonly TimeSpan HoldTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    private readonly SemaphoreSlim[] _gates = [.. Enumerable.Range(0, GateStripes).Select(_ => new SemaphoreSlim(1, 1))];
+    private (IReadOnlyList<CatalogItemDocument> Items, DateTimeOffset Until)? _cached;
+
+    public abstract record HoldOutcome
+    {
+        private HoldOutcome() { }
+        public sealed record Held(StockHold Hold) : HoldOutcome;
+        public sealed record OutOfStock : HoldOutcome;
+        public sealed record NoSuchItem : HoldOutcome;
+        /// <summary>Too many redemptions of the item in flight, or other instances kept winning: retry later.</summary>
+        public sealed record Busy : HoldOutcome;
+    }
+
+    private Container Config => cosmos.Config;
+
+    public async Task<CatalogItemDocument?> ReadAsync(string itemId, CancellationToken cancellationToken) =>
+        (await CosmosStorage.ReadOrNullAsync<CatalogItemDocument>(Config, CatalogItemDocument.IdOf(itemId), CatalogItemDocument.Partition, cancellationToken)).Item;
+
+    /// <summary>Every item, cached for a few seconds (this process's own writes clear the cache): listings are frequent, items few.</summary>
+    public async Task<IReadOnlyList<CatalogItemDocument>> ListAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (_cached is { } cached && cached.Until > now) return cached.Items;
+        var items = new List<CatalogItemDocument>();
+        using var iterator = Config.GetItemQueryIterator<CatalogItemDocument>(
+            new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk AND c.docType = 'catalogItem'").WithParameter("@pk", CatalogItemDocument.Partition),
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(CatalogItemDocument.Partition) });
+        while (iterator.HasMoreResults) items.AddRange(await iterator.ReadNextAsync(cancellationToken));
+        var ordered = items.OrderBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+        _cached = (ordered, now + CacheFor);
+        return ordered;
+    }
+
+    /// <summary>Creates an item or changes its spec (version + 1); units taken and holds stay. Null when the catalog is full.</summary>
+    public async Task<CatalogItemDocument?> SaveAsync(string itemId, CatalogItemSpec spec, CancellationToken cancellationToken)
+    {
+        var isFull = (await ListAsync(cancellationToken)).Count >= ItemsMax;
+        var saved = await UpdateAsync(itemId, existing =>
+        {
+            var now = clock.GetUtcNow();
+            var next = existing is null
+                ? isFull ? null : new CatalogItemDocument { Id = CatalogItemDocument.IdOf(itemId), ItemId = itemId, Spec = spec, Version = 1, UpdatedAt = now }
+                : existing with { Spec = spec, Version = existing.Version + 1, UpdatedAt = now };
+            return Task.FromResult((next, next));
+        }, cancellationToken);
+        return saved;
+    }
+
+    /// <summary>Removes an item; false when there was none. Holds of redemptions in flight resolve to nothing.</summary>
+    public async Task<bool> DeleteAsync(string itemId, CancellationToken cancellationToken)
+    {
+        using var response = await Config.DeleteItemStreamAsync(CatalogItemDocument.IdOf(itemId), new PartitionKey(CatalogItemDocument.Partition),
+            cancellationToken: cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) return false;
+        response.EnsureSuccessStatusCode();
+        _cached = null;
+        return true;
+    }
+
+    /// <summary>Takes one unit for the redemption <paramref name="redemptionId"/>, after reclaiming lapsed holds.</summary>
+    public async Task<HoldOutcome> TryHoldAsync(string itemId, string redemptionId, MemberId memberId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await UpdateAsync<HoldOutcome>(itemId, async item =>
+            {
+                if (item is null) return (null, new HoldOutcome.NoSuchItem());
+                var now = clock.GetUtcNow();
+                var current = await ReclaimLapsedHoldsAsync(item, now, cancellationToken);
+                if (current.Spec.Stock is { } stock && current.Taken >= stock) return (current, new HoldOutcome.OutOfStock());
+                if (current.Holds.Length >= HoldsMax) return (current, new HoldOutcome.Busy());
+                var hold = new StockHold(redemptionId, memberId.Value, now);
+                return (current with { Taken = current.Taken + 1, Holds = current.Holds.Add(hold) }, new HoldOutcome.Held(hold));
+            }, cancellationToken);
+        }
+        catch (CatalogContentionException)
+        {
+            return new HoldOutcome.Busy();
+        }
+    }
+
+    /// <summary>The member's commit used the unit: the hold goes, the unit stays taken.</summary>
+    public Task SettleAsync(string itemId, StockHold hold) => ResolveAsync(itemId, hold, unitUsed: true);
+
+    /// <summary>The member's commit did not happen: the unit comes back.</summary>
+    public Task ReleaseAsync(string itemId, StockHold hold) => ResolveAsync(itemId, hold, unitUsed: false);
+
+    private async Task ResolveAsync(string itemId, StockHold hold, bool unitUsed)
+    {
+        try
+        {
+            // Not cancellable: the member's outcome is final, and leaving the hold would keep the unit out until it lapses.
+            await UpdateAsync(itemId, item => Task.FromResult<(CatalogItemDocument?, bool)>(
+                item is null || !item.Holds.Any(h => h.RedemptionId == hold.RedemptionId)
+                    ? (null, false) // Resolved already, or the item was deleted: nothing to give back to.
+                    : (item with
+                    {
+                        Taken = unitUsed ? item.Taken : item.Taken - 1,
+                        Holds = item.Holds.RemoveAll(h => h.RedemptionId == hold.RedemptionId),
+                    }, true)), CancellationToken.None);
+        }
+        catch (CatalogContentionException)
+        {
+            // The member's outcome stands; the hold lapses and is reclaimed from the journal, exactly as after a crash.
+            LogHoldLeft(itemId, hold.RedemptionId);
+        }
+    }
+
+    /// <summary>Lapsed holds (their attempt died): the member's journal says whether the unit was used.</summary>
+    private async Task<CatalogItemDocument> ReclaimLapsedHoldsAsync(CatalogItemDocument item, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var lapsed = item.Holds.Where(h => now - h.HeldAt > HoldTimeout).Take(ReclaimsPerWriteMax).ToList();
+        foreach (var hold in lapsed)
+        {
+            var used = await WasUsedAsync(hold, cancellationToken);
+            item = item with { Taken = used ? item.Taken : item.Taken - 1, Holds = item.Holds.Remove(hold) };
+            LogHoldReclaimed(item.ItemId, hold.RedemptionId, used);
+        }
+        return item;
+    }
+
+    private async Task<bool> WasUsedAsync(StockHold hold, CancellationToken cancellationToken)
+    {
+        if (!MemberId.TryParse(hold.MemberId, out var memberId)) return false;
+        var (account, _) = await accounts.ReadAccountAsync(memberId, cancellationToken);
+        if (account is null) return false;
+        return account.Journal.Any(e => e.References.Contains(hold.RedemptionId))
+            || (await accounts.FindSealedEntriesAsync(memberId, hold.RedemptionId, cancellationToken)).Count > 0;
+    }
+
+    /// <summary>
+    /// Read, change, write with If-Match (create when absent), under the item's in-process gate. The change returns the
+    /// next document (null or the same instance: nothing to write) and the result to return once that is written.
+    /// </summary>
+    /// <exception cref="CatalogContentionException">Other writers kept winning for <see cref="WriteRetriesMax"/> attempts.</exception>
+    private async Task<TResult> UpdateAsync<TResult>(string itemId,
+        Func<CatalogItemDocument?, Task<(CatalogItemDocument? Next, TResult Result)>> change, CancellationToken cancellationToken)
+    {
+        var gate = _gates[(int)((uint)StringComparer.Ordinal.GetHashCode(itemId) % GateStripes)];
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 1; attempt <= WriteRetriesMax; attempt++)
+            {
+                var (current, etag) = await CosmosStorage.ReadOrNullAsync<CatalogItemDocument>(
+                    Config, CatalogItemDocument.IdOf(itemId), CatalogItemDocument.Partition, cancellationToken);
+                var (next, result) = await change(current);
+                if (next is null || ReferenceEquals(next, current)) return result;
+                if (await TryWriteAsync(next, etag, cancellationToken))
+                {
+                    _cached = null;
+                    return result;
+                }
+                LogConflict(itemId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * Math.Min(attempt, 10))), cancellationToken);
+            }
+            throw new CatalogContentionException(itemId);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<bool> TryWriteAsync(CatalogItemDocument next, string? etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (etag is null) await Config.CreateItemAsync(next, new PartitionKey(next.Pk), cancellationToken: cancellationToken);
+            else await Config.ReplaceItemAsync(next, next.Id, new PartitionKey(next.Pk), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
+            return true;
+        }
+        catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            return false; // Someone else wrote, created or deleted it since the read: decide again on fresh state.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Catalog item {ItemId}: write conflict, attempt {Attempt}")]
+    private partial void LogConflict(string itemId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catalog item {ItemId}: lapsed stock hold {RedemptionId} reclaimed, unit used: {Used}")]
+    private partial void LogHoldReclaimed(string itemId, string redemptionId, bool used);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catalog item {ItemId}: stock hold {RedemptionId} could not be resolved now; it lapses and is reclaimed later")]
+    private partial void LogHoldLeft(string itemId, string redemptionId);
+}
+
+/// <summary>Other instances kept changing an item during every retry: an outage-like condition (503), not a business outcome.</summary>
+public sealed class CatalogContentionException(string itemId)
+    : Exception($"Catalog item {itemId} kept changing during {CatalogStore.WriteRetriesMax} attempts.");
