@@ -30,20 +30,23 @@ public sealed class CatalogRedemptions(MemberLedger ledger, LedgerStore accounts
         // the others then find its record and replay. Otherwise each would hold a unit of its own until it learnt it was
         // a replay, and near the end of the stock a retry would be told out_of_stock instead of getting its answer.
         using var attempt = await _attempts.EnterAsync($"{memberId.Value}|{key}", http.RequestAborted);
+        var (account, _) = await accounts.ReadAccountAsync(memberId, http.RequestAborted);
+        if (account is null) return Problems.For("member_not_found");
+        var requestHash = RequestReader.HashOf("POST", http.Request.Path, request);
+        // A replay is answered from the ledger's record, whatever became of the item since: it takes no stock, and
+        // neither a sold-out nor a changed or deleted item refuses it.
+        if (await HasRecordAsync(memberId, account, key, http.RequestAborted))
+            return (await ledger.ExecuteAsync(memberId, new MemberOperation(http.CallerName(), key, requestHash, _ => RecordLapsed))).ToHttp(http);
+
         var itemId = request.CatalogItemId!;
         var item = await catalog.ReadAsync(itemId, http.RequestAborted);
         if (item is null) return Problems.For("not_eligible", $"There is no catalog item '{itemId}'.");
         if (request.Points != item.Spec.Cost) return Problems.Invalid("points", $"Must equal the cost of catalog item '{itemId}': {item.Spec.Cost}.");
-        var (account, _) = await accounts.ReadAccountAsync(memberId, http.RequestAborted);
-        if (account is null) return Problems.For("member_not_found");
-
-        // A replay is answered by the ledger from its record: it must neither take stock nor be refused for the lack of it.
-        var isReplay = await HasRecordAsync(memberId, account, key, http.RequestAborted);
-        if (!isReplay && CatalogRules.Check(item, account, clock.GetUtcNow()) is { } refusal) return Problems.For(refusal.Code, refusal.Detail);
+        if (CatalogRules.Check(item, account, clock.GetUtcNow()) is { } refusal) return Problems.For(refusal.Code, refusal.Detail);
 
         var redemptionId = "rdm_" + Guid.CreateVersion7().ToString("N");
         StockHold? hold = null;
-        if (!isReplay && item.Spec.Stock is not null)
+        if (item.Spec.Stock is not null)
         {
             switch (await catalog.TryHoldAsync(itemId, redemptionId, memberId, http.RequestAborted))
             {
@@ -55,14 +58,18 @@ public sealed class CatalogRedemptions(MemberLedger ledger, LedgerStore accounts
         }
 
         // From here the unit is taken: if the commit throws (outage), the hold stays and lapses into the reclaim path.
-        var result = await ledger.ExecuteAsync(memberId, new MemberOperation(http.CallerName(), key,
-            RequestReader.HashOf("POST", http.Request.Path, request), input => Decide(input, item, request, redemptionId, hold)));
+        var result = await ledger.ExecuteAsync(memberId, new MemberOperation(http.CallerName(), key, requestHash,
+            input => Decide(input, item, request, redemptionId, hold)));
         if (hold is not null)
         {
             await (result is OperationResult.Applied ? catalog.SettleAsync(itemId, hold) : catalog.ReleaseAsync(itemId, hold));
         }
         return result.ToHttp(http);
     }
+
+    /// <summary>Only reached if the record seen a moment ago dropped out of retention (7 days) before the replay was decided.</summary>
+    private static readonly OperationDecision RecordLapsed =
+        new OperationDecision.Rejected("service_unavailable", "The record of this request expired while it was replayed; retry the request.");
 
     /// <summary>The member's side, against the account as committed: limit and eligibility exactly, then the spend.</summary>
     internal static OperationDecision Decide(MemberOperationInput input, CatalogItemDocument item, RedemptionRequest request, string redemptionId, StockHold? hold)

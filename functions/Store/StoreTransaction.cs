@@ -68,7 +68,7 @@ public static class StoreTransaction
             }
         }
 
-        // Points bought the part of the purchase they paid for; only the yen paid earns (api.md).
+        // Points bought the part of the purchase they paid for: only the yen paid earns (api.md) and counts toward the rank.
         var paidYen = Math.Max(0, checked(request.PurchaseAmount!.Value - spent * settings.YenPerPoint));
         var purchase = new EarningOperation.Input(eventId, "purchase", now, paidYen, request.StoreId, Channel, null);
         if (EarningOperation.Decide(input with { Account = account }, purchase, rules, campaigns, settings) is not OperationDecision.Accepted earning)

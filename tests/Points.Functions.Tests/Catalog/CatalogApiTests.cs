@@ -205,7 +205,7 @@ public sealed class CatalogApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
-    public async Task ReplayedRedemption_TakesNoSecondUnit_EvenWhenTheItemSoldOutSince()
+    public async Task ReplayedRedemption_TakesNoSecondUnit_AndStillReplaysOnceTheItemSoldOutChangedOrWentAway()
     {
         var itemId = Unique("replay-");
         await PutItemAsync(itemId, new { name = "Two units", cost = 20, stock = 2 });
@@ -221,6 +221,23 @@ public sealed class CatalogApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal((HttpStatusCode.Created, first.Text), (lateReplay.Status, lateReplay.Text));
         var item = await app.Service<CatalogStore>().ReadAsync(itemId, CancellationToken.None);
         Assert.Equal((2, 0), (item!.Taken, item.Holds.Length));
+
+        await PutItemAsync(itemId, new { name = "Two units, dearer", cost = 25, stock = 2 });
+        Assert.Equal(first.Text, (await RedeemItemAsync(member, itemId, 20, key: "catalog-key-1")).Text);
+        Assert.Equal(HttpStatusCode.NoContent, (await app.Client().SendAsync(HttpMethod.Delete, $"/api/v1/admin/catalog/{itemId}")).Status);
+        Assert.Equal(first.Text, (await RedeemItemAsync(member, itemId, 20, key: "catalog-key-1")).Text);
+        Assert.Equal(80, await BalanceAsync(member));
+    }
+
+    [Fact]
+    public async Task CatalogRedemption_ForAnUnknownMember_Is404MemberNotFound_AndTakesNoStock()
+    {
+        var itemId = Unique("nobody-");
+        await PutItemAsync(itemId, new { name = "One unit", cost = 10, stock = 1 });
+
+        AssertProblem(await RedeemItemAsync("m-nobody", itemId, 10), HttpStatusCode.NotFound, "member_not_found");
+
+        Assert.Equal(1, (await AdminViewAsync(itemId)).GetProperty("stockLeft").GetInt32());
     }
 
     [Fact]
