@@ -129,6 +129,7 @@ var secretNames = {
   payPalClientSecret: 'paypal-client-secret'
   bankDataEncryptionKey: 'bank-data-encryption-key'
   apiKeyHashes: 'api-key-hashes'
+  qrSigningKey: 'qr-signing-key'
 }
 
 // The Event Grid-sourced blob trigger function (functions/ImportAdjustments/function.json).

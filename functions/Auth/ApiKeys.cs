@@ -29,9 +29,8 @@ public sealed class ApiKeyOptions
     /// </summary>
     public string? Hashes { get; set; }
 
-    // Until the Key Vault secret exists, App Service leaves the reference text itself in the setting: no keys yet.
     public IEnumerable<ApiKeyEntry> AllEntries() =>
-        string.IsNullOrWhiteSpace(Hashes) || Hashes.StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal)
+        Hosting.KeyVaultReferences.Resolved(Hashes) is null
             ? Keys
             : Keys.Concat(System.Text.Json.JsonSerializer.Deserialize<List<ApiKeyEntry>>(Hashes, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))
                 ?? []);

@@ -51,7 +51,7 @@ public sealed class QrTokens
 
     public QrTokens(IOptions<StoreOptions> options, IHostEnvironment environment, TimeProvider clock)
     {
-        var configured = options.Value.QrSigningKey;
+        var configured = Hosting.KeyVaultReferences.Resolved(options.Value.QrSigningKey);
         if (configured is { Length: > 0 } && configured.Length < SigningKeyLengthMin)
             throw new InvalidOperationException($"Store:QrSigningKey must have at least {SigningKeyLengthMin} characters.");
         var runningInAzure = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME"));

@@ -44,6 +44,8 @@ param secretNames {
   bankDataEncryptionKey: string
   @description('Hashes of the API keys accepted by the API.')
   apiKeyHashes: string
+  @description('HMAC key (32+ characters) that signs the in-store QR tokens.')
+  qrSigningKey: string
 }
 
 resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
@@ -79,5 +81,6 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     PayPal__ClientSecret: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.payPalClientSecret})'
     BankData__EncryptionKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.bankDataEncryptionKey})'
     ApiKeys__Hashes: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.apiKeyHashes})'
+    Store__QrSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.qrSigningKey})'
   }
 }
