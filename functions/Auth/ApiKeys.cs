@@ -30,10 +30,9 @@ public sealed class ApiKeyOptions
     public string? Hashes { get; set; }
 
     public IEnumerable<ApiKeyEntry> AllEntries() =>
-        Hosting.KeyVaultReferences.Resolved(Hashes) is null
-            ? Keys
-            : Keys.Concat(System.Text.Json.JsonSerializer.Deserialize<List<ApiKeyEntry>>(Hashes, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))
-                ?? []);
+        Hosting.KeyVaultReferences.Resolved(Hashes) is { } json
+            ? Keys.Concat(System.Text.Json.JsonSerializer.Deserialize<List<ApiKeyEntry>>(json, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) ?? [])
+            : Keys;
 
     /// <summary>A plain admin key for local runs (local.settings.sample.json). Ignored when running in Azure.</summary>
     public string? DevelopmentAdminKey { get; set; }
