@@ -83,7 +83,7 @@ public sealed class CatalogRedemptions(MemberLedger ledger, LedgerStore accounts
 
         var debit = new LedgerCommand.Debit(EntryType.Spend, request.Points)
         {
-            Details = new EntryDetails(redemptionId, [], $"catalog item {item.ItemId}", request.StoreId, null),
+            Details = new EntryDetails(redemptionId, [], $"catalog item {item.ItemId}", request.StoreId, request.Channel),
         };
         return OperationDecision.From(LedgerDecider.Decide(account.Ledger, debit, input.Context),
             account with { Spending = account.Spending.WithRedeemed(item.ItemId, now) },

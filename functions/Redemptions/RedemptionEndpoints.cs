@@ -7,7 +7,7 @@ using Points.Functions.Ledger;
 
 namespace Points.Functions.Redemptions;
 
-public sealed record RedemptionRequest(long Points, string? Purpose, string? OrderId, string? CatalogItemId, string? StoreId);
+public sealed record RedemptionRequest(long Points, string? Purpose, string? OrderId, string? CatalogItemId, string? StoreId, string? Channel = null);
 
 public sealed record RedemptionResponse(string RedemptionId, long Points, IReadOnlyList<ConsumedLot> Consumed, long Balance);
 
@@ -40,7 +40,7 @@ public static class RedemptionEndpoints
         if (request!.Purpose == "catalog") return await catalog.RedeemAsync(id, key, request, http);
 
         var redemptionId = "rdm_" + Guid.CreateVersion7().ToString("N");
-        var details = new EntryDetails(redemptionId, request!.OrderId is { } order ? [order] : [], null, request.StoreId, null);
+        var details = new EntryDetails(redemptionId, request!.OrderId is { } order ? [order] : [], null, request.StoreId, request.Channel);
         var result = await ledger.ExecuteAsync(id, MemberOperation.ForCommand(
             http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
             _ => new LedgerCommand.Debit(EntryType.Spend, request.Points) { Details = details },
@@ -59,6 +59,7 @@ public static class RedemptionEndpoints
         { Purpose: "order", OrderId: null or "" } => Problems.Invalid("orderId", "Required when purpose is order."),
         { OrderId.Length: > ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {ReferenceLengthMax} characters."),
         { StoreId.Length: > 64 } => Problems.Invalid("storeId", "At most 64 characters."),
+        { Channel.Length: 0 or > 64 } => Problems.Invalid("channel", "1–64 characters."),
         _ => null,
     };
 
