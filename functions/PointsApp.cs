@@ -11,6 +11,7 @@ using Points.Functions.Hosting;
 using Points.Functions.Imports;
 using Points.Functions.Ledger;
 using Points.Functions.Members;
+using Points.Functions.Ranks;
 using Points.Functions.Redemptions;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
@@ -65,6 +66,14 @@ public static class PointsApp
         services.Configure<StoreOptions>(builder.Configuration.GetSection("Store"));
         services.AddSingleton<QrTokens>();
         services.AddSingleton<AdjustmentImport>();
+        services.AddSingleton<MemberLists>();
+        services.AddSingleton<RankIndex>();
+        services.AddSingleton<AnniversaryIndex>();
+        services.AddSingleton<LedgerJobQueue>();
+        services.AddSingleton<EvaluateRanksJob>();
+        services.AddSingleton<AllocateRankPointsJob>();
+        services.AddSingleton<GrantAnniversaryPointsJob>();
+        services.AddSingleton<LedgerJobProcessor>();
         services.Configure<LocalTriggerOptions>(builder.Configuration.GetSection("LocalTriggers"));
         services.AddSingleton<LocalTriggerRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalTriggerRunner>());
@@ -108,6 +117,10 @@ public static class PointsApp
 
         MapDueMembersJob<ExpirePointsJob>(app, ExpirePointsJob.FunctionName);
         MapDueMembersJob<ActivatePendingPointsJob>(app, ActivatePendingPointsJob.FunctionName);
+        app.MapFunction(EvaluateRanksJob.FunctionName, (HttpContext http, EvaluateRanksJob job) => LedgerJobFunctions.RunTimerAsync(http, job));
+        app.MapFunction(AllocateRankPointsJob.FunctionName, (HttpContext http, AllocateRankPointsJob job) => LedgerJobFunctions.RunTimerAsync(http, job));
+        app.MapFunction(GrantAnniversaryPointsJob.FunctionName, (HttpContext http, GrantAnniversaryPointsJob job) => LedgerJobFunctions.RunTimerAsync(http, job));
+        app.MapFunction(LedgerJobProcessor.FunctionName, (HttpContext http, LedgerJobProcessor processor) => LedgerJobFunctions.ProcessShardAsync(http, processor));
         app.MapFunction(AdjustmentImport.FunctionName, async (HttpContext http, AdjustmentImport import) =>
         {
             RequestReader.AllowLargeBody(http, InvocationBodyBytesMax);

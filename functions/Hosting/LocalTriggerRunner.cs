@@ -1,9 +1,12 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -21,19 +24,32 @@ public sealed class LocalTriggerOptions
     public int BlobAttemptsMax { get; set; } = 5;
     /// <summary>Where the function.json files are; default: the ones shipped with the app.</summary>
     public string? DeclarationsPath { get; set; }
+    /// <summary>How often an empty trigger queue is polled again.</summary>
+    public int QueuePollMilliseconds { get; set; } = 1000;
+    /// <summary>The host's <c>maxDequeueCount</c> (host.json <c>extensions.queues</c>): five attempts, then <c>{queue}-poison</c>.</summary>
+    public int QueueDequeueCountMax { get; set; } = 5;
+    /// <summary>How long a failed message stays invisible before its next attempt: the host's <c>visibilityTimeout</c>, 0 by default.</summary>
+    public int QueueRetryDelayMilliseconds { get; set; }
 }
 
 /// <summary>
 /// Development only: does what the Functions host does for the non-HTTP functions, from the same function.json
 /// declarations. Timers fire on their NCRONTAB schedules (UTC); a new or changed blob under a blob trigger's path is
 /// sent to its function once (a receipt per blob name and ETag in <c>azure-webjobs-hosts</c>), retried up to five
-/// attempts, then reported on the <c>webjobs-blobtrigger-poison</c> queue. Invocations use the host's payload shapes
+/// attempts, then reported on the <c>webjobs-blobtrigger-poison</c> queue. A queue trigger's queue is polled; each
+/// message (base64, the host's default encoding) goes to its function, is deleted after a 2xx, becomes visible again
+/// after a failure, and after its fifth dequeue goes to <c>{queue}-poison</c>. Invocations use the host's payload shapes
 /// and POST to <c>/{FunctionName}</c> over HTTP on this app's own address.
 /// </summary>
 public sealed partial class LocalTriggerRunner(
-    IOptions<LocalTriggerOptions> options, BlobStorage blobs, IServer server, IHostApplicationLifetime lifetime,
+    IOptions<LocalTriggerOptions> options, BlobStorage blobs, IOptions<BlobOptions> storageOptions, IServer server, IHostApplicationLifetime lifetime,
     ILogger<LocalTriggerRunner> log) : BackgroundService
 {
+    /// <summary>Messages taken at once, and processed in parallel: the host's default <c>batchSize</c>.</summary>
+    public const int QueueBatchSize = 16;
+    /// <summary>A message being processed stays invisible this long: the function timeout (host.json <c>functionTimeout</c>).</summary>
+    public static readonly TimeSpan QueueMessageLease = TimeSpan.FromMinutes(10);
+
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(15) };
     private readonly Dictionary<string, int> _attempts = new(StringComparer.Ordinal);
     private IReadOnlyList<FunctionDeclaration> _declarations = [];
@@ -49,9 +65,11 @@ public sealed partial class LocalTriggerRunner(
             await started.Task.WaitAsync(stoppingToken);
         }
         _http.BaseAddress = new Uri(server.Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        _declarations = FunctionDeclarations.Load(options.Value.DeclarationsPath ?? FunctionDeclarations.DefaultDirectory);
+        var directory = options.Value.DeclarationsPath ?? FunctionDeclarations.DefaultDirectory;
+        _declarations = FunctionDeclarations.Load(directory);
         var timers = _declarations.Where(d => d.Trigger?.Type == "timerTrigger").Select(d => RunTimerAsync(d, stoppingToken));
-        await Task.WhenAll([.. timers, PollBlobsAsync(stoppingToken)]);
+        var queues = _declarations.Where(d => d.Trigger?.Type == "queueTrigger").Select(d => PollQueueAsync(d, QueueNameOf(directory, d), stoppingToken));
+        await Task.WhenAll([.. timers, .. queues, PollBlobsAsync(stoppingToken)]);
     }
 
     /// <summary>Invokes a timer function now, as the host's admin "run" does (used by <c>POST /admin/functions/{name}</c>).</summary>
@@ -170,6 +188,117 @@ public sealed partial class LocalTriggerRunner(
         return _http.PostAsync("/" + declaration.Name, content, cancellationToken);
     }
 
+    /// <summary>The trigger's <c>queueName</c> (the declaration model keeps only what HTTP, timers and blobs need).</summary>
+    private static string QueueNameOf(string directory, FunctionDeclaration declaration)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, declaration.Name, "function.json")));
+        return document.RootElement.GetProperty("bindings").EnumerateArray()
+            .First(b => b.GetProperty("type").GetString() == "queueTrigger").GetProperty("queueName").GetString()!;
+    }
+
+    private async Task PollQueueAsync(FunctionDeclaration declaration, string declaredQueue, CancellationToken stoppingToken)
+    {
+        var queueName = storageOptions.Value.QueueName(declaredQueue);
+        var queue = blobs.Queues.GetQueueClient(queueName);
+        var poison = blobs.Queues.GetQueueClient(storageOptions.Value.QueueName(QueueNames.PoisonOf(declaredQueue)));
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.QueuePollMilliseconds));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                while (true) // Drain what is visible before waiting for the next tick.
+                {
+                    QueueMessage[] messages = (await queue.ReceiveMessagesAsync(QueueBatchSize, QueueMessageLease, stoppingToken)).Value;
+                    if (messages.Length == 0) break;
+                    await Task.WhenAll(messages.Select(m => DeliverAsync(declaration, queue, poison, m, stoppingToken)));
+                }
+            }
+            catch (Azure.RequestFailedException e) when (e.Status == 404)
+            {
+                // The queue does not exist yet: nothing to deliver (the host polls on quietly as well).
+            }
+            catch (Azure.RequestFailedException e)
+            {
+                LogScanFailed(declaration.Name, e.Status);
+            }
+        }
+    }
+
+    /// <summary>What the host's queue processor does with one message: invoke, then delete, release or poison it.</summary>
+    private async Task DeliverAsync(FunctionDeclaration declaration, QueueClient queue, QueueClient poison, QueueMessage message,
+        CancellationToken cancellationToken)
+    {
+        var dequeueCountMax = options.Value.QueueDequeueCountMax;
+        var text = DecodeBase64(message.Body.ToString());
+        if (text is null || message.DequeueCount > dequeueCountMax)
+        {
+            await PoisonAsync(declaration, queue, poison, message, cancellationToken); // undecodable, or left over from a crash mid-attempt
+            return;
+        }
+        bool succeeded;
+        try
+        {
+            using var response = await InvokeQueueAsync(declaration, message, text, cancellationToken);
+            LogInvoked(declaration.Name, (int)response.StatusCode);
+            succeeded = response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            succeeded = false; // the app did not answer: a failed attempt, as for the host
+        }
+        if (succeeded)
+        {
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        }
+        else if (message.DequeueCount >= dequeueCountMax)
+        {
+            await PoisonAsync(declaration, queue, poison, message, cancellationToken);
+        }
+        else
+        {
+            await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.FromMilliseconds(options.Value.QueueRetryDelayMilliseconds),
+                cancellationToken: cancellationToken);
+        }
+    }
+
+    /// <summary>The message as it was (same encoding) on <c>{queue}-poison</c>, then off its queue.</summary>
+    private async Task PoisonAsync(FunctionDeclaration declaration, QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    {
+        await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        LogQueuePoisoned(declaration.Name, message.MessageId, message.DequeueCount, poison.Name);
+    }
+
+    /// <summary>
+    /// The queue payload of the host (facts §1.6): <c>Data[binding]</c> is the decoded message text; metadata values are
+    /// sent JSON-encoded as text, as real hosts do (§1.4), so handlers meet the same shapes here as in Azure.
+    /// </summary>
+    private Task<HttpResponseMessage> InvokeQueueAsync(FunctionDeclaration declaration, QueueMessage message, string text, CancellationToken cancellationToken)
+    {
+        var payload = new Dictionary<string, object>
+        {
+            ["Data"] = new Dictionary<string, object> { [declaration.Trigger!.Name] = text },
+            ["Metadata"] = new Dictionary<string, object?>
+            {
+                ["DequeueCount"] = message.DequeueCount.ToString(CultureInfo.InvariantCulture),
+                ["Id"] = JsonSerializer.Serialize(message.MessageId),
+                ["InsertionTime"] = JsonSerializer.Serialize(message.InsertedOn),
+                ["ExpirationTime"] = JsonSerializer.Serialize(message.ExpiresOn),
+                ["NextVisibleTime"] = JsonSerializer.Serialize(message.NextVisibleOn),
+                ["PopReceipt"] = JsonSerializer.Serialize(message.PopReceipt),
+                ["sys"] = Sys(declaration.Name),
+            },
+        };
+        return _http.PostAsync("/" + declaration.Name, new StringContent(JsonSerializer.Serialize(payload), Encoding.UTF8, "application/json"), cancellationToken);
+    }
+
+    private static string? DecodeBase64(string raw)
+    {
+        var bytes = new byte[raw.Length];
+        return Convert.TryFromBase64String(raw, bytes, out var length) ? Encoding.UTF8.GetString(bytes, 0, length) : null;
+    }
+
     private static object Sys(string name) => new { MethodName = name, UtcNow = DateTimeOffset.UtcNow, RandGuid = Guid.NewGuid() };
 
     private sealed class InlineBlobContent : HttpContent
@@ -227,4 +356,7 @@ public sealed partial class LocalTriggerRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: {Function} failed 5 times on {Blob}; poison message sent")]
     private partial void LogPoisoned(string function, string blob);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: {Function} gave up on message {MessageId} after {DequeueCount} dequeues; moved to {PoisonQueue}")]
+    private partial void LogQueuePoisoned(string function, string messageId, long dequeueCount, string poisonQueue);
 }

@@ -35,6 +35,8 @@ public sealed record AccountDocument
     public MemberEarning Earning { get; init; } = MemberEarning.New;
     /// <summary>Catalog uses (per-member limits) and used in-store QR tokens.</summary>
     public Points.Functions.Catalog.MemberSpending Spending { get; init; } = Points.Functions.Catalog.MemberSpending.None;
+    /// <summary>Months and year the periodic jobs (rank evaluation, rank points, anniversary) are done for.</summary>
+    public Points.Functions.Ranks.PeriodBookkeeping Periods { get; init; } = Points.Functions.Ranks.PeriodBookkeeping.New;
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 }

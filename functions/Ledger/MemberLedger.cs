@@ -19,7 +19,8 @@ namespace Points.Functions.Ledger;
 /// </para>
 /// </summary>
 public sealed partial class MemberLedger(
-    LedgerStore store, DueIndex dueIndex, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log)
+    LedgerStore store, DueIndex dueIndex, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log,
+    Ranks.RankIndex rankIndex)
 {
     private readonly ConcurrentDictionary<string, Mailbox> _mailboxes = new(StringComparer.Ordinal);
 
@@ -222,6 +223,8 @@ public sealed partial class MemberLedger(
             working.Ledger.Lots.Where(l => l.ExpiresOn is not null).Select(l => l.ExpiresOn!.Value.AddDays(1)), memberId, today, writes, cancellationToken);
         var pendingIndexed = IndexDueDates(DueIndex.Pending, working.PendingIndexed,
             working.Ledger.Pending.Select(p => p.ActivatesOn), memberId, today, writes, cancellationToken);
+        // Ranks (F18, F19): a member raised above the base rank is listed under it before the commit that raises them.
+        writes.Add(rankIndex.ListOnRankChangeAsync(memberId, committed.Earning.Rank, working.Earning.Rank, cancellationToken));
 
         await Task.WhenAll(writes);
         return working with

@@ -4,6 +4,7 @@ using Points.Functions.Api;
 using Points.Functions.Earning;
 using Points.Functions.Auth;
 using Points.Functions.Ledger;
+using Points.Functions.Ranks;
 using Points.Functions.Settings;
 
 namespace Points.Functions.Members;
@@ -34,7 +35,8 @@ public static class MemberEndpoints
     /// so a registration interrupted halfway is completed by the partner's retry.
     /// </summary>
     private static async Task<IResult> RegisterOrUpdate(string memberId, HttpContext http, MemberRegistry registry, LedgerStore store,
-        ReferralCodes referralCodes, MemberLedger ledger, EarningConfigStore earning, ProgramSettingsStore settingsStore, TimeProvider clock)
+        ReferralCodes referralCodes, MemberLedger ledger, EarningConfigStore earning, ProgramSettingsStore settingsStore, TimeProvider clock,
+        AnniversaryIndex anniversaries)
     {
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<RegisterMemberRequest>(http);
@@ -57,6 +59,8 @@ public static class MemberEndpoints
             if (referrer == id.Value) return Problems.For("self_referral");
         }
         var newCode = existing is null ? await referralCodes.ReserveAsync(id.Value, http.RequestAborted) : null;
+        // Anniversaries (F19): listed under the join day before the profile naming it is committed (the job drops stale entries).
+        await anniversaries.ListAsync(id, request.JoinedOn ?? existing?.Profile.JoinedOn ?? today, existing?.Profile.JoinedOn, http.RequestAborted);
 
         var outcome = await registry.RegisterOrUpdateAsync(id, current => (current ?? new MemberProfile
         {

@@ -39,6 +39,10 @@ public sealed class BlobStorage
             await Container(name).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         }
         await Queues.GetQueueClient(BlobContainers.BlobPoisonQueue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        foreach (var queue in QueueNames.All)
+        {
+            await Queues.GetQueueClient(_options.QueueName(queue)).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
     }
 
     public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)

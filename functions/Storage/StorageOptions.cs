@@ -19,6 +19,13 @@ public sealed class BlobOptions
     public string? BlobServiceUri { get; set; }
     public string? QueueServiceUri { get; set; }
     public bool CreateIfMissing { get; set; }
+    /// <summary>
+    /// Put before every queue name a queue trigger uses (<see cref="QueueNames"/>). Empty in Azure, where the declarations
+    /// name the queues; tests set one per app so apps sharing one Azurite never take each other's messages.
+    /// </summary>
+    public string QueuePrefix { get; set; } = "";
+
+    public string QueueName(string declared) => QueuePrefix + declared;
 }
 
 /// <summary>
@@ -52,4 +59,16 @@ public static class BlobContainers
     public static readonly IReadOnlyList<string> All = [Imports, Results, Exports, Hosts];
 
     public const string BlobPoisonQueue = "webjobs-blobtrigger-poison";
+}
+
+/// <summary>Storage queues that feed queue-triggered functions (the Bicep template provisions each with its poison queue).</summary>
+public static class QueueNames
+{
+    /// <summary>Shards of the fan-out jobs (ranks, monthly points, anniversaries), processed by ProcessLedgerJobs.</summary>
+    public const string LedgerJobs = "ledger-jobs";
+
+    /// <summary>Where the Functions host moves a message that failed <c>maxDequeueCount</c> (5) times.</summary>
+    public static string PoisonOf(string queue) => queue + "-poison";
+
+    public static readonly IReadOnlyList<string> All = [LedgerJobs, PoisonOf(LedgerJobs)];
 }

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Microsoft.Azure.Cosmos;
+using Points.Functions.Settings;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Ranks;
+
+/// <summary>
+/// A timer job that fans out: for each period due since its last completed one, it reads the index lists of the members
+/// concerned page by page and sends them as shards to the <c>ledger-jobs</c> queue, then records the period in its
+/// checkpoint (container <c>jobs</c>). Its cost follows the members listed, not all members. A rerun of a completed
+/// period sends nothing; a run that stopped halfway is redone whole on the next run, which is harmless because every
+/// member's processing is idempotent per period (<see cref="PeriodBookkeeping"/>).
+/// </summary>
+public abstract partial class FanOutJob(string name, MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos,
+    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
+{
+    public const string CheckpointPartition = "checkpoints";
+
+    private sealed record Checkpoint(string Id, string Pk, string LastCompletedPeriod);
+
+    public sealed record Summary(IReadOnlyList<string> Periods, int Members, int Shards);
+
+    public string Name { get; } = name;
+
+    /// <summary>The periods to run now, oldest first, given the last completed one (null before the first run).</summary>
+    protected abstract IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today);
+
+    /// <summary>The index lists holding the members concerned by <paramref name="period"/>.</summary>
+    protected abstract IEnumerable<string> ListsFor(string period, ProgramSettings settings);
+
+    public async Task<Summary> RunAsync(bool isPastDue, CancellationToken cancellationToken)
+    {
+        var settings = await settingsStore.GetAsync(cancellationToken);
+        var today = ProgramCalendar.DateOf(clock.GetUtcNow(), settings.Zone);
+        var (checkpoint, _) = await CosmosStorage.ReadOrNullAsync<Checkpoint>(cosmos.Jobs, Name, CheckpointPartition, cancellationToken);
+        var periods = DuePeriods(checkpoint?.LastCompletedPeriod, today).ToList();
+        int members = 0, shards = 0;
+        foreach (var period in periods)
+        {
+            foreach (var list in ListsFor(period, settings))
+            {
+                await foreach (var page in lists.ReadPagesAsync(list, cancellationToken))
+                {
+                    shards += await queue.EnqueueAsync(Name, period, list, page, cancellationToken);
+                    members += page.Count;
+                }
+            }
+            await cosmos.Jobs.UpsertItemAsync(new Checkpoint(Name, CheckpointPartition, period), new PartitionKey(CheckpointPartition),
+                new ItemRequestOptions { EnableContentResponseOnWrite = false }, cancellationToken);
+        }
+        LogRun(log, Name, isPastDue, string.Join(", ", periods), members, shards);
+        return new Summary(periods, members, shards);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Function} (past due: {IsPastDue}): periods [{Periods}], {Members} members in {Shards} shards")]
+    private static partial void LogRun(ILogger log, string function, bool isPastDue, string periods, int members, int shards);
+}
+
+/// <summary>
+/// A job done once a month, for the program-zone month. It is scheduled daily and acts on the first run of a month
+/// whose checkpoint is behind: NCRONTAB (UTC) cannot say "03:00 JST on the 1st", which is 18:00 UTC on the last day of
+/// the previous month (no <c>L</c>), and a daily schedule also catches up, the next day, a month whose first run was
+/// missed or failed (timers do not retry; a missed run executes once as past due). A month missed entirely is not
+/// granted afterwards: the job always works for the current month only.
+/// </summary>
+public abstract class MonthlyFanOutJob(string name, MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos,
+    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
+    : FanOutJob(name, lists, queue, cosmos, settingsStore, clock, log)
+{
+    protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
+    {
+        var month = PeriodicOperations.MonthOf(today);
+        if (lastCompleted is null || string.CompareOrdinal(lastCompleted, month) < 0) yield return month;
+    }
+}
+
+/// <summary>
+/// Monthly rank evaluation (F18), daily at 18:00 UTC = 03:00 JST, acting on the 1st (see <see cref="MonthlyFanOutJob"/>).
+/// Reads the members above the base rank and, for each, keeps or lowers the rank by the trailing 12 months of
+/// purchases. Downgrades happen only here; upgrades happen at purchase time.
+/// </summary>
+public sealed class EvaluateRanksJob(MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos, ProgramSettingsStore settings,
+    TimeProvider clock, ILogger<EvaluateRanksJob> log)
+    : MonthlyFanOutJob(FunctionName, lists, queue, cosmos, settings, clock, log)
+{
+    public const string FunctionName = "EvaluateRanks";
+
+    protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => RankIndex.ListsAboveBase(settings);
+}
+
+/// <summary>
+/// Monthly rank points (F19), daily at 18:30 UTC = 03:30 JST, acting on the 1st after the evaluation. Reads only the
+/// ranks that grant monthly points; each member gets their evaluated rank's points once per month.
+/// </summary>
+public sealed class AllocateRankPointsJob(MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos, ProgramSettingsStore settings,
+    TimeProvider clock, ILogger<AllocateRankPointsJob> log)
+    : MonthlyFanOutJob(FunctionName, lists, queue, cosmos, settings, clock, log)
+{
+    public const string FunctionName = "AllocateRankPoints";
+
+    protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) =>
+        RankIndex.ListsAboveBase(settings).Where(list => settings.Ranks.Any(r => RankIndex.ListOf(r.Name) == list && r.MonthlyPoints > 0));
+}
+
+/// <summary>
+/// Anniversary points (F19), daily at 15:15 UTC = 00:15 JST. Reads the members who joined on today's month and day
+/// (and Feb 29 joiners on Feb 28 of common years). Catches up every day since its last completed one, at most
+/// <see cref="CatchUpDaysMax"/>; a first run does today only (it does not grant anniversaries that passed before it existed).
+/// </summary>
+public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos, ProgramSettingsStore settings,
+    TimeProvider clock, ILogger<GrantAnniversaryPointsJob> log)
+    : FanOutJob(FunctionName, lists, queue, cosmos, settings, clock, log)
+{
+    public const string FunctionName = "GrantAnniversaryPoints";
+    /// <summary>Longest outage caught up: anniversaries older than this are not granted late.</summary>
+    public const int CatchUpDaysMax = 31;
+
+    public static string DayOf(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public static DateOnly ParseDay(string period) => DateOnly.ParseExact(period, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
+    {
+        var from = lastCompleted is null ? today : ParseDay(lastCompleted).AddDays(1);
+        if (from < today.AddDays(-CatchUpDaysMax)) from = today.AddDays(-CatchUpDaysMax);
+        for (var day = from; day <= today; day = day.AddDays(1)) yield return DayOf(day);
+    }
+
+    protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => AnniversaryIndex.ListsDueOn(ParseDay(period));
+}

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Queues;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Points.Functions.Hosting;
+
+namespace Points.Functions.Tests.Ranks;
+
+/// <summary>
+/// The local trigger runner's queue triggers, against test declarations on queues of this app only: one function always
+/// fails, one records what it receives.
+/// </summary>
+public sealed class QueueTriggerFixture : RanksFixture
+{
+    public const string FailingQueue = "fail-jobs";
+    public const string CountingQueue = "count-jobs";
+
+    public string Declarations { get; } = Directory.CreateTempSubdirectory("points-queue-declarations-").FullName;
+    public ConcurrentQueue<int> FailingDequeueCounts { get; } = new();
+    public ConcurrentQueue<(string Text, JsonElement Metadata)> Received { get; } = new();
+
+    public QueueClient Queue(string name) => new QueueServiceClient(Emulators.StorageConnectionString).GetQueueClient(QueuePrefix + name);
+
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        foreach (var (name, queue) in new[] { ("AlwaysFailsJob", FailingQueue), ("RecordsJob", CountingQueue) })
+        {
+            Directory.CreateDirectory(Path.Combine(Declarations, name));
+            File.WriteAllText(Path.Combine(Declarations, name, "function.json"),
+                $$"""{ "bindings": [ { "name": "item", "type": "queueTrigger", "direction": "in", "queueName": "{{queue}}", "connection": "AzureWebJobsStorage" } ] }""");
+        }
+        settings["LocalTriggers:Enabled"] = "true";
+        settings["LocalTriggers:QueuePollMilliseconds"] = "200";
+        settings["LocalTriggers:DeclarationsPath"] = Declarations;
+    }
+
+    protected override void ConfigureApp(WebApplication app)
+    {
+        app.MapPost("/AlwaysFailsJob", async (HttpRequest request) =>
+        {
+            var payload = await InvocationPayload.ReadAsync(request.Body, keepData: true, request.HttpContext.RequestAborted);
+            FailingDequeueCounts.Enqueue(int.Parse(payload.MetadataString("DequeueCount")!, System.Globalization.CultureInfo.InvariantCulture));
+            return Results.StatusCode(500);
+        });
+        app.MapPost("/RecordsJob", async (HttpRequest request) =>
+        {
+            var payload = await InvocationPayload.ReadAsync(request.Body, keepData: true, request.HttpContext.RequestAborted);
+            Received.Enqueue((InvocationPayload.Unwrap(payload.Data.GetProperty("item"))!, payload.Metadata));
+            return InvocationReply.Ok("recorded");
+        });
+    }
+}
+
+public sealed class LocalTriggerRunnerQueueTests(QueueTriggerFixture app) : IClassFixture<QueueTriggerFixture>
+{
+    [Fact]
+    public async Task QueueMessageWhoseFunctionKeepsFailing_IsTriedFiveTimes_ThenMovedToThePoisonQueue()
+    {
+        var queue = app.Queue(QueueTriggerFixture.FailingQueue);
+        var poison = app.Queue(QueueTriggerFixture.FailingQueue + "-poison");
+        await queue.CreateIfNotExistsAsync();
+        var raw = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"job":"never works"}"""));
+        await queue.SendMessageAsync(raw);
+
+        await WaitForAsync(async () => await poison.ExistsAsync() && (await poison.PeekMessagesAsync()).Value.Any());
+
+        Assert.Equal(raw, (await poison.PeekMessagesAsync()).Value.Single().Body.ToString()); // the message as it was
+        Assert.Equal([1, 2, 3, 4, 5], app.FailingDequeueCounts.Order());
+        Assert.Equal(0, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+        await Task.Delay(1000);
+        Assert.Equal(5, app.FailingDequeueCounts.Count); // no sixth attempt
+    }
+
+    [Fact]
+    public async Task QueueMessage_IsDeliveredDecoded_WithTheHostsMetadata_AndDeletedAfterSuccess()
+    {
+        var queue = app.Queue(QueueTriggerFixture.CountingQueue);
+        await queue.CreateIfNotExistsAsync();
+        var sent = (await queue.SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"hello":"世界"}""")))).Value;
+
+        await WaitForAsync(() => Task.FromResult(!app.Received.IsEmpty));
+        await WaitForAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0);
+
+        var (text, metadata) = Assert.Single(app.Received);
+        Assert.Equal("""{"hello":"世界"}""", text);
+        Assert.Equal(sent.MessageId, InvocationPayload.Unwrap(metadata.GetProperty("Id")));
+        Assert.Equal("1", InvocationPayload.Unwrap(metadata.GetProperty("DequeueCount")));
+        foreach (var key in new[] { "InsertionTime", "ExpirationTime", "NextVisibleTime", "PopReceipt" })
+        {
+            Assert.False(string.IsNullOrEmpty(InvocationPayload.Unwrap(metadata.GetProperty(key))), key);
+        }
+        Assert.Equal("RecordsJob", metadata.GetProperty("sys").GetProperty("MethodName").GetString());
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> probe)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await probe()) return;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("The local trigger runner did not get there in 60 s.");
+    }
+}
