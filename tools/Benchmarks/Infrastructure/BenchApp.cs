@@ -1,0 +1,94 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging.Console;
+using Points.Functions;
+using Points.Functions.Storage;
+using Points.Tools.LocalStack;
+
+namespace Points.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The real app on a loopback port (Kestrel, real HTTP), started the way the integration tests' AppFixture does:
+/// <see cref="PointsApp.CreateBuilder"/> and <see cref="PointsApp.Build"/>, the same configuration keys, one API key
+/// holding every scope. Its logs go to stderr (warnings and above) so that stdout keeps only the report.
+/// </summary>
+public sealed class BenchApp : IAsyncDisposable
+{
+    /// <summary>Key id "bench", scopes: all. A fresh secret per run.</summary>
+    public string ApiKey { get; }
+
+    public required WebApplication App { get; init; }
+    public required Uri BaseAddress { get; init; }
+    public required CosmosTraffic Traffic { get; init; }
+    public required CosmosRequestCounter Counter { get; init; }
+    public required string Database { get; init; }
+
+    public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    public static async Task<BenchApp> StartAsync(LocalStack emulators, string database, TimeProvider clock,
+        Action<Dictionary<string, string?>>? configure = null)
+    {
+        var apiKey = "bench." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cosmos:ConnectionString"] = emulators.CosmosConnectionString,
+            ["Cosmos:Database"] = database,
+            ["Cosmos:LocalEmulator"] = "true",
+            ["Cosmos:CreateIfMissing"] = "true",
+            ["Storage:ConnectionString"] = emulators.StorageConnectionString,
+            ["Storage:CreateIfMissing"] = "true",
+            ["Program:TimeZone"] = "Asia/Tokyo",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["ApiKeys:Keys:0:Id"] = "bench",
+            ["ApiKeys:Keys:0:Name"] = "benchmark",
+            ["ApiKeys:Keys:0:Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey))),
+        };
+        var s = 0;
+        foreach (var scope in Points.Functions.Auth.Scopes.All) settings[$"ApiKeys:Keys:0:Scopes:{s++}"] = scope;
+        configure?.Invoke(settings);
+
+        var builder = PointsApp.CreateBuilder(["--urls", "http://127.0.0.1:0", "--environment", "Development"]);
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddSingleton(clock);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        var app = PointsApp.Build(builder);
+        await app.EnsureStorageAsync(CancellationToken.None);
+        var counter = app.Services.GetRequiredService<CosmosRequestCounter>();
+        var traffic = CosmosTraffic.Attach(counter);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new BenchApp(apiKey)
+        {
+            App = app,
+            BaseAddress = new Uri(address),
+            Traffic = traffic,
+            Counter = counter,
+            Database = database,
+        };
+    }
+
+    private BenchApp(string apiKey) => ApiKey = apiKey;
+
+    public HttpClient Client()
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromMinutes(15),
+        };
+        client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Points.Benchmarks.Infrastructure;
+using Points.Benchmarks.Scenarios;
+using Points.Tools.LocalStack;
+
+// `./points bench [--quick] [--only N[,N...]]`: issue 5's scenarios against the real app and the local emulators.
+// Progress goes to stderr; the table to stdout; the figures to artifacts/bench/latest.json (and latest.md).
+const string Usage = """
+    usage: ./points bench [--quick] [--only N[,N...]]
+      --quick     smaller sizes, for a smoke run (figures are not comparable with a full run)
+      --only N    run scenario N only (1 accrual, 2 hot member, 3 CSV import, 4 expiry job, 5 domain); repeatable or comma-separated
+    """;
+
+var quick = false;
+var only = new SortedSet<int>();
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--quick":
+            quick = true;
+            break;
+        case "--only" when i + 1 < args.Length:
+            foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 5)
+                {
+                    Console.Error.WriteLine($"--only: '{part}' is not a scenario number 1..5.\n{Usage}");
+                    return 2;
+                }
+                only.Add(n);
+            }
+            break;
+        case "-h" or "--help":
+            Console.WriteLine(Usage);
+            return 0;
+        default:
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'.\n{Usage}");
+            return 2;
+    }
+}
+
+IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario()];
+var selected = all.Where(s => only.Count == 0 || only.Contains(s.Number)).ToList();
+var root = FindRepositoryRoot();
+var machine = Machine.Describe(root);
+var started = DateTimeOffset.Now;
+var total = Stopwatch.StartNew();
+BenchContext.Log($"Points benchmarks{(quick ? " (quick)" : "")}: scenarios {string.Join(", ", selected.Select(s => s.Number))} on {machine}");
+
+var figures = new List<Figure>();
+var failed = false;
+LocalStack? emulators = null;
+try
+{
+    if (selected.Any(s => s.NeedsEmulators))
+    {
+        BenchContext.Log("Starting the emulators (free ports, in memory)");
+        emulators = await LocalStack.StartAsync(LocalStackOptions.ForTests());
+    }
+    var context = new BenchContext(emulators, quick, root);
+    foreach (var scenario in selected)
+    {
+        if (!scenario.NeedsEmulators && emulators is not null && selected.Last() == scenario)
+        {
+            // The last scenario does not need them: stop them so that it runs on a quiet machine.
+            await emulators.DisposeAsync();
+            emulators = null;
+        }
+        BenchContext.Log($"== {scenario.Number}. {scenario.Title}");
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            figures.AddRange(await scenario.RunAsync(context));
+        }
+        catch (Exception e)
+        {
+            failed = true;
+            BenchContext.Log($"{scenario.Number} failed: {e}");
+            figures.Add(new Figure($"{scenario.Number} {scenario.Title}", "scenario failed", null, "", "completes", false, $"{e.GetType().Name}: {e.Message}"));
+        }
+        BenchContext.Log($"{scenario.Number} took {watch.Elapsed.TotalSeconds:0} s");
+        context.Details[$"{scenario.Number}.seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
+    }
+
+    total.Stop();
+    var header = $"Points benchmarks, {started:yyyy-MM-dd HH:mm zzz}{(quick ? ", QUICK sizes" : "")}: {total.Elapsed.TotalMinutes:0.0} min on {machine}";
+    var table = FigureTable.Render(figures, markdown: false);
+    Console.WriteLine();
+    Console.WriteLine(header);
+    Console.WriteLine();
+    Console.Write(table);
+
+    var output = Path.Combine(root, "artifacts", "bench");
+    Directory.CreateDirectory(output);
+    var json = JsonSerializer.Serialize(new
+    {
+        date = started,
+        quick,
+        scenarios = selected.Select(s => s.Number),
+        minutes = Math.Round(total.Elapsed.TotalMinutes, 2),
+        machine,
+        figures,
+        details = context.Details,
+    }, new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+    await File.WriteAllTextAsync(Path.Combine(output, "latest.json"), json);
+    await File.WriteAllTextAsync(Path.Combine(output, "latest.md"), $"{header}\n\n{FigureTable.Render(figures, markdown: true)}");
+    Console.WriteLine();
+    Console.WriteLine($"Figures written to {Path.GetRelativePath(root, Path.Combine(output, "latest.json"))} (and latest.md).");
+}
+finally
+{
+    if (emulators is not null) await emulators.DisposeAsync();
+}
+return failed ? 1 : 0;
+
+static string FindRepositoryRoot()
+{
+    foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "PointsFunctions.sln"))) return dir.FullName;
+        }
+    }
+    throw new InvalidOperationException("Run from inside the Points repository (PointsFunctions.sln not found).");
+}

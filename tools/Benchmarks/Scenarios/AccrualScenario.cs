@@ -1,0 +1,220 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Azure.Cosmos;
+using Points.Benchmarks.Infrastructure;
+using Points.Domain.Expiry;
+using Points.Domain.Primitives;
+using Points.Functions.Ledger;
+using Points.Functions.Storage;
+
+namespace Points.Benchmarks.Scenarios;
+
+/// <summary>
+/// 1. Accrual throughput: <c>POST /api/v1/events</c> (one fixed-points rule) at concurrency 32 over 10,000 distinct
+/// members, 20,000 events, against a baseline measured in the same run on the same server: raw Cosmos SDK single
+/// document upserts at concurrency 32 over 10,000 partitions.
+/// <para>
+/// The baseline always runs. The event run first probes the route with one event for an unknown member: a served
+/// route answers 404 <c>member_not_found</c>, an app without the earning engine answers the catch-all 404
+/// <c>not_found</c>, which is reported as "not available" (no number). The same holds for the rules API.
+/// </para>
+/// </summary>
+public sealed class AccrualScenario : IScenario
+{
+    public const string EventsPath = "/api/v1/events";
+    public const string RuleId = "bench-fixed-login";
+    public const string EventType = "login";
+    public const int FixedPoints = 10;
+    public const int Concurrency = 32;
+
+    /// <summary>
+    /// The fixed-points rule (F7) created with <c>PUT /api/v1/admin/rules/{ruleId}</c> (RuleSpec): 10 regular points
+    /// per login, no caps, everyone eligible. A refusal is reported with its status and problem code, never as a number.
+    /// </summary>
+    public static object RuleBody => new
+    {
+        trigger = EventType,
+        formula = new { type = "fixed", points = FixedPoints },
+        grant = new { kind = "regular" },
+    };
+
+    private const string Scenario = "1 accrual";
+    private const double RatioTarget = 0.40;
+    private const double RequestsPerEventTarget = 2.2;
+
+    public int Number => 1;
+    public string Title => "Accrual throughput (POST /api/v1/events) vs raw Cosmos upserts";
+    public bool NeedsEmulators => true;
+
+    public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context)
+    {
+        var members = context.Quick ? 1_000 : 10_000;
+        var operations = context.Quick ? 2_000 : 20_000;
+        var warmUp = context.Quick ? 200 : 1_000;
+        var figures = new List<Figure>();
+
+        var eventsDatabase = context.DatabaseFor("s1-events");
+        await using var app = await BenchApp.StartAsync(context.Emulators, eventsDatabase, TimeProvider.System);
+        using var client = app.Client();
+        var unavailable = await ProbeAsync(client);
+
+        // The baseline runs right before the events (when they exist), on the same server.
+        BenchContext.Log($"1: baseline, {operations:N0} raw upserts over {members:N0} partitions at concurrency {Concurrency}");
+        var baseline = await RunUpsertBaselineAsync(context, members, operations, warmUp);
+        figures.Add(Figure.Context(Scenario, "baseline: raw Cosmos upserts", baseline.Result.PerSecond, "/s",
+            $"{operations:N0} upserts of a {baseline.DocumentBytes:N0}-byte account document over {members:N0} partitions, concurrency {Concurrency}"));
+        figures.Add(Figure.Context(Scenario, "baseline: upsert p50", baseline.Result.P50, "ms"));
+        figures.Add(Figure.Context(Scenario, "baseline: upsert p99", baseline.Result.P99, "ms"));
+        context.Details["1.baseline"] = new { operations, members, Concurrency, baseline.DocumentBytes, perSecond = baseline.Result.PerSecond, p50 = baseline.Result.P50, p99 = baseline.Result.P99, failures = baseline.Result.Failures };
+
+        if (unavailable is null)
+        {
+            unavailable = await CreateRuleAsync(client);
+        }
+        if (unavailable is not null)
+        {
+            BenchContext.Log($"1: events not measured: {unavailable}");
+            figures.Add(Figure.NotAvailable(Scenario, "events/s", "/s", null, unavailable));
+            figures.Add(Figure.NotAvailable(Scenario, "event p50", "ms", null, unavailable));
+            figures.Add(Figure.NotAvailable(Scenario, "event p99", "ms", null, unavailable));
+            figures.Add(Figure.NotAvailable(Scenario, "events/s ÷ upserts/s", "ratio", $"≥ {RatioTarget:0.00}", unavailable));
+            figures.Add(Figure.NotAvailable(Scenario, "Cosmos requests per event", "", $"≤ {RequestsPerEventTarget:0.0}", unavailable));
+            context.Details["1.events"] = new { available = false, reason = unavailable };
+            await context.DropDatabaseAsync(eventsDatabase);
+            return figures;
+        }
+
+        BenchContext.Log($"1: seeding {members:N0} members");
+        var now = TimeProvider.System.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.ToOffset(TimeSpan.FromHours(9)).DateTime);
+        var accounts = Enumerable.Range(0, members).Select(i => Seeding.NewAccount(MemberOf(i), now, today)).ToList();
+        await Seeding.UpsertAccountsAsync(app.Service<CosmosStorage>().Ledger, accounts);
+
+        var runId = Guid.NewGuid().ToString("N")[..8];
+        await Load.RunAsync(warmUp, Concurrency, (i, _) => PostEventAsync(client, $"warm-{runId}-{i}", MemberOf(i % members)));
+        BenchContext.Log($"1: {operations:N0} events at concurrency {Concurrency}");
+        var before = app.Traffic.Snapshot();
+        var counterBefore = app.Counter.Count;
+        var result = await Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(client, $"evt-{runId}-{i}", MemberOf(i % members)));
+        var requests = app.Counter.Count - counterBefore;
+        var traffic = app.Traffic.Snapshot() - before;
+
+        // Every event awarded the rule's points: sampled members hold 10 points per event they received.
+        var store = app.Service<LedgerStore>();
+        var sampled = Enumerable.Range(0, members).Where(i => i % 97 == 0).ToList();
+        var right = 0;
+        foreach (var i in sampled)
+        {
+            var expected = FixedPoints * (operations / members + (i < operations % members ? 1 : 0) + (i < warmUp ? 1 : 0));
+            var (account, _) = await store.ReadAccountAsync(MemberId.Parse(MemberOf(i)), CancellationToken.None);
+            if (account?.Ledger.Balance.Value == expected) right++;
+        }
+
+        var ratio = result.PerSecond / baseline.Result.PerSecond;
+        var perEvent = (double)requests / operations;
+        figures.Add(Figure.Context(Scenario, "events/s", result.PerSecond, "/s", $"{operations:N0} events over {members:N0} members, concurrency {Concurrency}"));
+        figures.Add(Figure.Context(Scenario, "event p50", result.P50, "ms"));
+        figures.Add(Figure.Context(Scenario, "event p99", result.P99, "ms"));
+        figures.Add(Figure.AtLeast(Scenario, "events/s ÷ upserts/s", ratio, "ratio", RatioTarget));
+        var indexWrites = traffic.Count(Containers.Indexes);
+        figures.Add(Figure.AtMost(Scenario, "Cosmos requests per event", perEvent, "", RequestsPerEventTarget,
+            string.Join(", ", traffic.Breakdown().Select(p => $"{p.Key}: {p.Value:N0}"))));
+        figures.Add(Figure.Context(Scenario, "  of which due-index writes per event", (double)indexWrites / operations, "",
+            "a member's first lot with a new expiry date lists that date in the due index (once per member and date)"));
+        figures.Add(Figure.Exactly(Scenario, "failed events", result.Failures, "", 0, result.FailureSamples.FirstOrDefault()));
+        figures.Add(Figure.Exactly(Scenario, "sampled members with the right balance", right, "", sampled.Count, "10 points per event received"));
+        context.Details["1.events"] = new
+        {
+            available = true, operations, members, Concurrency, perSecond = result.PerSecond, p50 = result.P50, p99 = result.P99,
+            ratio, requests, requestsPerEvent = perEvent, indexWrites, breakdown = traffic.Breakdown(), failures = result.Failures, failureSamples = result.FailureSamples,
+        };
+        await context.DropDatabaseAsync(eventsDatabase);
+        return figures;
+    }
+
+    private static string MemberOf(int i) => $"acc-{i:D5}";
+
+    /// <summary>Null when <c>POST /api/v1/events</c> is served; otherwise why not.</summary>
+    private static async Task<string?> ProbeAsync(HttpClient client)
+    {
+        using var response = await client.PostAsJsonAsync(EventsPath,
+            new { eventId = "probe-" + Guid.NewGuid().ToString("N"), memberId = "bench-probe-nobody", type = EventType }, JsonDefaults.Options);
+        var code = await ProblemCodeAsync(response);
+        // The app's catch-all answers unmapped routes with 404 not_found (405 method_not_allowed for other verbs);
+        // a served route answers an unknown member with 404 member_not_found.
+        return response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed && code is "not_found" or "method_not_allowed" or null
+            ? $"not available yet: POST {EventsPath} is not built (the app answers {(int)response.StatusCode} {code})"
+            : null;
+    }
+
+    private static async Task<string?> CreateRuleAsync(HttpClient client)
+    {
+        using var response = await client.PutAsJsonAsync($"/api/v1/admin/rules/{RuleId}", RuleBody, JsonDefaults.Options);
+        if (response.IsSuccessStatusCode) return null;
+        var code = await ProblemCodeAsync(response);
+        return code is "not_found" or "method_not_allowed"
+            ? $"not available yet: PUT /api/v1/admin/rules/{{ruleId}} is not built (the app answers {(int)response.StatusCode} {code})"
+            : $"not measured: the fixed-points rule was refused ({(int)response.StatusCode} {code}); adjust AccrualScenario.RuleBody to the rules API";
+    }
+
+    private static async Task<string?> PostEventAsync(HttpClient client, string eventId, string memberId)
+    {
+        using var response = await client.PostAsJsonAsync(EventsPath, new { eventId, memberId, type = EventType }, JsonDefaults.Options);
+        if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created)
+        {
+            return null;
+        }
+        return $"{(int)response.StatusCode} {await ProblemCodeAsync(response)}";
+    }
+
+    private static async Task<string?> ProblemCodeAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (text.Length == 0 || text.TrimStart()[0] != '{') return null;
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.TryGetProperty("code", out var code) ? code.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private sealed record Baseline(LoadResult Result, int DocumentBytes);
+
+    /// <summary>
+    /// Raw Cosmos SDK upserts of the account document a member has after one earn, one per request, at the same
+    /// concurrency, in a database of its own on the same server: what the server does with the simplest possible
+    /// write per event.
+    /// </summary>
+    private static async Task<Baseline> RunUpsertBaselineAsync(BenchContext context, int members, int operations, int warmUp)
+    {
+        var databaseName = context.DatabaseFor("s1-upserts");
+        using var cosmos = context.RawCosmosClient();
+        var database = (await cosmos.CreateDatabaseIfNotExistsAsync(databaseName)).Database;
+        var container = (await database.CreateContainerIfNotExistsAsync(new ContainerProperties(Containers.Ledger, "/memberId"))).Container;
+        var now = DateTimeOffset.UtcNow;
+        var today = DateOnly.FromDateTime(now.ToOffset(TimeSpan.FromHours(9)).DateTime);
+        var documents = Enumerable.Range(0, members)
+            .Select(i => Seeding.AccountWithRegularPoints(MemberOf(i), FixedPoints, now, today, new ExpiryPolicy.FixedMonths(12, true)))
+            .ToArray();
+        var size = JsonSerializer.SerializeToUtf8Bytes(documents[0], JsonDefaults.Options).Length;
+        var options = new ItemRequestOptions { EnableContentResponseOnWrite = false };
+
+        async Task<string?> UpsertAsync(int i)
+        {
+            // Typed, like the app's own writes: the SDK serializes with the app's JSON options.
+            var document = documents[i % members];
+            await container.UpsertItemAsync(document, new PartitionKey(document.MemberId), options);
+            return null;
+        }
+
+        await Load.RunAsync(warmUp, Concurrency, (i, _) => UpsertAsync(i));
+        var result = await Load.RunAsync(operations, Concurrency, (i, _) => UpsertAsync(i));
+        await context.DropDatabaseAsync(databaseName);
+        return new Baseline(result, size);
+    }
+}
