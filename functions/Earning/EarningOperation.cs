@@ -22,6 +22,9 @@ public static class EarningOperation
     {
         /// <summary>SKUs of a purchase, recorded per month for targeting (F26).</summary>
         public IReadOnlyList<string> Skus { get; init; } = [];
+
+        /// <summary>For a trigger that fires once in a member's life: it grants nothing if already fired.</summary>
+        public bool OncePerMember { get; init; }
     }
 
     public static MemberOperation For(Input e, IReadOnlyList<EarningRule> rules, IReadOnlyList<Campaign> campaigns, ProgramSettings settings,
@@ -33,6 +36,10 @@ public static class EarningOperation
         IReadOnlyList<Campaign> campaigns, ProgramSettings settings)
     {
         var account = input.Account;
+        if (e.OncePerMember && account.Earning.OnceTriggersFired.Contains(e.Trigger))
+        {
+            return new OperationDecision.Accepted(account, [], new EventResponse(e.EventId, [], account.Ledger.Balance.Value));
+        }
         var local = TimeZoneInfo.ConvertTime(e.OccurredAt, settings.Zone);
         var day = DateOnly.FromDateTime(local.DateTime);
         var earning = account.Earning;
@@ -76,7 +83,12 @@ public static class EarningOperation
         var next = account with
         {
             Ledger = ledger,
-            Earning = earning with { Counters = evaluation.Counters, Rank = rankAfter.Name },
+            Earning = earning with
+            {
+                Counters = evaluation.Counters,
+                Rank = rankAfter.Name,
+                OnceTriggersFired = e.OncePerMember ? earning.OnceTriggersFired.Add(e.Trigger) : earning.OnceTriggersFired,
+            },
         };
         return new OperationDecision.Accepted(next, entries.ToImmutable(), new EventResponse(e.EventId, awarded, ledger.Balance.Value));
     }

@@ -50,6 +50,12 @@ public sealed record MemberEarning(string Rank, ImmutableArray<Points.Domain.Ear
     public const int PurchaseMonthsKept = 13;
     public static readonly MemberEarning New = new("bronze", [], []);
 
+    /// <summary>
+    /// One-time triggers already fired for this member (registration, referral welcome). Idempotency keys are kept only
+    /// 7 days, so a trigger that must fire once in a member's life is guarded here, in the same commit that grants it.
+    /// </summary>
+    public ImmutableArray<string> OnceTriggersFired { get; init; } = [];
+
     /// <summary>Purchase amount over the 12 months ending with <paramref name="month"/> (inclusive).</summary>
     public long TrailingYearYen(DateOnly month) =>
         Purchases.Where(p => string.CompareOrdinal(p.Month, MonthKey(month.AddMonths(-11))) >= 0 && string.CompareOrdinal(p.Month, MonthKey(month)) <= 0)

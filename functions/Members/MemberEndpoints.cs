@@ -77,26 +77,36 @@ public static class MemberEndpoints
             NewsletterOptIn = request.NewsletterOptIn ?? current?.NewsletterOptIn ?? false,
         }, now, http.RequestAborted);
 
-        await FireRegistrationTriggersAsync(id, outcome.Account.Profile, ledger, earning, settings, http.CallerName(), now, http.RequestAborted);
+        await FireRegistrationTriggersAsync(id, outcome.Account, ledger, earning, settings, http.CallerName(), now, http.RequestAborted);
         var (account, _) = await store.ReadAccountAsync(id, http.RequestAborted);
         var summary = MemberViews.Summary(account!, today);
         return Results.Json(summary, Storage.JsonDefaults.Options, statusCode: outcome.Created ? 201 : 200);
     }
 
-    private static async Task FireRegistrationTriggersAsync(MemberId memberId, MemberProfile profile, MemberLedger ledger, EarningConfigStore earning,
+    /// <summary>
+    /// Fires the once-in-a-life triggers not yet fired for this member. The new member's account records each one in
+    /// the commit that grants it, so a PUT months later fires nothing; the referrer is paid (event
+    /// <c>referral:{member}</c>) only while the new member's welcome is still unrecorded, i.e. during registration
+    /// and its prompt retries.
+    /// </summary>
+    private static async Task FireRegistrationTriggersAsync(MemberId memberId, AccountDocument account, MemberLedger ledger, EarningConfigStore earning,
         ProgramSettings settings, string actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var fired = account.Earning.OnceTriggersFired;
+        var profile = account.Profile;
         var (rules, campaigns) = await earning.GetActiveAsync(cancellationToken);
-        var registeredAt = now;
-        Task<OperationResult> Fire(MemberId member, string trigger, string eventId) => ledger.ExecuteAsync(member, EarningOperation.For(
-            new EarningOperation.Input(eventId, trigger, registeredAt, null, profile.StoreId, null, memberId.Value),
+        Task<OperationResult> Fire(MemberId member, string trigger, string eventId, bool oncePerMember) => ledger.ExecuteAsync(member, EarningOperation.For(
+            new EarningOperation.Input(eventId, trigger, now, null, profile.StoreId, null, memberId.Value) { OncePerMember = oncePerMember },
             rules, campaigns, settings, actor, RequestReader.HashOf("TRIGGER", trigger, new { eventId, member = member.Value })));
 
-        await Fire(memberId, "registration", $"registration:{memberId}");
-        if (profile.ReferredBy is { } referrer && MemberId.TryParse(referrer, out var referrerId))
+        if (!fired.Contains("registration"))
         {
-            await Fire(referrerId, "referral", $"referral:{memberId}");
-            await Fire(memberId, Triggers.ReferralWelcome, $"referral-welcome:{memberId}");
+            await Fire(memberId, "registration", $"registration:{memberId}", oncePerMember: true);
+        }
+        if (profile.ReferredBy is { } referrer && MemberId.TryParse(referrer, out var referrerId) && !fired.Contains(Triggers.ReferralWelcome))
+        {
+            await Fire(referrerId, "referral", $"referral:{memberId}", oncePerMember: false);
+            await Fire(memberId, Triggers.ReferralWelcome, $"referral-welcome:{memberId}", oncePerMember: true);
         }
     }
 
