@@ -27,6 +27,8 @@ public sealed record AccountDocument
     public ImmutableArray<IdempotencyRecord> Idempotency { get; init; } = [];
     /// <summary>Records spilled to their own documents may still be within retention until this instant.</summary>
     public DateTimeOffset? IdempotencySpilledUntil { get; init; }
+    /// <summary>How many times records were spilled: while it is unchanged, a key found absent stays absent.</summary>
+    public long IdempotencySpills { get; init; }
     /// <summary>Due dates (program zone) this member is already listed under in the expiry index.</summary>
     public ImmutableArray<DateOnly> ExpiryIndexed { get; init; } = [];
     /// <summary>Activation dates this member is already listed under in the pending index.</summary>
@@ -146,6 +148,8 @@ public static class LedgerLimits
     public const int BatchOperationsMax = 32;
     /// <summary>Attempts at one batch when other writers keep changing the document (412).</summary>
     public const int ConflictRetriesMax = 30;
+    /// <summary>Longest pause between two attempts (exponential backoff with jitter up to this).</summary>
+    public const int ConflictBackoffMaxMs = 250;
     /// <summary>History page size a caller may ask for.</summary>
     public const int HistoryLimitMax = 200;
 }

@@ -90,6 +90,7 @@ public sealed partial class MemberLedger(
     private async Task<OperationResult[]> CommitBatchAsync(MemberId memberId, IReadOnlyList<MemberOperation> batch)
     {
         var cancellationToken = CancellationToken.None; // A queued operation is committed even if its caller went away.
+        var memory = new AttemptMemory();
         for (var attempt = 1; attempt <= LedgerLimits.ConflictRetriesMax; attempt++)
         {
             var (account, etag) = await store.ReadAccountAsync(memberId, cancellationToken);
@@ -101,7 +102,7 @@ public sealed partial class MemberLedger(
             var settings = await settingsStore.GetAsync(cancellationToken);
             var context = new LedgerContext(now, ProgramCalendar.DateOf(now, settings.Zone), settings.RegularExpiry.ToPolicy()!, "api");
             var sealedRelated = await LoadSealedRelatedAsync(memberId, batch, cancellationToken);
-            var spilled = await LoadSpilledRecordsAsync(memberId, account, batch, now, cancellationToken);
+            var spilled = await LoadSpilledRecordsAsync(memberId, account, batch, now, memory, cancellationToken);
 
             var working = account;
             var results = new OperationResult[batch.Count];
@@ -113,13 +114,15 @@ public sealed partial class MemberLedger(
             {
                 return results;
             }
-            working = await PrepareCommitAsync(memberId, account, working, context.Today, now, cancellationToken);
+            working = await PrepareCommitAsync(memberId, account, working, context.Today, now, memory, cancellationToken);
             if (await store.TryReplaceAccountAsync(working, etag!, cancellationToken) is not null)
             {
                 return results;
             }
             LogConflict(memberId.Value, attempt);
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * Math.Min(attempt, 10))), cancellationToken);
+            // Exponential backoff with full jitter, so that two instances hammering one member do not keep colliding.
+            var ceilingMs = Math.Min(LedgerLimits.ConflictBackoffMaxMs, 5 << Math.Min(attempt, 8));
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(0, ceilingMs + 1)), cancellationToken);
         }
         throw new LedgerContentionException(memberId);
     }
@@ -177,7 +180,7 @@ public sealed partial class MemberLedger(
     /// loses a conflict leaves nothing wrong behind.
     /// </summary>
     private async Task<AccountDocument> PrepareCommitAsync(MemberId memberId, AccountDocument committed, AccountDocument working,
-        DateOnly today, DateTimeOffset now, CancellationToken cancellationToken)
+        DateOnly today, DateTimeOffset now, AttemptMemory memory, CancellationToken cancellationToken)
     {
         var writes = new List<Task>();
 
@@ -200,6 +203,7 @@ public sealed partial class MemberLedger(
 
         var retained = working.Idempotency.Where(r => now - r.At < LedgerLimits.IdempotencyRetention).ToList();
         var spillUntil = working.IdempotencySpilledUntil;
+        var spills = working.IdempotencySpills;
         if (retained.Count > LedgerLimits.RecentIdempotencyRecordsMax)
         {
             // Only records that are already committed may leave the document before this commit succeeds.
@@ -209,7 +213,10 @@ public sealed partial class MemberLedger(
                 .ToList();
             if (spill.Count > 0)
             {
-                writes.Add(store.SpillRecordsAsync(memberId, spill, cancellationToken));
+                // A retry after a conflict does not write again what an earlier attempt of this batch wrote.
+                var unwritten = spill.Where(r => memory.Spilled.Add(r.Key)).ToList();
+                if (unwritten.Count > 0) writes.Add(store.SpillRecordsAsync(memberId, unwritten, cancellationToken));
+                spills++;
                 var spilledKeys = spill.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
                 retained.RemoveAll(r => spilledKeys.Contains(r.Key));
                 var until = spill.Max(r => r.At) + LedgerLimits.IdempotencyRetention;
@@ -233,6 +240,7 @@ public sealed partial class MemberLedger(
             SealedThrough = sealedThrough,
             Idempotency = [.. retained],
             IdempotencySpilledUntil = spillUntil,
+            IdempotencySpills = spills,
             ExpiryIndexed = expiryIndexed,
             PendingIndexed = pendingIndexed,
         };
@@ -262,19 +270,37 @@ public sealed partial class MemberLedger(
         return found;
     }
 
+    /// <summary>
+    /// Spilled records of the batch's keys. Found records never change; a key found absent stays absent while the
+    /// account's spill count is unchanged, so retries after a conflict do not read the same keys again.
+    /// </summary>
     private async Task<IReadOnlyDictionary<string, IdempotencyRecord>> LoadSpilledRecordsAsync(MemberId memberId,
-        AccountDocument account, IReadOnlyList<MemberOperation> batch, DateTimeOffset now, CancellationToken cancellationToken)
+        AccountDocument account, IReadOnlyList<MemberOperation> batch, DateTimeOffset now, AttemptMemory memory, CancellationToken cancellationToken)
     {
         if (account.IdempotencySpilledUntil is not { } until || until <= now)
         {
             return ImmutableDictionary<string, IdempotencyRecord>.Empty;
         }
+        if (memory.LookupsAtSpills != account.IdempotencySpills)
+        {
+            foreach (var absent in memory.Lookups.Where(l => l.Value is null).Select(l => l.Key).ToList()) memory.Lookups.Remove(absent);
+            memory.LookupsAtSpills = account.IdempotencySpills;
+        }
         var keys = batch.Select(o => o.IdempotencyKey).OfType<string>()
-            .Where(k => account.Idempotency.All(r => r.Key != k))
+            .Where(k => account.Idempotency.All(r => r.Key != k) && !memory.Lookups.ContainsKey(k))
             .Distinct(StringComparer.Ordinal)
             .ToList();
         var records = await Task.WhenAll(keys.Select(k => store.ReadSpilledRecordAsync(memberId, k, cancellationToken)));
-        return records.OfType<IdempotencyRecord>().ToDictionary(r => r.Key, StringComparer.Ordinal);
+        for (var i = 0; i < keys.Count; i++) memory.Lookups[keys[i]] = records[i];
+        return memory.Lookups.Where(l => l.Value is not null).ToDictionary(l => l.Key, l => l.Value!, StringComparer.Ordinal);
+    }
+
+    /// <summary>What the attempts of one batch learned, so a retry after a conflict repeats as little I/O as is safe.</summary>
+    private sealed class AttemptMemory
+    {
+        public Dictionary<string, IdempotencyRecord?> Lookups { get; } = new(StringComparer.Ordinal);
+        public long? LookupsAtSpills { get; set; }
+        public HashSet<string> Spilled { get; } = new(StringComparer.Ordinal);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Member {MemberId}: commit conflict, attempt {Attempt}")]
