@@ -136,15 +136,19 @@ public static class LedgerDecider
 
         public LedgerOutcome.Rejected? Reverse(LedgerCommand.Reverse command)
         {
-            var original = command.Related
-                .Where(IsReversible)
-                .MinBy(e => e.Seq);
-            if (original is null)
+            // One reference can name several entries: an event whose rules granted several awards. They are reversed
+            // together, as one original, in the order they were written.
+            var candidates = command.Related.Where(IsReversible).OrderBy(e => e.Seq).ToList();
+            if (candidates.Count == 0)
             {
                 return Reject(LedgerRejection.NothingToReverse, $"No earn, grant or spend is recorded under '{command.Reference}'.");
             }
-            var earlier = command.Related.Where(e => e.Type == EntryType.Reverse && e.ReversalOf == original.Seq).ToList();
-            var reversible = original.Points.Abs() - earlier.Sum(e => e.Points.Abs());
+            var first = candidates[0];
+            var originals = candidates.Where(e => e.Points.IsNegative == first.Points.IsNegative).ToList();
+            var originalSeqs = originals.Select(e => e.Seq).ToHashSet();
+            var originalPoints = originals.Sum(e => e.Points.Abs());
+            var earlier = command.Related.Where(e => e.Type == EntryType.Reverse && e.ReversalOf is { } of && originalSeqs.Contains(of)).ToList();
+            var reversible = originalPoints - earlier.Sum(e => e.Points.Abs());
             if (!reversible.IsPositive)
             {
                 return Reject(LedgerRejection.NothingToReverse, $"'{command.Reference}' has been reversed in full.");
@@ -153,30 +157,32 @@ public static class LedgerDecider
             if (points > reversible)
             {
                 return Reject(LedgerRejection.ReversalExceedsRemaining,
-                    $"Only {reversible} of the {original.Points.Abs()} points of '{command.Reference}' remain reversible.");
+                    $"Only {reversible} of the {originalPoints} points of '{command.Reference}' remain reversible.");
             }
 
-            // Partial reversals walk the original's lot movements in a fixed order, so the points reversed before
+            // Partial reversals walk the originals' lot movements in a fixed order, so the points reversed before
             // tell exactly which movements are still to undo (whatever lots have merged or emptied since).
             var reversedBefore = earlier.Sum(e => e.Points.Abs());
-            var reversal = new ReversalLink(original.Seq, original.AllReferences(command.Reference));
-            if (original.PendingLot is { } granted && State.Pending.FirstOrDefault(p => p.LotId == granted.LotId) is { } waiting)
+            var reversal = new ReversalLink(first.Seq, first.AllReferences(command.Reference));
+            foreach (var granted in originals.Select(o => o.PendingLot).OfType<PendingLot>())
             {
-                // Still pending: the reversal cancels pending points; whatever exceeds them was activated meanwhile.
+                if (State.Pending.FirstOrDefault(p => p.LotId == granted.LotId) is not { } waiting) continue;
+                // Still pending: the reversal cancels pending points first; whatever exceeds them was activated meanwhile.
                 var cancelled = PointAmount.Min(points, waiting.Points);
                 Write(EntryType.Reverse, -cancelled, [], kind: waiting.Kind, reversal: reversal, pendingLot: waiting with { Points = -cancelled });
-                if (cancelled == points) return null;
                 points -= cancelled;
+                if (!points.IsPositive) return null;
             }
-            if (original.Points.IsNegative)
+            var movements = originals.SelectMany(o => o.Lots).ToList();
+            if (first.Points.IsNegative)
             {
                 // A spend or a deduction: the points go back to the lots they came from.
-                CreditBack(points, original.Lots, reversedBefore, EntryType.Reverse, reversal);
+                CreditBack(points, movements, reversedBefore, EntryType.Reverse, reversal);
             }
             else
             {
                 // An earn or grant is taken back from the lots it created first, then from other lots, then as debt.
-                var preferred = Window(original.Lots, reversedBefore, points);
+                var preferred = Window(movements, reversedBefore, points);
                 var fromLots = PointAmount.Min(points, State.InLots);
                 var portions = TakeFromLots(fromLots, static _ => true, preferred);
                 Write(EntryType.Reverse, -points, portions, debtChange: points - fromLots, reversal: reversal);

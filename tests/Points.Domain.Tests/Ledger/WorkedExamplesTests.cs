@@ -104,6 +104,21 @@ public sealed class WorkedExamplesTests
     }
 
     [Fact]
+    public void ReverseEvent_ThatTwoRulesRewarded_ReversesBothAwards()
+    {
+        var ledger = new LedgerScenario();
+        ledger.Accept(Earn(100, reference: "E-7"));
+        ledger.Accept(Earn(30, LotKind.Special, D("2026-12-31"), reference: "E-7"));
+
+        Assert.Equal(LedgerRejection.ReversalExceedsRemaining, ledger.Reject(ledger.Reverse("E-7", 131)));
+        var reversal = ledger.Accept(ledger.Reverse("E-7")).Single();
+
+        Assert.Equal(-130, reversal.Points.Value);
+        Assert.Equal(0, ledger.State.Balance.Value);
+        Assert.Equal(LedgerRejection.NothingToReverse, ledger.Reject(ledger.Reverse("E-7")));
+    }
+
+    [Fact]
     public void PartialReversals_NeverExceedTheOriginal()
     {
         var ledger = new LedgerScenario();
