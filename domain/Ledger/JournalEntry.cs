@@ -63,4 +63,7 @@ public sealed record JournalEntry
     /// <summary>For earns: the rule and its version that granted the points.</summary>
     public string? RuleId { get; init; }
     public int? RuleVersion { get; init; }
+    /// <summary>On the first earn of a purchase event: the purchase it rewarded, so a reversal can net the rank metric.</summary>
+    public long? PurchaseYen { get; init; }
+    public DateOnly? PurchaseOn { get; init; }
 }

@@ -334,6 +334,8 @@ public static class LedgerDecider
                 Channel = withDetails ? details.Channel : null,
                 RuleId = withDetails ? details.RuleId : null,
                 RuleVersion = withDetails ? details.RuleVersion : null,
+                PurchaseYen = withDetails ? details.PurchaseYen : null,
+                PurchaseOn = withDetails ? details.PurchaseOn : null,
             };
             State = State.Evolve(entry);
             _entries.Add(entry);

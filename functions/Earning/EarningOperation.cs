@@ -68,6 +68,9 @@ public static class EarningOperation
                 {
                     RuleId = award.RuleId,
                     RuleVersion = award.RuleVersion,
+                    // Recorded once per purchase (on its first award) so that a reversal can take it out of the rank metric.
+                    PurchaseYen = e.Trigger == "purchase" && entries.Count == 0 ? e.AmountYen : null,
+                    PurchaseOn = e.Trigger == "purchase" && entries.Count == 0 ? day : null,
                 },
             };
             // A rule whose fixed special expiry has passed grants nothing rather than failing the whole event.

@@ -80,6 +80,16 @@ public sealed record MemberEarning(string Rank, ImmutableArray<Points.Domain.Ear
         };
     }
 
+    /// <summary>Takes returned purchase yen out of the month it was counted in (the rank metric is net of reversals).</summary>
+    public MemberEarning WithoutPurchaseYen(DateOnly day, long amountYen)
+    {
+        var key = MonthKey(day);
+        return this with
+        {
+            Purchases = [.. Purchases.Select(p => p.Month == key ? p with { AmountYen = Math.Max(0, p.AmountYen - amountYen) } : p)],
+        };
+    }
+
     /// <summary>Bounds the account document for members who buy many different products (F26 targets by SKU).</summary>
     public const int SkusPerMonthMax = 50;
 

@@ -73,18 +73,35 @@ public static class RedemptionEndpoints
             return Problems.Invalid("reference", $"Required, 1–{ReferenceLengthMax} characters.");
         if (request.Points is < 1 or > PointsPerRequestMax) return Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}.");
 
-        var result = await ledger.ExecuteAsync(id, MemberOperation.ForCommand(
-            http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
-            related => new LedgerCommand.Reverse(reference, request.Points is { } p ? new PointAmount(p) : null, related)
-            {
-                Details = new EntryDetails(reference, [], null, null, null),
-            },
-            accepted =>
-            {
-                var reversal = accepted.Entries.Single(e => e.Type == EntryType.Reverse);
-                return new ReversalResponse(reversal.Seq, reversal.Points.Value, accepted.State.Balance.Value);
-            },
-            relatedReference: reference));
+        var points = request.Points is { } p ? new PointAmount(p) : (PointAmount?)null;
+        var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), key,
+            RequestReader.HashOf("POST", http.Request.Path, request), input => DecideReversal(input, reference, points), RelatedReference: reference));
         return result.ToHttp(http);
+    }
+
+    /// <summary>
+    /// Reverses the entries recorded under the reference; when they rewarded a purchase, the same share of the
+    /// purchase's yen leaves the rank metric (domain.md: the metric is net of reversals).
+    /// </summary>
+    private static OperationDecision DecideReversal(MemberOperationInput input, string reference, PointAmount? points)
+    {
+        var command = new LedgerCommand.Reverse(reference, points, input.Related) { Details = new EntryDetails(reference, [], null, null, null) };
+        var outcome = LedgerDecider.Decide(input.Account.Ledger, command, input.Context);
+        if (outcome is LedgerOutcome.Rejected rejected)
+        {
+            return new OperationDecision.Rejected(rejected.Reason.Code(), rejected.Detail);
+        }
+        var accepted = (LedgerOutcome.Accepted)outcome;
+        var reversals = accepted.Entries.Where(e => e.Type == EntryType.Reverse).ToList();
+        var reversed = -reversals.Sum(e => e.Points.Value);
+        var account = input.Account with { Ledger = accepted.State };
+        if (input.Related.FirstOrDefault(e => e.PurchaseYen is not null) is { PurchaseYen: { } yen, PurchaseOn: { } on })
+        {
+            var rewarded = input.Related.Where(e => e.Type == EntryType.Earn && e.ReversalOf is null).Sum(e => e.Points.Value);
+            var returnedYen = (long)((Int128)yen * reversed / Math.Max(rewarded, 1)); // floor: the metric never drops by more than was returned
+            account = account with { Earning = account.Earning.WithoutPurchaseYen(on, returnedYen) };
+        }
+        return new OperationDecision.Accepted(account, accepted.Entries,
+            new ReversalResponse(reversals[^1].Seq, -reversed, accepted.State.Balance.Value));
     }
 }

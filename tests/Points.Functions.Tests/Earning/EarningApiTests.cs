@@ -102,6 +102,24 @@ public sealed class EarningApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task ReversedPurchase_LeavesTheRankMetric_InProportion()
+    {
+        var tag = Unique("net");
+        await PutRuleAsync($"{tag}-buy", new { trigger = "purchase", formula = new { type = "rate", unitYen = 100, pointsPerUnit = 1 }, eligibility = new { tags = new[] { tag } } });
+        await PutRuleAsync($"{tag}-bonus", new { trigger = "purchase", formula = new { type = "fixed", points = 50 }, eligibility = new { tags = new[] { tag } } });
+        var member = Unique("m-");
+        await app.Client().PutMemberAsync(member, new { tags = new[] { tag } });
+        var eventId = Unique("e-");
+        Assert.Equal(150, (await EventAsync(new { eventId, memberId = member, type = "purchase", amount = 10_000 })).Long("balance"));
+
+        var partial = await app.Client().SendAsync(HttpMethod.Post, $"/api/v1/members/{member}/reversals", new { reference = eventId, points = 60 }, Unique("k-"));
+        Assert.Equal((HttpStatusCode.Created, -60L, 90L), (partial.Status, partial.Long("points"), partial.Long("balance")));
+
+        var (account, _) = await app.Service<Points.Functions.Ledger.LedgerStore>().ReadAccountAsync(Points.Domain.Primitives.MemberId.Parse(member), CancellationToken.None);
+        Assert.Equal(6_000, account!.Earning.Purchases.Single().AmountYen); // 60 of the event's 150 points: 40% of 10,000 yen
+    }
+
+    [Fact]
     public async Task LoginCappedOncePerDay_CountsByJstCalendarDay()
     {
         var tag = Unique("login");
