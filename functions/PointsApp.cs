@@ -54,6 +54,7 @@ public static class PointsApp
         services.AddSingleton<ApiKeyRing>();
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<DueIndex>();
+        services.AddSingleton<JobCheckpoints>();
         services.AddSingleton<MemberLedger>();
         services.AddSingleton<MemberRegistry>();
         services.AddSingleton<ReferralCodes>();

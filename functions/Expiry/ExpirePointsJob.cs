@@ -1,4 +1,4 @@
-using System.Text.Json.Serialization;
+using System.Globalization;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
@@ -8,17 +8,17 @@ using Points.Functions.Storage;
 namespace Points.Functions.Expiry;
 
 /// <summary>Expires due lots (F16), daily at 00:05 program time.</summary>
-public sealed class ExpirePointsJob(DueIndex dueIndex, MemberLedger ledger, CosmosStorage cosmos, ProgramSettingsStore settings,
+public sealed class ExpirePointsJob(DueIndex dueIndex, MemberLedger ledger, JobCheckpoints checkpoints, ProgramSettingsStore settings,
     TimeProvider clock, ILogger<ExpirePointsJob> log)
-    : DueMembersJob(FunctionName, DueIndex.Expiry, dueIndex, ledger, cosmos, settings, clock, log)
+    : DueMembersJob(FunctionName, DueIndex.Expiry, dueIndex, ledger, checkpoints, settings, clock, log)
 {
     public const string FunctionName = "ExpirePoints";
 }
 
 /// <summary>Activates pending points whose day has come (F38), daily at 00:10 program time.</summary>
-public sealed class ActivatePendingPointsJob(DueIndex dueIndex, MemberLedger ledger, CosmosStorage cosmos, ProgramSettingsStore settings,
+public sealed class ActivatePendingPointsJob(DueIndex dueIndex, MemberLedger ledger, JobCheckpoints checkpoints, ProgramSettingsStore settings,
     TimeProvider clock, ILogger<ActivatePendingPointsJob> log)
-    : DueMembersJob(FunctionName, DueIndex.Pending, dueIndex, ledger, cosmos, settings, clock, log)
+    : DueMembersJob(FunctionName, DueIndex.Pending, dueIndex, ledger, checkpoints, settings, clock, log)
 {
     public const string FunctionName = "ActivatePendingPoints";
 }
@@ -30,17 +30,16 @@ public sealed class ActivatePendingPointsJob(DueIndex dueIndex, MemberLedger led
 /// expiry of due lots: what every ledger decision does first), removes the index entry and records the date. A rerun
 /// finds nothing due and writes nothing.
 /// </summary>
-public abstract partial class DueMembersJob(string name, string kind, DueIndex dueIndex, MemberLedger ledger, CosmosStorage cosmos,
+public abstract partial class DueMembersJob(string name, string kind, DueIndex dueIndex, MemberLedger ledger, JobCheckpoints checkpoints,
     ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
 {
     /// <summary>How far back a first run (no checkpoint yet) looks for due dates.</summary>
     public const int FirstRunLookBackDays = 31;
+    private const string DateFormat = "yyyy-MM-dd";
     /// <summary>Members swept at once.</summary>
     public const int ParallelMembersMax = 8;
 
     public string Name { get; } = name;
-
-    private sealed record Checkpoint([property: JsonPropertyName("id")] string Id, string Pk, DateOnly LastCompletedDueOn);
 
     public sealed record Summary(int Dates, int Members, int EntriesWritten);
 
@@ -48,8 +47,9 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
     {
         var settings = await settingsStore.GetAsync(cancellationToken);
         var today = ProgramCalendar.DateOf(clock.GetUtcNow(), settings.Zone);
-        var (checkpoint, _) = await CosmosStorage.ReadOrNullAsync<Checkpoint>(cosmos.Jobs, Name, "checkpoints", cancellationToken);
-        var from = checkpoint?.LastCompletedDueOn.AddDays(1) ?? today.AddDays(-FirstRunLookBackDays);
+        var from = await checkpoints.LastCompletedAsync(Name, cancellationToken) is { } last
+            ? DateOnly.ParseExact(last, DateFormat, CultureInfo.InvariantCulture).AddDays(1)
+            : today.AddDays(-FirstRunLookBackDays);
         int dates = 0, members = 0, entries = 0;
         for (var dueOn = from; dueOn <= today; dueOn = dueOn.AddDays(1))
         {
@@ -63,8 +63,7 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
                         await dueIndex.RemoveAsync(kind, dueOn, memberId, ct);
                     });
             }
-            await cosmos.Jobs.UpsertItemAsync(new Checkpoint(Name, "checkpoints", dueOn), new Microsoft.Azure.Cosmos.PartitionKey("checkpoints"),
-                cancellationToken: cancellationToken);
+            await checkpoints.CompleteAsync(Name, dueOn.ToString(DateFormat, CultureInfo.InvariantCulture), cancellationToken);
             dates++;
         }
         LogRun(log, Name, dates, members, entries);

@@ -93,48 +93,22 @@ public sealed class LedgerStore(CosmosStorage cosmos)
 }
 
 /// <summary>
-/// Small documents that list which members have something due on a date (partition = kind|date), so daily jobs read
-/// exactly the members concerned.
+/// The members with something due on a date (lists <c>{kind}|{yyyy-MM-dd}</c> of <see cref="MemberLists"/>), so daily
+/// jobs read exactly the members concerned.
 /// </summary>
-public sealed class DueIndex(CosmosStorage cosmos)
+public sealed class DueIndex(MemberLists lists)
 {
     public const string Expiry = "expiry";
     public const string Pending = "pending";
 
-    private sealed record DueDocument(string Id, string Pk, string MemberId);
+    public static string ListOf(string kind, DateOnly dueOn) => $"{kind}|{dueOn:yyyy-MM-dd}";
 
-    public static string PartitionOf(string kind, DateOnly dueOn) => $"{kind}|{dueOn:yyyy-MM-dd}";
+    public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId, CancellationToken cancellationToken) =>
+        lists.AddAsync(ListOf(kind, dueOn), memberId, cancellationToken);
 
-    public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId, CancellationToken cancellationToken)
-    {
-        var pk = PartitionOf(kind, dueOn);
-        return cosmos.Indexes.UpsertItemAsync(new DueDocument(memberId.Value, pk, memberId.Value), new PartitionKey(pk),
-            new ItemRequestOptions { EnableContentResponseOnWrite = false }, cancellationToken);
-    }
+    public IAsyncEnumerable<IReadOnlyList<MemberId>> ReadPagesAsync(string kind, DateOnly dueOn, CancellationToken cancellationToken) =>
+        lists.ReadPagesAsync(ListOf(kind, dueOn), cancellationToken);
 
-    /// <summary>Members listed on a date, page by page (bounded memory whatever the count).</summary>
-    public async IAsyncEnumerable<IReadOnlyList<MemberId>> ReadPagesAsync(string kind, DateOnly dueOn,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var pk = PartitionOf(kind, dueOn);
-        using var iterator = cosmos.Indexes.GetItemQueryIterator<DueDocument>(
-            new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk").WithParameter("@pk", pk),
-            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(pk), MaxItemCount = 500 });
-        while (iterator.HasMoreResults)
-        {
-            var page = await iterator.ReadNextAsync(cancellationToken);
-            yield return page.Select(d => MemberId.Parse(d.MemberId)).ToList();
-        }
-    }
-
-    public async Task RemoveAsync(string kind, DateOnly dueOn, MemberId memberId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await cosmos.Indexes.DeleteItemStreamAsync(memberId.Value, new PartitionKey(PartitionOf(kind, dueOn)), cancellationToken: cancellationToken);
-        }
-        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-        }
-    }
+    public Task RemoveAsync(string kind, DateOnly dueOn, MemberId memberId, CancellationToken cancellationToken) =>
+        lists.RemoveAsync(ListOf(kind, dueOn), memberId, cancellationToken);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Azure.Cosmos;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
 
@@ -12,13 +11,9 @@ namespace Points.Functions.Ranks;
 /// period sends nothing; a run that stopped halfway is redone whole on the next run, which is harmless because every
 /// member's processing is idempotent per period (<see cref="PeriodBookkeeping"/>).
 /// </summary>
-public abstract partial class FanOutJob(string name, MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos,
+public abstract partial class FanOutJob(string name, MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints,
     ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
 {
-    public const string CheckpointPartition = "checkpoints";
-
-    private sealed record Checkpoint(string Id, string Pk, string LastCompletedPeriod);
-
     public sealed record Summary(IReadOnlyList<string> Periods, int Members, int Shards);
 
     public string Name { get; } = name;
@@ -33,8 +28,7 @@ public abstract partial class FanOutJob(string name, MemberLists lists, LedgerJo
     {
         var settings = await settingsStore.GetAsync(cancellationToken);
         var today = ProgramCalendar.DateOf(clock.GetUtcNow(), settings.Zone);
-        var (checkpoint, _) = await CosmosStorage.ReadOrNullAsync<Checkpoint>(cosmos.Jobs, Name, CheckpointPartition, cancellationToken);
-        var periods = DuePeriods(checkpoint?.LastCompletedPeriod, today).ToList();
+        var periods = DuePeriods(await checkpoints.LastCompletedAsync(Name, cancellationToken), today).ToList();
         int members = 0, shards = 0;
         foreach (var period in periods)
         {
@@ -46,8 +40,7 @@ public abstract partial class FanOutJob(string name, MemberLists lists, LedgerJo
                     members += page.Count;
                 }
             }
-            await cosmos.Jobs.UpsertItemAsync(new Checkpoint(Name, CheckpointPartition, period), new PartitionKey(CheckpointPartition),
-                new ItemRequestOptions { EnableContentResponseOnWrite = false }, cancellationToken);
+            await checkpoints.CompleteAsync(Name, period, cancellationToken);
         }
         LogRun(log, Name, isPastDue, string.Join(", ", periods), members, shards);
         return new Summary(periods, members, shards);
@@ -64,9 +57,9 @@ public abstract partial class FanOutJob(string name, MemberLists lists, LedgerJo
 /// missed or failed (timers do not retry; a missed run executes once as past due). A month missed entirely is not
 /// granted afterwards: the job always works for the current month only.
 /// </summary>
-public abstract class MonthlyFanOutJob(string name, MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos,
+public abstract class MonthlyFanOutJob(string name, MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints,
     ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
-    : FanOutJob(name, lists, queue, cosmos, settingsStore, clock, log)
+    : FanOutJob(name, lists, queue, checkpoints, settingsStore, clock, log)
 {
     protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
     {
@@ -80,9 +73,9 @@ public abstract class MonthlyFanOutJob(string name, MemberLists lists, LedgerJob
 /// Reads the members above the base rank and, for each, keeps or lowers the rank by the trailing 12 months of
 /// purchases. Downgrades happen only here; upgrades happen at purchase time.
 /// </summary>
-public sealed class EvaluateRanksJob(MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos, ProgramSettingsStore settings,
+public sealed class EvaluateRanksJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
     TimeProvider clock, ILogger<EvaluateRanksJob> log)
-    : MonthlyFanOutJob(FunctionName, lists, queue, cosmos, settings, clock, log)
+    : MonthlyFanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
 {
     public const string FunctionName = "EvaluateRanks";
 
@@ -93,9 +86,9 @@ public sealed class EvaluateRanksJob(MemberLists lists, LedgerJobQueue queue, Co
 /// Monthly rank points (F19), daily at 18:30 UTC = 03:30 JST, acting on the 1st after the evaluation. Reads only the
 /// ranks that grant monthly points; each member gets their evaluated rank's points once per month.
 /// </summary>
-public sealed class AllocateRankPointsJob(MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos, ProgramSettingsStore settings,
+public sealed class AllocateRankPointsJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
     TimeProvider clock, ILogger<AllocateRankPointsJob> log)
-    : MonthlyFanOutJob(FunctionName, lists, queue, cosmos, settings, clock, log)
+    : MonthlyFanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
 {
     public const string FunctionName = "AllocateRankPoints";
 
@@ -108,9 +101,9 @@ public sealed class AllocateRankPointsJob(MemberLists lists, LedgerJobQueue queu
 /// (and Feb 29 joiners on Feb 28 of common years). Catches up every day since its last completed one, at most
 /// <see cref="CatchUpDaysMax"/>; a first run does today only (it does not grant anniversaries that passed before it existed).
 /// </summary>
-public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue queue, CosmosStorage cosmos, ProgramSettingsStore settings,
+public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
     TimeProvider clock, ILogger<GrantAnniversaryPointsJob> log)
-    : FanOutJob(FunctionName, lists, queue, cosmos, settings, clock, log)
+    : FanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
 {
     public const string FunctionName = "GrantAnniversaryPoints";
     /// <summary>Longest outage caught up: anniversaries older than this are not granted late.</summary>

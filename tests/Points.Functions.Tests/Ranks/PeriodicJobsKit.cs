@@ -149,7 +149,7 @@ internal static class PeriodicJobsKit
     public static async Task<List<string>> ListedAsync(RanksFixture fixture, string list)
     {
         var members = new List<string>();
-        await foreach (var page in fixture.Service<Points.Functions.Ranks.MemberLists>().ReadPagesAsync(list, CancellationToken.None))
+        await foreach (var page in fixture.Service<Points.Functions.Storage.MemberLists>().ReadPagesAsync(list, CancellationToken.None))
         {
             members.AddRange(page.Select(m => m.Value));
         }
