@@ -39,10 +39,11 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
     public static readonly TimeSpan HoldCommitWindow = TimeSpan.FromMinutes(1);
     /// <summary>A hold older than this is decided by the journal; comfortably past <see cref="HoldCommitWindow"/> (clock skew, slow commits).</summary>
     public static readonly TimeSpan HoldTimeout = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim[] _gates = [.. Enumerable.Range(0, GateStripes).Select(_ => new SemaphoreSlim(1, 1))];
-    private (IReadOnlyList<CatalogItemDocument> Items, DateTimeOffset Until)? _cached;
+    private readonly ConfigCache<IReadOnlyList<CatalogItemDocument>> _cache = new(clock, async cancellationToken =>
+        [.. (await CosmosStorage.ReadPartitionAsync<CatalogItemDocument>(cosmos.Config, CatalogItemDocument.Partition, "c.docType = 'catalogItem'", cancellationToken))
+            .OrderBy(i => i.ItemId, StringComparer.Ordinal)]);
 
     public abstract record HoldOutcome
     {
@@ -60,19 +61,7 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
         (await CosmosStorage.ReadOrNullAsync<CatalogItemDocument>(Config, CatalogItemDocument.IdOf(itemId), CatalogItemDocument.Partition, cancellationToken)).Item;
 
     /// <summary>Every item, cached for a few seconds (this process's own writes clear the cache): listings are frequent, items few.</summary>
-    public async Task<IReadOnlyList<CatalogItemDocument>> ListAsync(CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        if (_cached is { } cached && cached.Until > now) return cached.Items;
-        var items = new List<CatalogItemDocument>();
-        using var iterator = Config.GetItemQueryIterator<CatalogItemDocument>(
-            new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk AND c.docType = 'catalogItem'").WithParameter("@pk", CatalogItemDocument.Partition),
-            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(CatalogItemDocument.Partition) });
-        while (iterator.HasMoreResults) items.AddRange(await iterator.ReadNextAsync(cancellationToken));
-        var ordered = items.OrderBy(i => i.ItemId, StringComparer.Ordinal).ToList();
-        _cached = (ordered, now + CacheFor);
-        return ordered;
-    }
+    public Task<IReadOnlyList<CatalogItemDocument>> ListAsync(CancellationToken cancellationToken) => _cache.GetAsync(cancellationToken);
 
     /// <summary>Creates an item or changes its spec (version + 1); units taken and holds stay. Null when the catalog is full.</summary>
     public async Task<CatalogItemDocument?> SaveAsync(string itemId, CatalogItemSpec spec, CancellationToken cancellationToken)
@@ -96,7 +85,7 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
             cancellationToken: cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound) return false;
         response.EnsureSuccessStatusCode();
-        _cached = null;
+        _cache.Invalidate();
         return true;
     }
 
@@ -191,7 +180,7 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
                 if (next is null || ReferenceEquals(next, current)) return result;
                 if (await TryWriteAsync(next, etag, cancellationToken))
                 {
-                    _cached = null;
+                    _cache.Invalidate();
                     return result;
                 }
                 LogConflict(itemId, attempt);

@@ -101,15 +101,25 @@ public static class EarningSpecs
 }
 
 /// <summary>
-/// Rules and campaigns in the config container (partitions <c>rules</c> and <c>campaigns</c>), read whole and cached for a
-/// few seconds: every event needs them, and there are few. A change applies to events processed after it.
+/// Rules and campaigns in the config container (partitions <c>rules</c> and <c>campaigns</c>), read whole into a
+/// <see cref="ConfigCache{T}"/> snapshot that also holds them as domain objects: every event needs them, and there are
+/// few. A change applies to events processed after it.
 /// </summary>
-public sealed class EarningConfigStore(CosmosStorage cosmos, TimeProvider clock)
+public sealed class EarningConfigStore
 {
     public const int RulesMax = 200;
     public const int CampaignsMax = 100;
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private (IReadOnlyList<RuleDocument> Rules, IReadOnlyList<CampaignDocument> Campaigns, DateTimeOffset Until)? _cached;
+    private readonly CosmosStorage _cosmos;
+    private readonly TimeProvider _clock;
+    private readonly ConfigCache<Snapshot> _cache;
+
+    public EarningConfigStore(CosmosStorage cosmos, TimeProvider clock)
+    {
+        (_cosmos, _clock) = (cosmos, clock);
+        _cache = new ConfigCache<Snapshot>(clock, async cancellationToken => new Snapshot(
+            await CosmosStorage.ReadPartitionAsync<RuleDocument>(cosmos.Config, "rules", "true", cancellationToken),
+            await CosmosStorage.ReadPartitionAsync<CampaignDocument>(cosmos.Config, "campaigns", "true", cancellationToken)));
+    }
 
     public sealed record RuleDocument([property: JsonPropertyName("id")] string Id, string Pk, int Version, bool Deleted, RuleSpec Spec, DateTimeOffset UpdatedAt)
     {
@@ -121,51 +131,45 @@ public sealed class EarningConfigStore(CosmosStorage cosmos, TimeProvider clock)
         public Campaign ToCampaign() => EarningSpecs.ToCampaign(Id, Spec);
     }
 
+    /// <summary>The stored documents and, mapped once per refresh, the active rules and campaigns.</summary>
+    private sealed record Snapshot(IReadOnlyList<RuleDocument> RuleDocuments, IReadOnlyList<CampaignDocument> CampaignDocuments)
+    {
+        public IReadOnlyList<EarningRule> Rules { get; } = [.. RuleDocuments.Where(r => !r.Deleted).Select(r => r.ToRule())];
+        public IReadOnlyList<Campaign> Campaigns { get; } = [.. CampaignDocuments.Where(c => !c.Deleted).Select(c => c.ToCampaign())];
+    }
+
     public async Task<(IReadOnlyList<EarningRule> Rules, IReadOnlyList<Campaign> Campaigns)> GetActiveAsync(CancellationToken cancellationToken)
     {
-        var (rules, campaigns) = await LoadAsync(cancellationToken);
-        return (rules.Where(r => !r.Deleted).Select(r => r.ToRule()).ToList(), campaigns.Where(c => !c.Deleted).Select(c => c.ToCampaign()).ToList());
+        var snapshot = await _cache.GetAsync(cancellationToken);
+        return (snapshot.Rules, snapshot.Campaigns);
     }
 
     public async Task<(IReadOnlyList<RuleDocument> Rules, IReadOnlyList<CampaignDocument> Campaigns)> LoadAsync(CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        if (_cached is { } cached && cached.Until > now) return (cached.Rules, cached.Campaigns);
-        var rules = await ReadPartitionAsync<RuleDocument>("rules", cancellationToken);
-        var campaigns = await ReadPartitionAsync<CampaignDocument>("campaigns", cancellationToken);
-        _cached = (rules, campaigns, now + CacheFor);
-        return (rules, campaigns);
+        var snapshot = await _cache.GetAsync(cancellationToken);
+        return (snapshot.RuleDocuments, snapshot.CampaignDocuments);
     }
 
     /// <summary>Creates or changes a rule; the version grows by one with every change.</summary>
     public async Task<RuleDocument?> SaveRuleAsync(string ruleId, RuleSpec spec, bool delete, CancellationToken cancellationToken)
     {
-        var (existing, _) = await CosmosStorage.ReadOrNullAsync<RuleDocument>(cosmos.Config, ruleId, "rules", cancellationToken);
+        var (existing, _) = await CosmosStorage.ReadOrNullAsync<RuleDocument>(_cosmos.Config, ruleId, "rules", cancellationToken);
         if (delete && existing is null) return null;
         var (rules, _) = await LoadAsync(cancellationToken);
         if (existing is null && rules.Count(r => !r.Deleted) >= RulesMax) throw new InvalidOperationException($"At most {RulesMax} rules.");
-        var document = new RuleDocument(ruleId, "rules", (existing?.Version ?? 0) + 1, delete, delete ? existing!.Spec : spec, clock.GetUtcNow());
-        await cosmos.Config.UpsertItemAsync(document, new PartitionKey("rules"), cancellationToken: cancellationToken);
-        _cached = null;
+        var document = new RuleDocument(ruleId, "rules", (existing?.Version ?? 0) + 1, delete, delete ? existing!.Spec : spec, _clock.GetUtcNow());
+        await _cosmos.Config.UpsertItemAsync(document, new PartitionKey("rules"), cancellationToken: cancellationToken);
+        _cache.Invalidate();
         return document;
     }
 
     public async Task<CampaignDocument?> SaveCampaignAsync(string campaignId, CampaignSpec spec, bool delete, CancellationToken cancellationToken)
     {
-        var (existing, _) = await CosmosStorage.ReadOrNullAsync<CampaignDocument>(cosmos.Config, campaignId, "campaigns", cancellationToken);
+        var (existing, _) = await CosmosStorage.ReadOrNullAsync<CampaignDocument>(_cosmos.Config, campaignId, "campaigns", cancellationToken);
         if (delete && existing is null) return null;
-        var document = new CampaignDocument(campaignId, "campaigns", delete, delete ? existing!.Spec : spec, clock.GetUtcNow());
-        await cosmos.Config.UpsertItemAsync(document, new PartitionKey("campaigns"), cancellationToken: cancellationToken);
-        _cached = null;
+        var document = new CampaignDocument(campaignId, "campaigns", delete, delete ? existing!.Spec : spec, _clock.GetUtcNow());
+        await _cosmos.Config.UpsertItemAsync(document, new PartitionKey("campaigns"), cancellationToken: cancellationToken);
+        _cache.Invalidate();
         return document;
-    }
-
-    private async Task<IReadOnlyList<T>> ReadPartitionAsync<T>(string pk, CancellationToken cancellationToken)
-    {
-        var items = new List<T>();
-        using var iterator = cosmos.Config.GetItemQueryIterator<T>(new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk").WithParameter("@pk", pk),
-            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(pk) });
-        while (iterator.HasMoreResults) items.AddRange(await iterator.ReadNextAsync(cancellationToken));
-        return items;
     }
 }

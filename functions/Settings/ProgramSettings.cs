@@ -59,34 +59,31 @@ public sealed record ExpiryPolicySettings
     };
 }
 
-/// <summary>Reads the settings document with a short cache so hot paths do not pay a read per request.</summary>
-public sealed class ProgramSettingsStore(CosmosStorage cosmos, IOptions<ProgramSettings> defaults, TimeProvider clock)
+/// <summary>Reads the settings document through a <see cref="ConfigCache{T}"/> so hot paths do not pay a read per request.</summary>
+public sealed class ProgramSettingsStore
 {
     public const string DocumentId = "settings";
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private (ProgramSettings Settings, DateTimeOffset Until)? _cached;
+    private readonly CosmosStorage _cosmos;
+    private readonly ConfigCache<ProgramSettings> _cache;
+
+    public ProgramSettingsStore(CosmosStorage cosmos, IOptions<ProgramSettings> defaults, TimeProvider clock)
+    {
+        _cosmos = cosmos;
+        _cache = new ConfigCache<ProgramSettings>(clock, async cancellationToken =>
+            (await CosmosStorage.ReadOrNullAsync<SettingsDocument>(cosmos.Config, DocumentId, DocumentId, cancellationToken)).Item?.Settings
+            ?? defaults.Value);
+    }
 
     private sealed record SettingsDocument(
         [property: JsonPropertyName("id")] string Id, string Pk, ProgramSettings Settings);
 
-    public async Task<ProgramSettings> GetAsync(CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        if (_cached is { } cached && cached.Until > now)
-        {
-            return cached.Settings;
-        }
-        var (document, _) = await CosmosStorage.ReadOrNullAsync<SettingsDocument>(cosmos.Config, DocumentId, DocumentId, cancellationToken);
-        var settings = document?.Settings ?? defaults.Value;
-        _cached = (settings, now + CacheFor);
-        return settings;
-    }
+    public Task<ProgramSettings> GetAsync(CancellationToken cancellationToken) => _cache.GetAsync(cancellationToken);
 
     public async Task SaveAsync(ProgramSettings settings, CancellationToken cancellationToken)
     {
-        await cosmos.Config.UpsertItemAsync(new SettingsDocument(DocumentId, DocumentId, settings),
+        await _cosmos.Config.UpsertItemAsync(new SettingsDocument(DocumentId, DocumentId, settings),
             new Microsoft.Azure.Cosmos.PartitionKey(DocumentId), cancellationToken: cancellationToken);
-        _cached = null;
+        _cache.Invalidate();
     }
 }
 

@@ -81,6 +81,21 @@ public sealed class CosmosStorage : IDisposable
 
     public void Dispose() => _client.Dispose();
 
+    /// <summary>Every item of one partition matching <paramref name="filter"/> (a condition on <c>c</c>), for small partitions.</summary>
+    public static async Task<IReadOnlyList<T>> ReadPartitionAsync<T>(Container container, string partitionKey, string filter,
+        CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        using var iterator = container.GetItemQueryIterator<T>(
+            new QueryDefinition($"SELECT * FROM c WHERE c.pk = @pk AND ({filter})").WithParameter("@pk", partitionKey),
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(partitionKey) });
+        while (iterator.HasMoreResults)
+        {
+            items.AddRange(await iterator.ReadNextAsync(cancellationToken));
+        }
+        return items;
+    }
+
     /// <summary>Reads one item or null when it does not exist.</summary>
     public static async Task<(T? Item, string? ETag)> ReadOrNullAsync<T>(Container container, string id, string partitionKey, CancellationToken cancellationToken)
     {
