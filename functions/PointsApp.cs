@@ -33,7 +33,7 @@ public static class PointsApp
             : AppContext.BaseDirectory;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot });
         // The Functions host passes the port to listen on (facts §1.3); outside it, --urls or ASPNETCORE_URLS decide.
-        if (Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT") is { Length: > 0 } port)
+        if (AzureHosting.CustomHandlerPort is { } port)
         {
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         }
@@ -134,7 +134,7 @@ public static class PointsApp
             return InvocationReply.Ok($"{name}: {summary.Status}, {summary.Rows} rows, {summary.Applied} applied, {summary.Duplicate} duplicate, {summary.Rejected} rejected, {summary.Invalid} invalid.");
         });
 
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalTriggerOptions>>().Value.Enabled && !LocalTriggerRunner.IsUnderFunctionsHost)
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalTriggerOptions>>().Value.Enabled && !AzureHosting.IsUnderFunctionsHost)
         {
             // Development only: the Functions host's admin endpoint to run a non-HTTP function now.
             app.MapPost("/admin/functions/{name}", async (string name, LocalTriggerRunner runner, HttpContext http) =>

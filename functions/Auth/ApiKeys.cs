@@ -30,7 +30,7 @@ public sealed class ApiKeyOptions
     public string? Hashes { get; set; }
 
     public IEnumerable<ApiKeyEntry> AllEntries() =>
-        Hosting.KeyVaultReferences.Resolved(Hashes) is { } json
+        Hosting.AzureHosting.ResolvedSetting(Hashes) is { } json
             ? Keys.Concat(System.Text.Json.JsonSerializer.Deserialize<List<ApiKeyEntry>>(json, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) ?? [])
             : Keys;
 
@@ -58,8 +58,7 @@ public sealed class ApiKeyRing
     public ApiKeyRing(IOptions<ApiKeyOptions> options, IHostEnvironment environment)
     {
         _byId = options.Value.AllEntries().ToDictionary(k => k.Id, k => (k, Convert.FromHexString(k.Sha256)), StringComparer.Ordinal);
-        var runningInAzure = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME"));
-        if (!runningInAzure && options.Value.DevelopmentAdminKey is { Length: > 0 } devKey && !environment.IsProduction())
+        if (Hosting.AzureHosting.AllowsDevelopmentSecrets(environment) && options.Value.DevelopmentAdminKey is { Length: > 0 } devKey)
         {
             _developmentHash = HashOf(devKey);
         }

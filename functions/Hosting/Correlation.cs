@@ -1,12 +1,10 @@
-using System.Text.RegularExpressions;
-
 namespace Points.Functions.Hosting;
 
 /// <summary>
 /// Gives every request and invocation a correlation id (the caller's X-Correlation-Id when well formed, else the
 /// Functions host's invocation id, else a new one), puts it in the log scope and echoes it in the response.
 /// </summary>
-public sealed partial class CorrelationMiddleware(RequestDelegate next, ILogger<CorrelationMiddleware> log)
+public sealed class CorrelationMiddleware(RequestDelegate next, ILogger<CorrelationMiddleware> log)
 {
     public const string Header = "X-Correlation-Id";
 
@@ -29,8 +27,8 @@ public sealed partial class CorrelationMiddleware(RequestDelegate next, ILogger<
         }
     }
 
-    private static bool IsWellFormed(string id) => id.Length is > 0 and <= 64 && Pattern().IsMatch(id);
+    private const int IdLengthMax = 64;
 
-    [GeneratedRegex("^[A-Za-z0-9._:-]+$")]
-    private static partial Regex Pattern();
+    /// <summary>Same characters as an idempotency key, shorter: safe to log and to echo in a header.</summary>
+    private static bool IsWellFormed(string id) => id.Length <= IdLengthMax && Api.RequestReader.IsWellFormedKey(id);
 }

@@ -54,11 +54,10 @@ public sealed partial class LocalTriggerRunner(
     private readonly Dictionary<string, int> _attempts = new(StringComparer.Ordinal);
     private IReadOnlyList<FunctionDeclaration> _declarations = [];
 
-    public static bool IsUnderFunctionsHost => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT"));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.Enabled || IsUnderFunctionsHost) return;
+        if (!options.Value.Enabled || AzureHosting.IsUnderFunctionsHost) return;
         var started = new TaskCompletionSource();
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         {

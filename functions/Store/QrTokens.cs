@@ -51,12 +51,11 @@ public sealed class QrTokens
 
     public QrTokens(IOptions<StoreOptions> options, IHostEnvironment environment, TimeProvider clock)
     {
-        var configured = Hosting.KeyVaultReferences.Resolved(options.Value.QrSigningKey);
+        var configured = Hosting.AzureHosting.ResolvedSetting(options.Value.QrSigningKey);
         if (configured is { Length: > 0 } && configured.Length < SigningKeyLengthMin)
             throw new InvalidOperationException($"Store:QrSigningKey must have at least {SigningKeyLengthMin} characters.");
-        var runningInAzure = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME"));
         var key = configured is { Length: > 0 } ? configured
-            : !runningInAzure && !environment.IsProduction() ? DevelopmentSigningKey
+            : Hosting.AzureHosting.AllowsDevelopmentSecrets(environment) ? DevelopmentSigningKey
             : null;
         _key = key is null ? null : Encoding.UTF8.GetBytes(key);
         if (options.Value.QrTokenMinutes is < 1 or > LifetimeMinutesMax)

@@ -15,9 +15,9 @@ namespace Points.Functions.Imports.Csv;
 public sealed class AdjustmentCsvReader(CsvImportLimits limits)
 {
     public const long PointsMagnitudeMax = 1_000_000_000;
-    public const int MemberIdLengthMax = 64;
+    public const int MemberIdLengthMax = Points.Domain.Primitives.MemberId.LengthMax;
     public const int ReasonLengthMax = 200;
-    public const int IdempotencyKeyLengthMax = 128;
+    public const int IdempotencyKeyLengthMax = Api.RequestReader.IdempotencyKeyLengthMax;
 
     private const int MemberIdColumn = 0;
     private const int PointsColumn = 1;
@@ -69,7 +69,7 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
         {
             Add(MemberIdColumn, CsvRowErrorCodes.Required, "member_id is required.");
         }
-        else if (!IsToken(memberId, MemberIdLengthMax, allowColon: false))
+        else if (!Points.Domain.Primitives.MemberId.IsWellFormed(memberId))
         {
             Add(MemberIdColumn, CsvRowErrorCodes.InvalidMemberId, $"member_id must be 1–{MemberIdLengthMax} characters of A–Z, a–z, 0–9, '.', '_' or '-'.");
         }
@@ -149,7 +149,7 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
         }
 
         var idempotencyKey = file.Field(IdempotencyKeyColumn);
-        if (idempotencyKey.Length > 0 && !IsToken(idempotencyKey, IdempotencyKeyLengthMax, allowColon: true))
+        if (idempotencyKey.Length > 0 && !Api.RequestReader.IsWellFormedKey(idempotencyKey))
         {
             Add(IdempotencyKeyColumn, CsvRowErrorCodes.InvalidIdempotencyKey, $"idempotency_key must be 1–{IdempotencyKeyLengthMax} characters of A–Z, a–z, 0–9, '.', '_', ':' or '-'.");
         }
@@ -174,23 +174,6 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
         _ when text.Equals(AdjustmentKinds.Special, StringComparison.OrdinalIgnoreCase) => AdjustmentKinds.Special,
         _ => null,
     };
-
-    // Member ids are [A-Za-z0-9._-]; idempotency keys also allow ':' (api.md, Common).
-    private static bool IsToken(string text, int lengthMax, bool allowColon)
-    {
-        if (text.Length > lengthMax)
-        {
-            return false;
-        }
-        foreach (var c in text)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' || (allowColon && c == ':')))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
 
     private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 }
