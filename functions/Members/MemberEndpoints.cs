@@ -46,7 +46,7 @@ public static class MemberEndpoints
         var today = ProgramCalendar.DateOf(now, settings.Zone);
         if (Validate(request!, today) is { } invalid) return invalid;
 
-        var (existing, _) = await store.ReadAccountAsync(id, http.RequestAborted);
+        var (existing, existingETag) = await store.ReadAccountAsync(id, http.RequestAborted);
         string? referrer = existing?.Profile.ReferredBy;
         if (request!.ReferredByCode is { } code)
         {
@@ -62,7 +62,7 @@ public static class MemberEndpoints
         // Anniversaries (F19): listed under the join day before the profile naming it is committed (the job drops stale entries).
         await anniversaries.ListAsync(id, request.JoinedOn ?? existing?.Profile.JoinedOn ?? today, existing?.Profile.JoinedOn, http.RequestAborted);
 
-        var outcome = await registry.RegisterOrUpdateAsync(id, current => (current ?? new MemberProfile
+        var outcome = await registry.RegisterOrUpdateAsync(id, (existing, existingETag), current => (current ?? new MemberProfile
         {
             JoinedOn = request.JoinedOn ?? today,
             ReferralCode = newCode ?? throw new InvalidOperationException("A member appeared without a reserved referral code."),
@@ -77,9 +77,9 @@ public static class MemberEndpoints
             NewsletterOptIn = request.NewsletterOptIn ?? current?.NewsletterOptIn ?? false,
         }, now, http.RequestAborted);
 
-        await FireRegistrationTriggersAsync(id, outcome.Account, ledger, earning, settings, http.CallerName(), now, http.RequestAborted);
-        var (account, _) = await store.ReadAccountAsync(id, http.RequestAborted);
-        var summary = MemberViews.Summary(account!, today);
+        var account = await FireRegistrationTriggersAsync(id, outcome.Account, ledger, earning, settings, http.CallerName(), now, http.RequestAborted)
+            ?? (await store.ReadAccountAsync(id, http.RequestAborted)).Account!;
+        var summary = MemberViews.Summary(account, today);
         return Results.Json(summary, Storage.JsonDefaults.Options, statusCode: outcome.Created ? 201 : 200);
     }
 
@@ -87,9 +87,10 @@ public static class MemberEndpoints
     /// Fires the once-in-a-life triggers not yet fired for this member. The new member's account records each one in
     /// the commit that grants it, so a PUT months later fires nothing; the referrer is paid (event
     /// <c>referral:{member}</c>) only while the new member's welcome is still unrecorded, i.e. during registration
-    /// and its prompt retries.
+    /// and its prompt retries. Returns the member's account as the triggers left it, or null when only a read can tell
+    /// (a trigger's answer was a replay).
     /// </summary>
-    private static async Task FireRegistrationTriggersAsync(MemberId memberId, AccountDocument account, MemberLedger ledger, EarningConfigStore earning,
+    private static async Task<AccountDocument?> FireRegistrationTriggersAsync(MemberId memberId, AccountDocument account, MemberLedger ledger, EarningConfigStore earning,
         ProgramSettings settings, string actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var fired = account.Earning.OnceTriggersFired;
@@ -99,15 +100,18 @@ public static class MemberEndpoints
             new EarningOperation.Input(eventId, trigger, now, null, profile.StoreId, null, memberId.Value) { OncePerMember = oncePerMember },
             rules, campaigns, settings, actor, RequestReader.HashOf("TRIGGER", trigger, new { eventId, member = member.Value })));
 
+        AccountDocument? latest = account;
+        static AccountDocument? AccountAfter(OperationResult result) => result is OperationResult.Applied applied ? applied.Account : null;
         if (!fired.Contains("registration"))
         {
-            await Fire(memberId, "registration", $"registration:{memberId}", oncePerMember: true);
+            latest = AccountAfter(await Fire(memberId, "registration", $"registration:{memberId}", oncePerMember: true));
         }
         if (profile.ReferredBy is { } referrer && MemberId.TryParse(referrer, out var referrerId) && !fired.Contains(Triggers.ReferralWelcome))
         {
             await Fire(referrerId, "referral", $"referral:{memberId}", oncePerMember: false);
-            await Fire(memberId, Triggers.ReferralWelcome, $"referral-welcome:{memberId}", oncePerMember: true);
+            latest = AccountAfter(await Fire(memberId, Triggers.ReferralWelcome, $"referral-welcome:{memberId}", oncePerMember: true));
         }
+        return latest;
     }
 
     private static IResult? Validate(RegisterMemberRequest request, DateOnly today)

@@ -9,12 +9,13 @@ public sealed class MemberRegistry(LedgerStore store)
 {
     public sealed record Outcome(bool Created, AccountDocument Account);
 
-    public async Task<Outcome> RegisterOrUpdateAsync(MemberId memberId, Func<MemberProfile?, MemberProfile> apply, DateTimeOffset now,
-        CancellationToken cancellationToken)
+    /// <param name="alreadyRead">The account as the caller just read it, to spare a second read; (null, null) tries to create first.</param>
+    public async Task<Outcome> RegisterOrUpdateAsync(MemberId memberId, (AccountDocument? Account, string? ETag) alreadyRead,
+        Func<MemberProfile?, MemberProfile> apply, DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 1; attempt <= LedgerLimits.ConflictRetriesMax; attempt++)
         {
-            var (account, etag) = await store.ReadAccountAsync(memberId, cancellationToken);
+            var (account, etag) = attempt == 1 ? alreadyRead : await store.ReadAccountAsync(memberId, cancellationToken);
             if (account is null)
             {
                 var created = new AccountDocument

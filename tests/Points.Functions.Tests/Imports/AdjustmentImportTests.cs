@@ -30,7 +30,7 @@ public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputH
         var prefix = "imp-" + Guid.NewGuid().ToString("N")[..6] + "-";
         var registry = app.Service<MemberRegistry>();
         await Parallel.ForEachAsync(Enumerable.Range(0, members), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
-            await registry.RegisterOrUpdateAsync(MemberId.Parse(prefix + i), p => p ?? new MemberProfile { JoinedOn = new DateOnly(2026, 1, 1), ReferralCode = $"IMPORT{i}" },
+            await registry.RegisterOrUpdateAsync(MemberId.Parse(prefix + i), default, p => p ?? new MemberProfile { JoinedOn = new DateOnly(2026, 1, 1), ReferralCode = $"IMPORT{i}" },
                 app.Clock.GetUtcNow(), CancellationToken.None));
 
         var csv = new StringBuilder("会員ID,ポイント,種別,有効期限,理由\r\n");

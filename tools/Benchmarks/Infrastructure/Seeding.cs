@@ -57,7 +57,7 @@ public static class Seeding
     {
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(memberIds, new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (memberId, ct) =>
-            await registry.RegisterOrUpdateAsync(MemberId.Parse(memberId), p => p ?? Profile(memberId, today), now, ct));
+            await registry.RegisterOrUpdateAsync(MemberId.Parse(memberId), default, p => p ?? Profile(memberId, today), now, ct));
         return watch.Elapsed;
     }
 }
