@@ -116,11 +116,11 @@ public static class PointsApp
         api.MapCatalogEndpoints();
         api.MapStoreEndpoints();
 
-        MapDueMembersJob<ExpirePointsJob>(app, ExpirePointsJob.FunctionName);
-        MapDueMembersJob<ActivatePendingPointsJob>(app, ActivatePendingPointsJob.FunctionName);
-        app.MapFunction(EvaluateRanksJob.FunctionName, (HttpContext http, EvaluateRanksJob job) => LedgerJobFunctions.RunTimerAsync(http, job));
-        app.MapFunction(AllocateRankPointsJob.FunctionName, (HttpContext http, AllocateRankPointsJob job) => LedgerJobFunctions.RunTimerAsync(http, job));
-        app.MapFunction(GrantAnniversaryPointsJob.FunctionName, (HttpContext http, GrantAnniversaryPointsJob job) => LedgerJobFunctions.RunTimerAsync(http, job));
+        app.MapTimerFunction<ExpirePointsJob>(ExpirePointsJob.FunctionName, DueMembersJob.RunTimerAsync);
+        app.MapTimerFunction<ActivatePendingPointsJob>(ActivatePendingPointsJob.FunctionName, DueMembersJob.RunTimerAsync);
+        app.MapTimerFunction<EvaluateRanksJob>(EvaluateRanksJob.FunctionName, LedgerJobFunctions.RunTimerAsync);
+        app.MapTimerFunction<AllocateRankPointsJob>(AllocateRankPointsJob.FunctionName, LedgerJobFunctions.RunTimerAsync);
+        app.MapTimerFunction<GrantAnniversaryPointsJob>(GrantAnniversaryPointsJob.FunctionName, LedgerJobFunctions.RunTimerAsync);
         app.MapFunction(LedgerJobProcessor.FunctionName, (HttpContext http, LedgerJobProcessor processor) => LedgerJobFunctions.ProcessShardAsync(http, processor));
         app.MapFunction(AdjustmentImport.FunctionName, async (HttpContext http, AdjustmentImport import) =>
         {
@@ -145,14 +145,6 @@ public static class PointsApp
         }
         return app;
     }
-
-    private static void MapDueMembersJob<TJob>(WebApplication app, string name) where TJob : DueMembersJob =>
-        app.MapFunction(name, async (HttpContext http, TJob job) =>
-        {
-            await InvocationPayload.ReadAsync(http.Request.Body, keepData: true, http.RequestAborted);
-            var summary = await job.RunAsync(http.RequestAborted);
-            return InvocationReply.Ok($"{name}: {summary.EntriesWritten} entries for {summary.Members} members over {summary.Dates} due dates.");
-        });
 
     /// <summary>Creates database, containers and blob containers where configured to (local runs, tests).</summary>
     public static async Task EnsureStorageAsync(this WebApplication app, CancellationToken cancellationToken)

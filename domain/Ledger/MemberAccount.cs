@@ -28,8 +28,6 @@ public sealed record MemberAccount
     public PointAmount PendingTotal => Pending.Sum(p => p.Points);
     public PointAmount Balance => InLots - Debt;
 
-    public PointAmount InLotsOfKind(LotKind kind) => Lots.Where(l => l.Kind == kind).Sum(l => l.Remaining);
-
     /// <summary>Applies one entry. Throws when the entry does not fit the state: that is a bug, never a business outcome.</summary>
     public MemberAccount Evolve(JournalEntry entry)
     {

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Mvc;
 using Points.Domain.Ledger;
 
 namespace Points.Functions.Api;
@@ -60,10 +59,4 @@ public static class Problems
         For("invalid_request", $"{field}: {message}", new Dictionary<string, string[]> { [field] = [message] });
 
     public static IResult For(LedgerRejection rejection, string detail) => For(rejection.Code(), detail);
-
-    public static ProblemDetails Details(string code, string? detail)
-    {
-        var (status, title) = Known[code];
-        return new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"https://points.example/problems/{code}", Extensions = { ["code"] = code } };
-    }
 }

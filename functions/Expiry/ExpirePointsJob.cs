@@ -43,6 +43,13 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
 
     public sealed record Summary(int Dates, int Members, int EntriesWritten);
 
+    /// <summary>A run as the Functions host invokes it (past due or not, the job works out what is due itself).</summary>
+    public static async Task<string> RunTimerAsync(DueMembersJob job, bool isPastDue, CancellationToken cancellationToken)
+    {
+        var summary = await job.RunAsync(cancellationToken);
+        return $"{job.Name}: {summary.EntriesWritten} entries for {summary.Members} members over {summary.Dates} due dates.";
+    }
+
     public async Task<Summary> RunAsync(CancellationToken cancellationToken)
     {
         var settings = await settingsStore.GetAsync(cancellationToken);

@@ -60,4 +60,13 @@ public static class FunctionEndpointExtensions
         app.Services.GetRequiredService<FunctionHandlers>().Add(name);
         return app.MapPost("/" + name, handler).ExcludeFromDescription();
     }
+
+    /// <summary>Maps a timer function: reads the host's timer payload, runs the job, replies with its log line.</summary>
+    public static RouteHandlerBuilder MapTimerFunction<TJob>(this WebApplication app, string name,
+        Func<TJob, bool, CancellationToken, Task<string>> run) where TJob : notnull =>
+        app.MapFunction(name, async (HttpContext http, TJob job) =>
+        {
+            var payload = await InvocationPayload.ReadAsync(http.Request.Body, keepData: true, http.RequestAborted);
+            return InvocationReply.Ok(await run(job, payload.TimerIsPastDue, http.RequestAborted));
+        });
 }

@@ -62,8 +62,26 @@ public sealed class InvocationPayload
         }
     }
 
+    /// <summary>A timer invocation's <c>IsPastDue</c> (a missed run executed late, facts §1.5); false when absent.</summary>
+    public bool TimerIsPastDue
+    {
+        get
+        {
+            if (Data.ValueKind != JsonValueKind.Object) return false;
+            foreach (var binding in Data.EnumerateObject())
+            {
+                var timer = UnwrapObject(binding.Value);
+                if (timer.ValueKind == JsonValueKind.Object && timer.TryGetProperty("IsPastDue", out var pastDue))
+                {
+                    return pastDue.ValueKind == JsonValueKind.True || Unwrap(pastDue) is "true" or "True";
+                }
+            }
+            return false;
+        }
+    }
+
     /// <summary>An object-valued entry that may arrive as a JSON string holding the object.</summary>
-    public static JsonElement UnwrapObject(JsonElement value)
+    private static JsonElement UnwrapObject(JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.String && Unwrap(value) is { } text && text.StartsWith('{'))
         {

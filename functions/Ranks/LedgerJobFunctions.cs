@@ -9,12 +9,11 @@ public static class LedgerJobFunctions
     /// <summary>The queue trigger's binding name in <c>declarations/ProcessLedgerJobs/function.json</c>.</summary>
     public const string ShardBinding = "shard";
 
-    /// <summary>A timer invocation (<c>{Data: {timer: {..., IsPastDue}}, Metadata}</c>): the job computes what is due itself.</summary>
-    public static async Task<IResult> RunTimerAsync(HttpContext http, FanOutJob job)
+    /// <summary>A fan-out timer job run as the host invokes it; the job computes what is due itself.</summary>
+    public static async Task<string> RunTimerAsync(FanOutJob job, bool isPastDue, CancellationToken cancellationToken)
     {
-        var payload = await InvocationPayload.ReadAsync(http.Request.Body, keepData: true, http.RequestAborted);
-        var summary = await job.RunAsync(IsPastDue(payload), http.RequestAborted);
-        return InvocationReply.Ok($"{job.Name}: periods [{string.Join(", ", summary.Periods)}], {summary.Members} members in {summary.Shards} shards.");
+        var summary = await job.RunAsync(isPastDue, cancellationToken);
+        return $"{job.Name}: periods [{string.Join(", ", summary.Periods)}], {summary.Members} members in {summary.Shards} shards.";
     }
 
     /// <summary>
@@ -34,19 +33,5 @@ public static class LedgerJobFunctions
         var summary = await processor.ProcessAsync(shard, http.RequestAborted);
         return InvocationReply.Ok($"{shard.Job} {shard.Period} ({shard.List}, dequeue count {payload.MetadataString("DequeueCount")}): "
             + $"{summary.Members} members, {summary.RankChanges} rank changes, {summary.PointsGranted} points granted, {summary.ListEntriesRemoved} list entries removed.");
-    }
-
-    private static bool IsPastDue(InvocationPayload payload)
-    {
-        if (payload.Data.ValueKind != JsonValueKind.Object) return false;
-        foreach (var binding in payload.Data.EnumerateObject())
-        {
-            var timer = InvocationPayload.UnwrapObject(binding.Value);
-            if (timer.ValueKind == JsonValueKind.Object && timer.TryGetProperty("IsPastDue", out var pastDue))
-            {
-                return pastDue.ValueKind == JsonValueKind.True || InvocationPayload.Unwrap(pastDue) is "true" or "True";
-            }
-        }
-        return false;
     }
 }
