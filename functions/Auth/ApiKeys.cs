@@ -40,6 +40,16 @@ public sealed class ApiKeyOptions
 
 public sealed class ApiKeyEntry
 {
+    /// <summary>The configuration entries (section <c>ApiKeys:Keys:{index}</c>) that accept <paramref name="key"/> with its scopes.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> Configuration(int index, string key, string name, IEnumerable<string> scopes)
+    {
+        var prefix = $"ApiKeys:Keys:{index}:";
+        yield return new(prefix + "Id", key[..key.IndexOf('.', StringComparison.Ordinal)]);
+        yield return new(prefix + "Name", name);
+        yield return new(prefix + "Sha256", Convert.ToHexStringLower(ApiKeyRing.HashOf(key)));
+        foreach (var (scope, i) in scopes.Select((s, i) => (s, i))) yield return new($"{prefix}Scopes:{i}", scope);
+    }
+
     public string Id { get; set; } = "";
     public string Name { get; set; } = "";
     public List<string> Scopes { get; set; } = [];

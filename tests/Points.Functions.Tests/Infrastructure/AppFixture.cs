@@ -1,6 +1,4 @@
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Configuration;
@@ -42,26 +40,11 @@ public class AppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Emulators = await SharedEmulators.GetAsync();
-        var settings = new Dictionary<string, string?>
+        var settings = LocalEmulatorSettings.For(Emulators.CosmosConnectionString, Emulators.StorageConnectionString, Database);
+        foreach (var ((scope, key), index) in Keys.Append(new("*", AllScopesKey)).Select((k, i) => (k, i)))
         {
-            ["Cosmos:ConnectionString"] = Emulators.CosmosConnectionString,
-            ["Cosmos:Database"] = Database,
-            ["Cosmos:LocalEmulator"] = "true",
-            ["Cosmos:CreateIfMissing"] = "true",
-            ["Storage:ConnectionString"] = Emulators.StorageConnectionString,
-            ["Storage:CreateIfMissing"] = "true",
-            ["Program:TimeZone"] = "Asia/Tokyo",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        var index = 0;
-        foreach (var (scope, key) in Keys.Append(new("*", AllScopesKey)))
-        {
-            settings[$"ApiKeys:Keys:{index}:Id"] = key[..key.IndexOf('.', StringComparison.Ordinal)];
-            settings[$"ApiKeys:Keys:{index}:Name"] = $"test {scope}";
-            settings[$"ApiKeys:Keys:{index}:Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-            var scopes = scope == "*" ? Points.Functions.Auth.Scopes.All.ToArray() : [scope];
-            for (var s = 0; s < scopes.Length; s++) settings[$"ApiKeys:Keys:{index}:Scopes:{s}"] = scopes[s];
-            index++;
+            var scopes = scope == "*" ? Points.Functions.Auth.Scopes.All : new HashSet<string> { scope };
+            foreach (var (name, value) in Points.Functions.Auth.ApiKeyEntry.Configuration(index, key, $"test {scope}", scopes)) settings[name] = value;
         }
         Configure(settings);
 

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
@@ -32,22 +31,8 @@ public sealed class BenchApp : IAsyncDisposable
         Action<Dictionary<string, string?>>? configure = null)
     {
         var apiKey = "bench." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var settings = new Dictionary<string, string?>
-        {
-            ["Cosmos:ConnectionString"] = emulators.CosmosConnectionString,
-            ["Cosmos:Database"] = database,
-            ["Cosmos:LocalEmulator"] = "true",
-            ["Cosmos:CreateIfMissing"] = "true",
-            ["Storage:ConnectionString"] = emulators.StorageConnectionString,
-            ["Storage:CreateIfMissing"] = "true",
-            ["Program:TimeZone"] = "Asia/Tokyo",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["ApiKeys:Keys:0:Id"] = "bench",
-            ["ApiKeys:Keys:0:Name"] = "benchmark",
-            ["ApiKeys:Keys:0:Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey))),
-        };
-        var s = 0;
-        foreach (var scope in Points.Functions.Auth.Scopes.All) settings[$"ApiKeys:Keys:0:Scopes:{s++}"] = scope;
+        var settings = LocalEmulatorSettings.For(emulators.CosmosConnectionString, emulators.StorageConnectionString, database);
+        foreach (var (name, value) in Points.Functions.Auth.ApiKeyEntry.Configuration(0, apiKey, "benchmark", Points.Functions.Auth.Scopes.All)) settings[name] = value;
         configure?.Invoke(settings);
 
         var builder = PointsApp.CreateBuilder(["--urls", "http://127.0.0.1:0", "--environment", "Development"]);
