@@ -27,7 +27,7 @@ public sealed class ActivatePendingPointsJob(DueIndex dueIndex, MemberLedger led
 /// A daily job over the members listed in one due index (partition <c>{kind}|{date}</c>), so its cost follows the
 /// members with something due, not all members. It works through every due date since its last completed one up to
 /// today (a missed or past-due run catches up), sweeps each member through the ledger (activation of due pending points,
-/// expiry of due lots: what every ledger decision does first), removes the index entry and records the date. A rerun
+/// expiry of due lots: what every ledger decision does first), removes the index chunk and records the date. A rerun
 /// finds nothing due and writes nothing.
 /// </summary>
 public abstract partial class DueMembersJob(string name, string kind, DueIndex dueIndex, MemberLedger ledger, JobCheckpoints checkpoints,
@@ -60,15 +60,17 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
         int dates = 0, members = 0, entries = 0;
         for (var dueOn = from; dueOn <= today; dueOn = dueOn.AddDays(1))
         {
-            await foreach (var page in dueIndex.ReadPagesAsync(kind, dueOn, cancellationToken))
+            await foreach (var chunk in dueIndex.ReadChunksAsync(kind, dueOn, cancellationToken))
             {
-                await Parallel.ForEachAsync(page, new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
-                    async (memberId, ct) =>
+                await Parallel.ForEachAsync(chunk.Members.Distinct(StringComparer.Ordinal),
+                    new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
+                    async (memberId, _) =>
                     {
-                        Interlocked.Add(ref entries, await SweepAsync(memberId));
+                        Interlocked.Add(ref entries, await SweepAsync(MemberId.Parse(memberId)));
                         Interlocked.Increment(ref members);
-                        await dueIndex.RemoveAsync(kind, dueOn, memberId, ct);
                     });
+                // Only once all its members are swept: a run cut short sweeps the chunk again (finding nothing left to do).
+                await dueIndex.RemoveAsync(chunk, cancellationToken);
             }
             await checkpoints.CompleteAsync(Name, dueOn.ToString(DateFormat, CultureInfo.InvariantCulture), cancellationToken);
             dates++;

@@ -91,24 +91,3 @@ public sealed class LedgerStore(CosmosStorage cosmos)
     private static string SpilledIdOf(string key) =>
         "idem-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..40];
 }
-
-/// <summary>
-/// The members with something due on a date (lists <c>{kind}|{yyyy-MM-dd}</c> of <see cref="MemberLists"/>), so daily
-/// jobs read exactly the members concerned.
-/// </summary>
-public sealed class DueIndex(MemberLists lists)
-{
-    public const string Expiry = "expiry";
-    public const string Pending = "pending";
-
-    public static string ListOf(string kind, DateOnly dueOn) => $"{kind}|{dueOn:yyyy-MM-dd}";
-
-    public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId, CancellationToken cancellationToken) =>
-        lists.AddAsync(ListOf(kind, dueOn), memberId, cancellationToken);
-
-    public IAsyncEnumerable<IReadOnlyList<MemberId>> ReadPagesAsync(string kind, DateOnly dueOn, CancellationToken cancellationToken) =>
-        lists.ReadPagesAsync(ListOf(kind, dueOn), cancellationToken);
-
-    public Task RemoveAsync(string kind, DateOnly dueOn, MemberId memberId, CancellationToken cancellationToken) =>
-        lists.RemoveAsync(ListOf(kind, dueOn), memberId, cancellationToken);
-}

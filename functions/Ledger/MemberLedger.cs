@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Text.Json;
 using Points.Domain.Ledger;
@@ -11,81 +10,35 @@ namespace Points.Functions.Ledger;
 /// <summary>
 /// Applies operations to members' ledgers, exactly once each, however many callers write to one member at once.
 /// <para>
-/// Per member, operations queue in a mailbox; one runner takes up to <see cref="LedgerLimits.BatchOperationsMax"/> of
+/// Per member, operations queue in a mailbox (<see cref="GroupCommit{TKey,TItem,TResult}"/>); one runner takes up to <see cref="LedgerLimits.BatchOperationsMax"/> of
 /// them, decides each in order against the account document (idempotency first), and commits them all with one
 /// If-Match replace. Another instance writing the same member makes the replace fail with 412; the batch is then
 /// decided again on fresh state (bounded by <see cref="LedgerLimits.ConflictRetriesMax"/>). So a hot member costs one
 /// read and one write per batch, not per request, and concurrent requests never lose an update.
 /// </para>
 /// </summary>
-public sealed partial class MemberLedger(
-    LedgerStore store, DueIndex dueIndex, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log,
-    Ranks.RankIndex rankIndex)
+public sealed partial class MemberLedger
 {
-    private readonly ConcurrentDictionary<string, Mailbox> _mailboxes = new(StringComparer.Ordinal);
+    private readonly LedgerStore _store;
+    private readonly DueIndex _dueIndex;
+    private readonly ProgramSettingsStore _settingsStore;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<MemberLedger> _log;
+    private readonly Ranks.RankIndex _rankIndex;
+    private readonly GroupCommit<MemberId, MemberOperation, OperationResult> _commits;
 
-    public Task<OperationResult> ExecuteAsync(MemberId memberId, MemberOperation operation)
+    public MemberLedger(LedgerStore store, DueIndex dueIndex, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log,
+        Ranks.RankIndex rankIndex)
     {
-        var queued = new QueuedOperation(operation);
-        while (true)
-        {
-            var mailbox = _mailboxes.GetOrAdd(memberId.Value, static _ => new Mailbox());
-            lock (mailbox)
-            {
-                if (mailbox.Closed)
-                {
-                    continue; // Its runner just finished and removed it; take the fresh one.
-                }
-                mailbox.Queue.Enqueue(queued);
-                if (!mailbox.Running)
-                {
-                    mailbox.Running = true;
-                    _ = Task.Run(() => RunAsync(memberId, mailbox));
-                }
-                break;
-            }
-        }
-        return queued.Completion.Task;
+        (_store, _dueIndex, _settingsStore, _clock, _log, _rankIndex) = (store, dueIndex, settingsStore, clock, log, rankIndex);
+        _commits = new(LedgerLimits.BatchOperationsMax, CommitBatchAsync);
     }
 
-    private async Task RunAsync(MemberId memberId, Mailbox mailbox)
-    {
-        while (true)
-        {
-            List<QueuedOperation> batch;
-            lock (mailbox)
-            {
-                if (mailbox.Queue.Count == 0)
-                {
-                    mailbox.Running = false;
-                    mailbox.Closed = true;
-                    _mailboxes.TryRemove(new KeyValuePair<string, Mailbox>(memberId.Value, mailbox));
-                    return;
-                }
-                batch = [];
-                while (batch.Count < LedgerLimits.BatchOperationsMax && mailbox.Queue.TryDequeue(out var next))
-                {
-                    batch.Add(next);
-                }
-            }
-            try
-            {
-                var results = await CommitBatchAsync(memberId, batch.Select(q => q.Operation).ToList());
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    batch[i].Completion.TrySetResult(results[i]);
-                }
-            }
-            catch (Exception e)
-            {
-                // Storage outages and exhausted retries propagate to every caller of the batch; nothing was committed.
-                foreach (var queued in batch)
-                {
-                    queued.Completion.TrySetException(e);
-                }
-            }
-        }
-    }
+    /// <summary>
+    /// Queues the operation in the member's mailbox and completes with its result once it is committed (or decided
+    /// without a write). Storage outages and exhausted retries fault every operation of the batch; nothing was committed.
+    /// </summary>
+    public Task<OperationResult> ExecuteAsync(MemberId memberId, MemberOperation operation) => _commits.EnqueueAsync(memberId, operation);
 
     private async Task<OperationResult[]> CommitBatchAsync(MemberId memberId, IReadOnlyList<MemberOperation> batch)
     {
@@ -93,13 +46,13 @@ public sealed partial class MemberLedger(
         var memory = new AttemptMemory();
         for (var attempt = 1; attempt <= LedgerLimits.ConflictRetriesMax; attempt++)
         {
-            var (account, etag) = await store.ReadAccountAsync(memberId, cancellationToken);
+            var (account, etag) = await _store.ReadAccountAsync(memberId, cancellationToken);
             if (account is null)
             {
                 return batch.Select(_ => (OperationResult)new OperationResult.MemberNotFound()).ToArray();
             }
-            var now = clock.GetUtcNow();
-            var settings = await settingsStore.GetAsync(cancellationToken);
+            var now = _clock.GetUtcNow();
+            var settings = await _settingsStore.GetAsync(cancellationToken);
             var context = new LedgerContext(now, ProgramCalendar.DateOf(now, settings.Zone), settings.RegularExpiry.ToPolicy()!, "api");
             var sealedRelated = await LoadSealedRelatedAsync(memberId, batch, cancellationToken);
             var spilled = await LoadSpilledRecordsAsync(memberId, account, batch, now, memory, cancellationToken);
@@ -115,7 +68,7 @@ public sealed partial class MemberLedger(
                 return results;
             }
             working = await PrepareCommitAsync(memberId, account, working, context.Today, now, memory, cancellationToken);
-            if (await store.TryReplaceAccountAsync(working, etag!, cancellationToken) is not null)
+            if (await _store.TryReplaceAccountAsync(working, etag!, cancellationToken) is not null)
             {
                 return results;
             }
@@ -190,7 +143,7 @@ public sealed partial class MemberLedger(
         {
             var entries = committed.Journal.Slice(p * LedgerLimits.PageEntries, LedgerLimits.PageEntries);
             var pageNo = (entries[0].Seq - 1) / LedgerLimits.PageEntries;
-            writes.Add(store.CreatePageAsync(new JournalPageDocument
+            writes.Add(_store.CreatePageAsync(new JournalPageDocument
             {
                 Id = JournalPageDocument.IdOf(pageNo),
                 MemberId = memberId.Value,
@@ -215,7 +168,7 @@ public sealed partial class MemberLedger(
             {
                 // A retry after a conflict does not write again what an earlier attempt of this batch wrote.
                 var unwritten = spill.Where(r => memory.Spilled.Add(r.Key)).ToList();
-                if (unwritten.Count > 0) writes.Add(store.SpillRecordsAsync(memberId, unwritten, cancellationToken));
+                if (unwritten.Count > 0) writes.Add(_store.SpillRecordsAsync(memberId, unwritten, cancellationToken));
                 spills++;
                 var spilledKeys = spill.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
                 retained.RemoveAll(r => spilledKeys.Contains(r.Key));
@@ -227,11 +180,11 @@ public sealed partial class MemberLedger(
         // A lot expiring on D is due on D + 1 (a restored lot already past it, tomorrow); pending points on their
         // activation date. Past dates are no longer needed in the sets.
         var expiryIndexed = IndexDueDates(DueIndex.Expiry, working.ExpiryIndexed,
-            working.Ledger.Lots.Where(l => l.ExpiresOn is not null).Select(l => l.ExpiresOn!.Value.AddDays(1)), memberId, today, writes, cancellationToken);
+            working.Ledger.Lots.Where(l => l.ExpiresOn is not null).Select(l => l.ExpiresOn!.Value.AddDays(1)), memberId, today, memory, writes);
         var pendingIndexed = IndexDueDates(DueIndex.Pending, working.PendingIndexed,
-            working.Ledger.Pending.Select(p => p.ActivatesOn), memberId, today, writes, cancellationToken);
+            working.Ledger.Pending.Select(p => p.ActivatesOn), memberId, today, memory, writes);
         // Ranks (F18, F19): a member raised above the base rank is listed under it before the commit that raises them.
-        writes.Add(rankIndex.ListOnRankChangeAsync(memberId, committed.Earning.Rank, working.Earning.Rank, cancellationToken));
+        writes.Add(_rankIndex.ListOnRankChangeAsync(memberId, committed.Earning.Rank, working.Earning.Rank, cancellationToken));
 
         await Task.WhenAll(writes);
         return working with
@@ -248,12 +201,13 @@ public sealed partial class MemberLedger(
 
     /// <summary>Lists the member under every due date not yet listed (before the commit that needs it: an extra entry is harmless).</summary>
     private ImmutableArray<DateOnly> IndexDueDates(string kind, ImmutableArray<DateOnly> alreadyIndexed, IEnumerable<DateOnly> dueDates,
-        MemberId memberId, DateOnly today, List<Task> writes, CancellationToken cancellationToken)
+        MemberId memberId, DateOnly today, AttemptMemory memory, List<Task> writes)
     {
         var indexed = alreadyIndexed.Where(d => d > today).ToList();
         foreach (var dueOn in dueDates.Select(d => d > today ? d : today.AddDays(1)).Distinct().Where(d => !indexed.Contains(d)).ToList())
         {
-            writes.Add(dueIndex.AddAsync(kind, dueOn, memberId, cancellationToken));
+            // A retry after a conflict does not list the member again under a date an earlier attempt listed.
+            if (memory.Listed.Add((kind, dueOn))) writes.Add(_dueIndex.AddAsync(kind, dueOn, memberId));
             indexed.Add(dueOn);
         }
         return [.. indexed.Order()];
@@ -265,7 +219,7 @@ public sealed partial class MemberLedger(
         var found = new Dictionary<string, IReadOnlyList<JournalEntry>>(StringComparer.Ordinal);
         foreach (var reference in batch.Select(o => o.RelatedReference).OfType<string>().Distinct(StringComparer.Ordinal))
         {
-            found[reference] = await store.FindSealedEntriesAsync(memberId, reference, cancellationToken);
+            found[reference] = await _store.FindSealedEntriesAsync(memberId, reference, cancellationToken);
         }
         return found;
     }
@@ -290,7 +244,7 @@ public sealed partial class MemberLedger(
             .Where(k => account.Idempotency.All(r => r.Key != k) && !memory.Lookups.ContainsKey(k))
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        var records = await Task.WhenAll(keys.Select(k => store.ReadSpilledRecordAsync(memberId, k, cancellationToken)));
+        var records = await Task.WhenAll(keys.Select(k => _store.ReadSpilledRecordAsync(memberId, k, cancellationToken)));
         for (var i = 0; i < keys.Count; i++) memory.Lookups[keys[i]] = records[i];
         return memory.Lookups.Where(l => l.Value is not null).ToDictionary(l => l.Key, l => l.Value!, StringComparer.Ordinal);
     }
@@ -301,22 +255,11 @@ public sealed partial class MemberLedger(
         public Dictionary<string, IdempotencyRecord?> Lookups { get; } = new(StringComparer.Ordinal);
         public long? LookupsAtSpills { get; set; }
         public HashSet<string> Spilled { get; } = new(StringComparer.Ordinal);
+        public HashSet<(string Kind, DateOnly DueOn)> Listed { get; } = [];
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Member {MemberId}: commit conflict, attempt {Attempt}")]
     private partial void LogConflict(string memberId, int attempt);
-
-    private sealed class Mailbox
-    {
-        public Queue<QueuedOperation> Queue { get; } = new();
-        public bool Running { get; set; }
-        public bool Closed { get; set; }
-    }
-
-    private sealed record QueuedOperation(MemberOperation Operation)
-    {
-        public TaskCompletionSource<OperationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }
 
 /// <summary>Other writers kept changing a member's document for every retry: an outage-like condition (503), not a business outcome.</summary>

@@ -1,0 +1,73 @@
+using System.Net;
+using Microsoft.Azure.Cosmos;
+using Points.Domain.Primitives;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Ledger;
+
+/// <summary>
+/// The members with something due on a date, so the daily jobs read exactly the members concerned. One partition of
+/// the <c>indexes</c> container per kind and date (<c>pk = {kind}|{yyyy-MM-dd}</c>) holding immutable chunk documents,
+/// each a list of members.
+/// <para>
+/// Most members list a date when they first earn in a month (month-end expiry), so at busy times many commits list
+/// members under the same date at once. Those listings are grouped (<see cref="GroupCommit{TKey,TItem,TResult}"/>):
+/// while one chunk is being created, the next members queue and go in the next chunk, so listing costs a fraction of
+/// a request per member under load and adds no delay when quiet. The job sweeps a chunk's members, then deletes the
+/// chunk. A member listed twice costs one more check later, never a wrong entry: the job decides against the account.
+/// </para>
+/// </summary>
+public sealed class DueIndex
+{
+    public const string Expiry = "expiry";
+    public const string Pending = "pending";
+    /// <summary>Members per chunk document (about 40 bytes each, far below the item size limit).</summary>
+    public const int MembersPerChunkMax = 500;
+    /// <summary>Chunks per query page: at most 5,000 members in memory at once.</summary>
+    public const int ChunksPerPage = 10;
+
+    private readonly CosmosStorage _cosmos;
+    private readonly GroupCommit<string, MemberId, bool> _listings;
+
+    public DueIndex(CosmosStorage cosmos)
+    {
+        _cosmos = cosmos;
+        _listings = new GroupCommit<string, MemberId, bool>(MembersPerChunkMax, CreateChunkAsync);
+    }
+
+    public sealed record Chunk(string Id, string Pk, IReadOnlyList<string> Members);
+
+    public static string ListOf(string kind, DateOnly dueOn) => $"{kind}|{dueOn:yyyy-MM-dd}";
+
+    /// <summary>Lists the member under the date; completes once the chunk holding it is durable.</summary>
+    public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId) => _listings.EnqueueAsync(ListOf(kind, dueOn), memberId);
+
+    private async Task<bool[]> CreateChunkAsync(string list, IReadOnlyList<MemberId> members)
+    {
+        var chunk = new Chunk(Guid.NewGuid().ToString("N"), list, [.. members.Select(m => m.Value).Distinct(StringComparer.Ordinal)]);
+        await _cosmos.Indexes.CreateItemAsync(chunk, new PartitionKey(list), new ItemRequestOptions { EnableContentResponseOnWrite = false });
+        return new bool[members.Count];
+    }
+
+    public async IAsyncEnumerable<Chunk> ReadChunksAsync(string kind, DateOnly dueOn,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var list = ListOf(kind, dueOn);
+        using var iterator = _cosmos.Indexes.GetItemQueryIterator<Chunk>(
+            new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk").WithParameter("@pk", list),
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(list), MaxItemCount = ChunksPerPage });
+        while (iterator.HasMoreResults)
+        {
+            foreach (var chunk in await iterator.ReadNextAsync(cancellationToken))
+            {
+                yield return chunk;
+            }
+        }
+    }
+
+    public async Task RemoveAsync(Chunk chunk, CancellationToken cancellationToken)
+    {
+        using var response = await _cosmos.Indexes.DeleteItemStreamAsync(chunk.Id, new PartitionKey(chunk.Pk), cancellationToken: cancellationToken);
+        if (response.StatusCode != HttpStatusCode.NotFound) response.EnsureSuccessStatusCode();
+    }
+}
