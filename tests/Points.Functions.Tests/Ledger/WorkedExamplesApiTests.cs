@@ -250,6 +250,9 @@ public sealed class WorkedExamplesApiTests(AppFixture app) : IClassFixture<AppFi
                 return member;
             });
             var etagsBefore = await ConcurrentlyAsync(notDue.Length, i => AccountETagAsync(fixture, notDue[i]));
+            // The special lots expire at the end of 2026-11-23, so the members are listed under the 24th; the others'
+            // regular points expire a year later.
+            Assert.Equal(due.Order(), (await ListedDueAsync(new DateOnly(2026, 11, 24))).Order());
             fixture.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 24, 0, 5, 0, Jst));
             var counter = fixture.Service<CosmosRequestCounter>();
 
@@ -266,6 +269,17 @@ public sealed class WorkedExamplesApiTests(AppFixture app) : IClassFixture<AppFi
                 Assert.Equal(100, (await client.GetMemberAsync(member)).Long("balance"));
             }
             Assert.Equal(etagsBefore, await ConcurrentlyAsync(notDue.Length, i => AccountETagAsync(fixture, notDue[i])));
+            Assert.Empty(await ListedDueAsync(new DateOnly(2026, 11, 24))); // Swept chunks are deleted.
+        }
+
+        private async Task<List<string>> ListedDueAsync(DateOnly dueOn)
+        {
+            var members = new List<string>();
+            await foreach (var chunk in fixture.Service<DueIndex>().ReadChunksAsync(DueIndex.Expiry, dueOn, CancellationToken.None))
+            {
+                members.AddRange(chunk.Members);
+            }
+            return members;
         }
     }
 
