@@ -134,14 +134,14 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
     {
         await using var content = await blob.OpenReadAsync(new Azure.Storage.Blobs.Models.BlobOpenReadOptions(false) { Conditions = conditions }, cancellationToken);
         long applied = 0, duplicate = 0, rejected = 0;
-        var chunk = new List<(AdjustmentCsvRow Row, Task<OperationResult> Result)>(ChunkRows);
-        var inFlight = new SemaphoreSlim(InFlightMax); // Not disposed: release continuations may still run after the last await.
+        var chunk = new List<(AdjustmentCsvRow Row, Task<RowOutcome> Outcome)>(ChunkRows);
+        var inFlight = new SemaphoreSlim(InFlightMax); // Not disposed: after a failure, rows still in flight release it later.
 
         async Task FlushAsync()
         {
             foreach (var (row, task) in chunk)
             {
-                var (status, code, message, balance) = Describe(await task);
+                var (status, code, message, balance) = await task;
                 _ = status switch
                 {
                     AdjustmentResultStatus.Applied => ++applied,
@@ -159,23 +159,37 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
             var adjustment = new Adjustment(row.Points, row.Kind == AdjustmentKinds.Special ? LotKind.Special : LotKind.Regular, row.ExpiresOn, row.Reason);
             var key = row.IdempotencyKey ?? $"csv:{contentHash[..32]}:{row.Row}";
             await inFlight.WaitAsync(cancellationToken);
-            var task = ledger.ExecuteAsync(MemberId.Parse(row.MemberId),
-                adjustment.ToOperation($"import:{name}", key, RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment })));
-            _ = task.ContinueWith(_ => inFlight.Release(), TaskScheduler.Default);
-            chunk.Add((row, task));
+            chunk.Add((row, DescribeAsync(ledger.ExecuteAsync(MemberId.Parse(row.MemberId),
+                adjustment.ToOperation($"import:{name}", key, RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment }))), inFlight)));
             if (chunk.Count >= ChunkRows) await FlushAsync();
         }
         await FlushAsync();
         return new Summary(rejected > 0 ? "completed_with_rejections" : "completed", rows, applied, duplicate, rejected, 0);
     }
 
-    private static (string Status, string Code, string Message, long? Balance) Describe(OperationResult result) => result switch
+    /// <summary>What the result file needs of a row's result, taken as soon as it is known: the chunk then holds these
+    /// few fields, not every row's account document until the chunk is written out.</summary>
+    private readonly record struct RowOutcome(string Status, string Code, string Message, long? Balance);
+
+    private static async Task<RowOutcome> DescribeAsync(Task<OperationResult> result, SemaphoreSlim inFlight)
     {
-        OperationResult.Applied a => (AdjustmentResultStatus.Applied, "", "", a.Account.Ledger.Balance.Value),
-        OperationResult.Replayed r => (AdjustmentResultStatus.Duplicate, "duplicate", "Applied before with the same idempotency key.", BalanceOf(r.Body)),
-        OperationResult.Rejected r => (AdjustmentResultStatus.Rejected, r.Code, r.Detail, null),
-        OperationResult.KeyReused => (AdjustmentResultStatus.Rejected, "idempotency_key_reused", "The idempotency key was used for a different row.", null),
-        OperationResult.MemberNotFound => (AdjustmentResultStatus.Rejected, "member_not_found", "No such member.", null),
+        try
+        {
+            return Describe(await result);
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    private static RowOutcome Describe(OperationResult result) => result switch
+    {
+        OperationResult.Applied a => new(AdjustmentResultStatus.Applied, "", "", a.Account.Ledger.Balance.Value),
+        OperationResult.Replayed r => new(AdjustmentResultStatus.Duplicate, "duplicate", "Applied before with the same idempotency key.", BalanceOf(r.Body)),
+        OperationResult.Rejected r => new(AdjustmentResultStatus.Rejected, r.Code, r.Detail, null),
+        OperationResult.KeyReused => new(AdjustmentResultStatus.Rejected, "idempotency_key_reused", "The idempotency key was used for a different row.", null),
+        OperationResult.MemberNotFound => new(AdjustmentResultStatus.Rejected, "member_not_found", "No such member.", null),
         _ => throw new ArgumentOutOfRangeException(nameof(result)),
     };
 

@@ -47,6 +47,11 @@ IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImport
 var selected = all.Where(s => only.Count == 0 || only.Contains(s.Number)).ToList();
 var root = FindRepositoryRoot();
 var machine = Machine.Describe(root);
+if (Machine.HandlerGcMismatch() is { } mismatch)
+{
+    // The memory figures must be those of the handler's GC configuration (an environment override such as DOTNET_gcServer).
+    BenchContext.Log($"Warning: {mismatch}");
+}
 var started = DateTimeOffset.Now;
 var total = Stopwatch.StartNew();
 BenchContext.Log($"Points benchmarks{(quick ? " (quick)" : "")}: scenarios {string.Join(", ", selected.Select(s => s.Number))} on {machine}");

@@ -20,6 +20,22 @@ public sealed record Machine(int Cores, double RamGiB, string Cpu, string Os, st
     public override string ToString() =>
         $"{Cores} cores, {RamGiB:0.#} GiB RAM, {Cpu}; {Os}; {Runtime}, {(ServerGc ? "server" : "workstation")} GC; commit {Commit ?? "?"}{(DirtyTree ? " (+ uncommitted changes)" : "")}";
 
+    /// <summary>
+    /// Null when this process runs the GC mode the handler is built with (its <c>handler.runtimeconfig.json</c>, copied
+    /// next to this program by the project reference); otherwise what differs.
+    /// </summary>
+    public static string? HandlerGcMismatch()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "handler.runtimeconfig.json");
+        if (!File.Exists(path)) return $"{path} not found; cannot check the handler's GC mode.";
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        var handlerServerGc = config.RootElement.GetProperty("runtimeOptions").TryGetProperty("configProperties", out var properties)
+            && properties.TryGetProperty("System.GC.Server", out var server) && server.GetBoolean();
+        return handlerServerGc == GCSettings.IsServerGC
+            ? null
+            : $"the handler is built for {(handlerServerGc ? "server" : "workstation")} GC but this run uses {(GCSettings.IsServerGC ? "server" : "workstation")} GC.";
+    }
+
     private static long TotalRamBytes()
     {
         try

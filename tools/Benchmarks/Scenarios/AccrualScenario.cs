@@ -121,7 +121,8 @@ public sealed class AccrualScenario : IScenario
         figures.Add(Figure.AtMost(Scenario, "Cosmos requests per event", perEvent, "", RequestsPerEventTarget,
             string.Join(", ", traffic.Breakdown().Select(p => $"{p.Key}: {p.Value:N0}"))));
         figures.Add(Figure.Context(Scenario, "  of which due-index writes per event", (double)indexWrites / operations, "",
-            "a member's first lot with a new expiry date lists that date in the due index (once per member and date)"));
+            $"a member's first lot with a new expiry date lists the member under that date; listings made at the same time share " +
+            $"one chunk create (here {Math.Max(0, members - warmUp) / (double)Math.Max(1, indexWrites):0.0} newly listed members per create)"));
         figures.Add(Figure.Exactly(Scenario, "failed events", result.Failures, "", 0, result.FailureSamples.FirstOrDefault()));
         figures.Add(Figure.Exactly(Scenario, "sampled members with the right balance", right, "", sampled.Count, "10 points per event received"));
         context.Details["1.events"] = new
