@@ -1,6 +1,6 @@
 using Points.Functions.Storage;
 
-namespace Points.Functions.Tests.Ledger;
+namespace Points.Functions.Tests.Storage;
 
 /// <summary>The group commit under the member mailbox and the due index: batching per key, order, limits and failures.</summary>
 public sealed class GroupCommitTests
