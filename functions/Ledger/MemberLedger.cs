@@ -10,9 +10,9 @@ namespace Points.Functions.Ledger;
 /// <summary>
 /// Applies operations to members' ledgers, exactly once each, however many callers write to one member at once.
 /// <para>
-/// Per member, operations queue in a mailbox (<see cref="GroupCommit{TKey,TItem,TResult}"/>); one runner takes up to <see cref="LedgerLimits.BatchOperationsMax"/> of
-/// them, decides each in order against the account document (idempotency first), and commits them all with one
-/// If-Match replace. Another instance writing the same member makes the replace fail with 412; the batch is then
+/// Per member, operations queue in a mailbox (<see cref="GroupCommit{TKey,TItem,TResult}"/>); one runner takes up to
+/// <see cref="LedgerLimits.BatchOperationsMax"/> of them, decides each in order against the account document
+/// (idempotency first), and commits them all with one If-Match replace. Another instance writing the same member makes the replace fail with 412; the batch is then
 /// decided again on fresh state (bounded by <see cref="LedgerLimits.ConflictRetriesMax"/>). So a hot member costs one
 /// read and one write per batch, not per request, and concurrent requests never lose an update.
 /// </para>
