@@ -14,8 +14,8 @@ var settingsFile = File.Exists(Path.Combine(root, "local.settings.json"))
 Console.WriteLine("Starting the emulators (the first run installs them from tools/local-stack/package-lock.json)...");
 await using var emulators = await LocalStack.StartAsync(LocalStackOptions.ForDevelopment() with
 {
+    // Under this root, which LocalStack's own root (POINTS_LOCAL_STACK_DIR, or found from the binary first) may not be.
     DataDirectory = Path.Combine(root, LocalStackOptions.DevelopmentDataDirectory),
-    ShowOutput = false,
 });
 
 var settings = ReadValues(settingsFile);

@@ -38,6 +38,12 @@ public sealed class LocalStack : IAsyncDisposable
     /// <summary>Throwaway working folders of in-memory Azurite: azurite-{owner pid}-{guid} under the temp folder.</summary>
     private const string TemporaryPrefix = "azurite-";
 
+    /// <summary>
+    /// Stacks not disposed: their throwaway folders are deleted when the process exits normally.
+    /// Their emulators are killed by <see cref="WatchedProcess"/>'s own exit handler.
+    /// </summary>
+    private static readonly ExitRegistry<LocalStack> ExitCleanup = new(stack => DeleteQuietly(stack._temporaryDirectory));
+
     private readonly WatchedProcess _azurite;
     private readonly WatchedProcess _cosmos;
     private readonly string? _temporaryDirectory;
@@ -193,8 +199,7 @@ public sealed class LocalStack : IAsyncDisposable
         {
             foreach (var start in starts.Where(start => start.IsCompletedSuccessfully))
             {
-                await start.Result.Process.StopAsync().ConfigureAwait(false);
-                start.Result.Process.Dispose();
+                await start.Result.Process.DisposeAsync().ConfigureAwait(false);
             }
 
             DeleteQuietly(temporaryDirectory);
@@ -234,9 +239,7 @@ public sealed class LocalStack : IAsyncDisposable
         }
 
         ExitCleanup.Untrack(this);
-        await Task.WhenAll(_azurite.StopAsync(), _cosmos.StopAsync()).ConfigureAwait(false);
-        _azurite.Dispose();
-        _cosmos.Dispose();
+        await Task.WhenAll(_azurite.DisposeAsync().AsTask(), _cosmos.DisposeAsync().AsTask()).ConfigureAwait(false);
         DeleteQuietly(_temporaryDirectory);
     }
 
@@ -261,8 +264,7 @@ public sealed class LocalStack : IAsyncDisposable
             }
             catch
             {
-                await process.StopAsync().ConfigureAwait(false);
-                process.Dispose();
+                await process.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
 
@@ -276,8 +278,7 @@ public sealed class LocalStack : IAsyncDisposable
             var exitCode = exited ? process.ExitCode : 0;
             var portInUse = process.OutputContains(PortInUseMarker);
             var output = process.OutputTail();
-            await process.StopAsync().ConfigureAwait(false);
-            process.Dispose();
+            await process.DisposeAsync().ConfigureAwait(false);
 
             // A free port picked by us can be taken by another process before the emulator binds it.
             if (exited && portInUse && anyPortPicked && attempt < MaxPortAttempts)
@@ -374,52 +375,4 @@ public sealed class LocalStack : IAsyncDisposable
         Func<int[], IReadOnlyList<Uri>> Probes);
 
     private sealed record RunningEmulator(WatchedProcess Process, int[] Ports);
-
-    /// <summary>
-    /// Deletes the throwaway folders of stacks that were not disposed when the process exits normally.
-    /// Their emulators are killed by <see cref="WatchedProcess"/>'s own exit handler.
-    /// </summary>
-    private static class ExitCleanup
-    {
-        private static readonly Lock Gate = new();
-        private static readonly HashSet<LocalStack> Live = [];
-        private static bool _registered;
-
-        public static void Track(LocalStack stack)
-        {
-            lock (Gate)
-            {
-                if (!_registered)
-                {
-                    AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteLeftovers();
-                    _registered = true;
-                }
-
-                Live.Add(stack);
-            }
-        }
-
-        public static void Untrack(LocalStack stack)
-        {
-            lock (Gate)
-            {
-                Live.Remove(stack);
-            }
-        }
-
-        private static void DeleteLeftovers()
-        {
-            LocalStack[] stacks;
-            lock (Gate)
-            {
-                stacks = [.. Live];
-                Live.Clear();
-            }
-
-            foreach (var stack in stacks)
-            {
-                DeleteQuietly(stack._temporaryDirectory);
-            }
-        }
-    }
 }

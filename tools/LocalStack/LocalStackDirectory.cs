@@ -24,8 +24,6 @@ internal sealed class LocalStackDirectory
 
     public string PackageLockFile => Combine(LockFileName);
 
-    public string NodeModules => Combine("node_modules");
-
     public string AzuriteEntryPoint => Combine("node_modules", "azurite", "dist", "src", "azurite.js");
 
     public string CosmosServerCli => Combine("node_modules", "@vercel", "cosmosdb-server", "lib", "cli.js");

@@ -45,7 +45,7 @@ public sealed record LocalStackOptions
 
     /// <summary>
     /// Well-known ports (so Storage Explorer and the usual connection strings work), Azurite data kept on
-    /// disk under <see cref="DevelopmentDataDirectory"/>, output shown: for the developer run command.
+    /// disk under <see cref="DevelopmentDataDirectory"/>, output not shown: for the developer run command.
     /// </summary>
     public static LocalStackOptions ForDevelopment() => new()
     {
@@ -54,6 +54,5 @@ public sealed record LocalStackOptions
         TablePort = DevelopmentTablePort,
         CosmosPort = DevelopmentCosmosPort,
         DataDirectory = DevelopmentDataDirectory,
-        ShowOutput = true,
     };
 }

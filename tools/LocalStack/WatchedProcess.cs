@@ -9,7 +9,7 @@ namespace Points.Tools.LocalStack;
 /// operating system closes the pipe and the watchdog stops the command. Output (stdout and stderr) is
 /// kept as a short tail for error messages and can be forwarded line by line.
 /// </summary>
-internal sealed class WatchedProcess : IDisposable
+internal sealed class WatchedProcess : IDisposable, IAsyncDisposable
 {
     /// <summary>How many output lines are kept for error messages.</summary>
     public const int OutputTailLines = 40;
@@ -20,10 +20,17 @@ internal sealed class WatchedProcess : IDisposable
     /// <summary>How long we wait for the last output of a process that already exited.</summary>
     private const int OutputDrainTimeoutMilliseconds = 2000;
 
-    // Every watchdog we started and have not disposed, for the exit path (see KillWatchdogOnly).
-    private static readonly Lock LiveGate = new();
-    private static readonly HashSet<WatchedProcess> Live = [];
-    private static bool _exitHandlerRegistered;
+    /// <summary>
+    /// Every watchdog we started and have not disposed, killed (see <see cref="KillWatchdogOnly"/>) when
+    /// our process exits normally (AppDomain.ProcessExit) without having disposed it: a test host that
+    /// never disposes a shared stack, or one still starting. A process ended by a signal runs no managed
+    /// code at all; then the watchdog stops the emulator (it sees its stdin close). That includes Ctrl-C:
+    /// when no handler cancels it, .NET ends the process by the signal without raising ProcessExit. There
+    /// is deliberately no kill in Console.CancelKeyPress: a host that cancels Ctrl-C to shut down
+    /// gracefully (the generic host does) must still reach the emulators while it drains, and one handler
+    /// cannot know whether a later one cancels.
+    /// </summary>
+    private static readonly ExitRegistry<WatchedProcess> Live = new(process => process.KillWatchdogOnly());
 
     private readonly Process _process;
     private readonly Action<string>? _forwardLine;
@@ -41,8 +48,6 @@ internal sealed class WatchedProcess : IDisposable
     }
 
     public string Name { get; }
-
-    public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;
 
@@ -107,7 +112,7 @@ internal sealed class WatchedProcess : IDisposable
                 exception);
         }
 
-        Track(watched);
+        Live.Track(watched);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         // stdin stays open and unused on purpose: see the class comment.
@@ -169,26 +174,7 @@ internal sealed class WatchedProcess : IDisposable
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
     /// <summary>Kills the watchdog and everything under it. Idempotent and safe from any thread.</summary>
-    public void Kill()
-    {
-        if (Interlocked.Exchange(ref _killed, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
-        }
-        catch (Win32Exception)
-        {
-            // Some process of the tree exited while it was being killed.
-        }
-    }
+    public void Kill() => Kill(entireProcessTree: true);
 
     /// <summary>
     /// For the exit path: kills only the watchdog, at once. The emulator under it notices within half a
@@ -196,26 +182,7 @@ internal sealed class WatchedProcess : IDisposable
     /// (SIGSTOP) while .NET lists its children; if our process is killed at that moment (a test host is
     /// given little time to exit), a frozen watchdog and its emulator would stay forever.
     /// </summary>
-    public void KillWatchdogOnly()
-    {
-        if (Interlocked.Exchange(ref _killed, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            _process.Kill(entireProcessTree: false);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
-        }
-        catch (Win32Exception)
-        {
-            // Exited while being killed.
-        }
-    }
+    public void KillWatchdogOnly() => Kill(entireProcessTree: false);
 
     /// <summary>Kills the process tree and waits (bounded) until it has exited.</summary>
     public async Task StopAsync()
@@ -239,49 +206,35 @@ internal sealed class WatchedProcess : IDisposable
     public void Dispose()
     {
         Kill();
-        lock (LiveGate)
-        {
-            Live.Remove(this);
-        }
-
+        Live.Untrack(this);
         _process.Dispose();
     }
 
-    /// <summary>
-    /// Registers the process for cleanup when our process exits normally (AppDomain.ProcessExit) without
-    /// having disposed it: a test host that never disposes a shared stack, or one still starting. A
-    /// process ended by a signal runs no managed code at all; then the watchdog stops the emulator (it
-    /// sees its stdin close). That includes Ctrl-C: when no handler cancels it, .NET ends the process by
-    /// the signal without raising ProcessExit. There is deliberately no kill in Console.CancelKeyPress: a
-    /// host that cancels Ctrl-C to shut down gracefully (the generic host does) must still reach the
-    /// emulators while it drains, and one handler cannot know whether a later one cancels.
-    /// </summary>
-    private static void Track(WatchedProcess process)
+    /// <summary><see cref="StopAsync"/>, then <see cref="Dispose"/>.</summary>
+    public async ValueTask DisposeAsync()
     {
-        lock (LiveGate)
-        {
-            if (!_exitHandlerRegistered)
-            {
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAllOnExit();
-                _exitHandlerRegistered = true;
-            }
-
-            Live.Add(process);
-        }
+        await StopAsync().ConfigureAwait(false);
+        Dispose();
     }
 
-    private static void KillAllOnExit()
+    private void Kill(bool entireProcessTree)
     {
-        WatchedProcess[] live;
-        lock (LiveGate)
+        if (Interlocked.Exchange(ref _killed, 1) != 0)
         {
-            live = [.. Live];
-            Live.Clear();
+            return;
         }
 
-        foreach (var process in live)
+        try
         {
-            process.KillWatchdogOnly();
+            _process.Kill(entireProcessTree);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+        catch (Win32Exception)
+        {
+            // A process exited while it was being killed.
         }
     }
 
