@@ -28,9 +28,7 @@ public static class PointsApp
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         // Under the Functions host the app root holds appsettings.json; the handler itself may run from a copy (launch.sh).
-        var contentRoot = Environment.GetEnvironmentVariable("FUNCTIONS_APP_ROOT_PATH") is { Length: > 0 } appRoot && Directory.Exists(appRoot)
-            ? appRoot
-            : AppContext.BaseDirectory;
+        var contentRoot = AzureHosting.AppRootPath ?? AppContext.BaseDirectory;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot });
         // The Functions host passes the port to listen on (facts §1.3); outside it, --urls or ASPNETCORE_URLS decide.
         if (AzureHosting.CustomHandlerPort is { } port)
@@ -134,7 +132,7 @@ public static class PointsApp
             return InvocationReply.Ok($"{name}: {summary.Status}, {summary.Rows} rows, {summary.Applied} applied, {summary.Duplicate} duplicate, {summary.Rejected} rejected, {summary.Invalid} invalid.");
         });
 
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalTriggerOptions>>().Value.Enabled && !AzureHosting.IsUnderFunctionsHost)
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalTriggerOptions>>().Value.IsActive)
         {
             // Development only: the Functions host's admin endpoint to run a non-HTTP function now.
             app.MapPost("/admin/functions/{name}", async (string name, LocalTriggerRunner runner, HttpContext http) =>
@@ -164,7 +162,7 @@ public static class PointsApp
     private static async Task WriteUnhandledProblem(HttpContext http)
     {
         var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var unavailable = error is LedgerContentionException or CosmosException { StatusCode: System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout }
+        var unavailable = error is ContentionException or CosmosException { StatusCode: System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout }
             or HttpRequestException or Azure.RequestFailedException { Status: 503 or 0 };
         // Never echo exception text: it can hold keys, connection strings or personal data.
         await Problems.For(unavailable ? "service_unavailable" : "internal_error", $"Correlation id {http.TraceIdentifier}.").ExecuteAsync(http);

@@ -30,9 +30,9 @@ public static class EarningEngine
     private const int PermilleScale = 1000;
 
     public static EarningResult Evaluate(EarningEvent e, MemberFacts member, IEnumerable<EarningRule> rules,
-        IEnumerable<Campaign> campaigns, DayOfWeek localDay, ImmutableArray<RuleCounter> counters)
+        IEnumerable<Campaign> campaigns, ImmutableArray<RuleCounter> counters)
     {
-        var campaignPermilles = campaigns.Where(c => c.AppliesTo(e, localDay)).Select(c => c.MultiplierPermille).ToList();
+        var campaignPermilles = campaigns.Where(c => c.AppliesTo(e)).Select(c => c.MultiplierPermille).ToList();
         var awards = ImmutableArray.CreateBuilder<Award>();
         var month = e.Day.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
         var day = e.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);

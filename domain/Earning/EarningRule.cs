@@ -90,11 +90,12 @@ public sealed record Campaign(
     DateTimeOffset From,
     DateTimeOffset Until)
 {
-    public bool AppliesTo(EarningEvent e, DayOfWeek localDay) =>
+    /// <summary>Days of the week are the program's local days (<see cref="EarningEvent.Day"/>).</summary>
+    public bool AppliesTo(EarningEvent e) =>
         e.OccurredAt >= From && e.OccurredAt < Until
         && (Triggers.Count == 0 || Triggers.Contains(e.Trigger))
         && (StoreIds.Count == 0 || (e.StoreId is { } store && StoreIds.Contains(store)))
-        && (DaysOfWeek.Count == 0 || DaysOfWeek.Contains(localDay));
+        && (DaysOfWeek.Count == 0 || DaysOfWeek.Contains(e.Day.DayOfWeek));
 }
 
 /// <summary>A rank and what it brings (F18, F19): reached at <paramref name="ThresholdYen"/> of the trailing metric.</summary>

@@ -2,8 +2,8 @@ namespace Points.Domain.Expiry;
 
 /// <summary>
 /// How long regular points live (product.md F15). A lot keeps the expiry computed when it was granted; changing the
-/// policy only affects lots granted afterwards (except <see cref="Rolling"/>, which by definition extends open regular
-/// lots on activity while it is in force). Expiry dates are whole days in the program time zone, inclusive: a lot
+/// policy only affects lots granted afterwards. (domain.md's <c>rolling</c> policy, which extends open lots on activity,
+/// is not built yet: README, known limits.) Expiry dates are whole days in the program time zone, inclusive: a lot
 /// expiring on D can be spent until 23:59:59 on D.
 /// </summary>
 public abstract record ExpiryPolicy
@@ -24,12 +24,6 @@ public abstract record ExpiryPolicy
             var date = earnedOn.AddMonths(Months); // DateOnly.AddMonths clamps to the month's last day.
             return EndOfMonth ? LastDayOfMonth(date) : date;
         }
-    }
-
-    /// <summary>Every earn or spend sets the expiry of all open regular lots to activity date + n months.</summary>
-    public sealed record Rolling(int Months) : ExpiryPolicy
-    {
-        public override DateOnly? ExpiryFor(DateOnly earnedOn) => earnedOn.AddMonths(Months);
     }
 
     /// <summary>
@@ -59,7 +53,6 @@ public abstract record ExpiryPolicy
     public static string? Validate(ExpiryPolicy policy) => policy switch
     {
         FixedMonths f when f.Months is < 1 or > MonthsMax => $"months must be 1..{MonthsMax}",
-        Rolling r when r.Months is < 1 or > MonthsMax => $"months must be 1..{MonthsMax}",
         FiscalYear y when y.StartMonth is < 1 or > 12 => "startMonth must be 1..12",
         FiscalYear y when y.YearsAfter is < 0 or > 10 => "yearsAfter must be 0..10",
         _ => null,

@@ -47,16 +47,25 @@ public static class LedgerDecider
         {
             foreach (var pending in State.Pending.Where(p => p.ActivatesOn <= context.Today).ToList())
             {
-                var repaid = PointAmount.Min(State.Debt, pending.Points);
-                var intoLot = pending.Points - repaid;
-                IReadOnlyList<LotPortion> portions = intoLot.IsPositive
-                    ? [State.Lots.FirstOrDefault(l => l.Kind == pending.Kind && l.ExpiresOn == pending.ExpiresOn)?.Portion(intoLot)
-                        ?? new LotPortion(pending.LotId, pending.CreatedSeq, pending.Kind, pending.ExpiresOn, pending.ActivatesOn, intoLot)]
-                    : [];
+                var (portions, repaid) = IntoLot(pending.Points,
+                    new LotPortion(pending.LotId, pending.CreatedSeq, pending.Kind, pending.ExpiresOn, pending.ActivatesOn, pending.Points));
                 Write(EntryType.Activate, pending.Points, portions, debtChange: -repaid, kind: pending.Kind, withDetails: false,
                     pendingLot: pending with { Points = -pending.Points });
             }
             ExpireDueLots();
+        }
+
+        /// <summary>
+        /// Points arriving as <paramref name="newLot"/> (a credit, activated pending points): debt is repaid first, the
+        /// rest merges into the open lot of the same kind and expiry, or opens <paramref name="newLot"/>.
+        /// </summary>
+        private (IReadOnlyList<LotPortion> Portions, PointAmount Repaid) IntoLot(PointAmount points, LotPortion newLot)
+        {
+            var repaid = PointAmount.Min(State.Debt, points);
+            var intoLot = points - repaid;
+            if (!intoLot.IsPositive) return ([], repaid);
+            var existing = State.Lots.FirstOrDefault(l => l.Kind == newLot.Kind && l.ExpiresOn == newLot.ExpiresOn);
+            return ([existing?.Portion(intoLot) ?? newLot with { Points = intoLot }], repaid);
         }
 
         private void ExpireDueLots()
@@ -101,16 +110,8 @@ public static class LedgerDecider
                 Write(command.Type, command.Points, [], kind: command.Kind, pendingLot: pendingLot);
                 return null;
             }
-            var repaid = PointAmount.Min(State.Debt, command.Points);
-            var intoLot = command.Points - repaid;
-            IReadOnlyList<LotPortion> portions = [];
-            if (intoLot.IsPositive)
-            {
-                var existing = State.Lots.FirstOrDefault(l => l.Kind == command.Kind && l.ExpiresOn == expiresOn);
-                var seq = State.LastSeq + 1;
-                portions = [existing?.Portion(intoLot)
-                    ?? new LotPortion($"L{seq}", seq, command.Kind, expiresOn, context.Today, intoLot)];
-            }
+            var seq = State.LastSeq + 1;
+            var (portions, repaid) = IntoLot(command.Points, new LotPortion($"L{seq}", seq, command.Kind, expiresOn, context.Today, command.Points));
             Write(command.Type, command.Points, portions, debtChange: -repaid, kind: command.Kind);
             return null;
         }

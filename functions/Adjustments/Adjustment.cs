@@ -18,7 +18,7 @@ public sealed record Adjustment(long Points, LotKind Kind, DateOnly? ExpiresOn, 
 
     public MemberOperation ToOperation(string actor, string idempotencyKey, string requestHash) => MemberOperation.ForCommand(
         actor, idempotencyKey, requestHash,
-        _ => (Points > 0
+        (Points > 0
             ? new LedgerCommand.Credit(EntryType.Adjust, Points, Kind, ExpiresOn)
             : (LedgerCommand)new LedgerCommand.Debit(EntryType.Adjust, -Points))
             with { Details = new EntryDetails(Reference, [], Reason, null, null) },

@@ -1,5 +1,3 @@
-using Points.Domain.Ledger;
-
 namespace Points.Functions.Api;
 
 /// <summary>
@@ -57,6 +55,4 @@ public static class Problems
 
     public static IResult Invalid(string field, string message) =>
         For("invalid_request", $"{field}: {message}", new Dictionary<string, string[]> { [field] = [message] });
-
-    public static IResult For(LedgerRejection rejection, string detail) => For(rejection.Code(), detail);
 }

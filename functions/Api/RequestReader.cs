@@ -61,6 +61,14 @@ public static partial class RequestReader
 
     public static bool IsWellFormedKey(string? key) => key is { Length: > 0 and <= IdempotencyKeyLengthMax } && KeyPattern().IsMatch(key);
 
+    /// <summary>Ids that admins and partners choose (rules, campaigns, catalog items, stores): at most this long.</summary>
+    public const int IdLengthMax = 64;
+
+    /// <summary>An id used in a path: 1–<see cref="IdLengthMax"/> characters of the key alphabet.</summary>
+    public static bool IsWellFormedId(string? id) => IsWellFormedKey(id) && id!.Length <= IdLengthMax;
+
+    public static IResult InvalidId(string field) => Problems.Invalid(field, $"1–{IdLengthMax} characters [A-Za-z0-9._:-].");
+
     /// <summary>Hash of the request as parsed (not as sent), so whitespace or field order do not make a retry "different".</summary>
     public static string HashOf(string method, string path, object request)
     {

@@ -62,12 +62,15 @@ public sealed record ApiCaller(string KeyId, string Name, IReadOnlySet<string> S
 public sealed class ApiKeyRing
 {
     private const int KeyLengthMax = 256;
-    private readonly Dictionary<string, (ApiKeyEntry Entry, byte[] Hash)> _byId;
+    private static readonly ApiCaller DevelopmentCaller = new("development", "Local development admin", Scopes.All);
+    /// <summary>Callers are built once, here: a request only hashes the key it presents and compares.</summary>
+    private readonly Dictionary<string, (ApiCaller Caller, byte[] Hash)> _byId;
     private readonly byte[]? _developmentHash;
 
     public ApiKeyRing(IOptions<ApiKeyOptions> options, IHostEnvironment environment)
     {
-        _byId = options.Value.AllEntries().ToDictionary(k => k.Id, k => (k, Convert.FromHexString(k.Sha256)), StringComparer.Ordinal);
+        _byId = options.Value.AllEntries().ToDictionary(k => k.Id,
+            k => (new ApiCaller(k.Id, k.Name, k.Scopes.ToHashSet(StringComparer.Ordinal)), Convert.FromHexString(k.Sha256)), StringComparer.Ordinal);
         if (Hosting.AzureHosting.AllowsDevelopmentSecrets(environment) && options.Value.DevelopmentAdminKey is { Length: > 0 } devKey)
         {
             _developmentHash = HashOf(devKey);
@@ -85,16 +88,14 @@ public sealed class ApiKeyRing
         var hash = HashOf(presented);
         if (_developmentHash is not null && CryptographicOperations.FixedTimeEquals(hash, _developmentHash))
         {
-            return new ApiCaller("development", "Local development admin", Scopes.All);
+            return DevelopmentCaller;
         }
         var dot = presented.IndexOf('.', StringComparison.Ordinal);
         if (dot <= 0 || !_byId.TryGetValue(presented[..dot], out var known))
         {
             return null;
         }
-        return CryptographicOperations.FixedTimeEquals(hash, known.Hash)
-            ? new ApiCaller(known.Entry.Id, known.Entry.Name, known.Entry.Scopes.ToHashSet(StringComparer.Ordinal))
-            : null;
+        return CryptographicOperations.FixedTimeEquals(hash, known.Hash) ? known.Caller : null;
     }
 }
 

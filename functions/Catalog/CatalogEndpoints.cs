@@ -19,7 +19,7 @@ public static class CatalogEndpoints
             .RequireScope(Scopes.Admin).Produces<CatalogList>();
         api.MapPut("/v1/admin/catalog/{itemId}", Put).RequireScope(Scopes.Admin).Produces<CatalogItemView>().ProducesProblem(400);
         api.MapDelete("/v1/admin/catalog/{itemId}", async (string itemId, CatalogStore catalog, HttpContext http) =>
-            CatalogSpecs.IsWellFormedItemId(itemId) && await catalog.DeleteAsync(itemId, http.RequestAborted)
+            RequestReader.IsWellFormedId(itemId) && await catalog.DeleteAsync(itemId, http.RequestAborted)
                 ? Results.NoContent()
                 : Problems.For("not_found", $"There is no catalog item '{itemId}'."))
             .RequireScope(Scopes.Admin).Produces(204).ProducesProblem(404);
@@ -28,21 +28,14 @@ public static class CatalogEndpoints
 
     private static async Task<IResult> Put(string itemId, HttpContext http, CatalogStore catalog)
     {
-        if (!CatalogSpecs.IsWellFormedItemId(itemId)) return Problems.Invalid("itemId", $"1–{CatalogSpecs.ItemIdLengthMax} characters [A-Za-z0-9._:-].");
+        if (!RequestReader.IsWellFormedId(itemId)) return RequestReader.InvalidId("itemId");
         var (spec, problem) = await RequestReader.ReadBodyAsync<CatalogItemSpec>(http);
         if (problem is not null) return problem;
         var errors = CatalogSpecs.Validate(spec!);
         if (errors.Count > 0) return Problems.For("invalid_request", "The catalog item is invalid.", errors);
-        try
-        {
-            return await catalog.SaveAsync(itemId, CatalogSpecs.Normalize(spec!), http.RequestAborted) is { } saved
-                ? Results.Json(CatalogItemView.Of(saved), JsonDefaults.Options)
-                : Problems.Invalid("itemId", $"The catalog holds at most {CatalogStore.ItemsMax} items; delete one first.");
-        }
-        catch (CatalogContentionException)
-        {
-            return Problems.For("service_unavailable", "The item kept changing; retry.");
-        }
+        return await catalog.SaveAsync(itemId, CatalogSpecs.Normalize(spec!), http.RequestAborted) is { } saved
+            ? Results.Json(CatalogItemView.Of(saved), JsonDefaults.Options)
+            : Problems.Invalid("itemId", $"The catalog holds at most {CatalogStore.ItemsMax} items; delete one first.");
     }
 
     /// <summary>Items the member may redeem now: in their window, eligible, under the member's limit, with stock left.</summary>

@@ -73,10 +73,8 @@ public static class CatalogSpecs
     public const int StockMax = 10_000_000;
     public const int PerMemberLimitMax = 10_000;
     public const int NameLengthMax = 100;
-    public const int ItemIdLengthMax = 64;
+    public const int ItemIdLengthMax = RequestReader.IdLengthMax;
     public const int ListItemsMax = 50;
-
-    public static bool IsWellFormedItemId(string? itemId) => RequestReader.IsWellFormedKey(itemId) && itemId!.Length <= ItemIdLengthMax;
 
     public static Dictionary<string, string[]> Validate(CatalogItemSpec spec)
     {

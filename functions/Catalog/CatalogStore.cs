@@ -81,10 +81,7 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
     /// <summary>Removes an item; false when there was none. Holds of redemptions in flight resolve to nothing.</summary>
     public async Task<bool> DeleteAsync(string itemId, CancellationToken cancellationToken)
     {
-        using var response = await Config.DeleteItemStreamAsync(CatalogItemDocument.IdOf(itemId), new PartitionKey(CatalogItemDocument.Partition),
-            cancellationToken: cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound) return false;
-        response.EnsureSuccessStatusCode();
+        if (!await CosmosStorage.DeleteIfExistsAsync(Config, CatalogItemDocument.IdOf(itemId), CatalogItemDocument.Partition, cancellationToken)) return false;
         _cache.Invalidate();
         return true;
     }
@@ -218,6 +215,6 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
     private partial void LogHoldLeft(string itemId, string redemptionId);
 }
 
-/// <summary>Other instances kept changing an item during every retry: an outage-like condition (503), not a business outcome.</summary>
+/// <summary>Other instances kept changing an item during every retry.</summary>
 public sealed class CatalogContentionException(string itemId)
-    : Exception($"Catalog item {itemId} kept changing during {CatalogStore.WriteRetriesMax} attempts.");
+    : ContentionException($"Catalog item {itemId} kept changing during {CatalogStore.WriteRetriesMax} attempts.");

@@ -34,7 +34,7 @@ public static class EarningAdminEndpoints
 
     private static async Task<IResult> PutRule(string ruleId, HttpContext http, EarningConfigStore store)
     {
-        if (!RequestReader.IsWellFormedKey(ruleId) || ruleId.Length > 64) return Problems.Invalid("ruleId", "1–64 characters [A-Za-z0-9._:-].");
+        if (!RequestReader.IsWellFormedId(ruleId)) return RequestReader.InvalidId("ruleId");
         var (spec, problem) = await RequestReader.ReadBodyAsync<RuleSpec>(http);
         if (problem is not null) return problem;
         var errors = EarningSpecs.Validate(spec!);
@@ -45,7 +45,7 @@ public static class EarningAdminEndpoints
 
     private static async Task<IResult> PutCampaign(string campaignId, HttpContext http, EarningConfigStore store)
     {
-        if (!RequestReader.IsWellFormedKey(campaignId) || campaignId.Length > 64) return Problems.Invalid("campaignId", "1–64 characters [A-Za-z0-9._:-].");
+        if (!RequestReader.IsWellFormedId(campaignId)) return RequestReader.InvalidId("campaignId");
         var (spec, problem) = await RequestReader.ReadBodyAsync<CampaignSpec>(http);
         if (problem is not null) return problem;
         var errors = EarningSpecs.Validate(spec!);

@@ -108,7 +108,6 @@ public static class EarningSpecs
 public sealed class EarningConfigStore
 {
     public const int RulesMax = 200;
-    public const int CampaignsMax = 100;
     private readonly CosmosStorage _cosmos;
     private readonly TimeProvider _clock;
     private readonly ConfigCache<Snapshot> _cache;
@@ -116,9 +115,13 @@ public sealed class EarningConfigStore
     public EarningConfigStore(CosmosStorage cosmos, TimeProvider clock)
     {
         (_cosmos, _clock) = (cosmos, clock);
-        _cache = new ConfigCache<Snapshot>(clock, async cancellationToken => new Snapshot(
-            await CosmosStorage.ReadPartitionAsync<RuleDocument>(cosmos.Config, "rules", "true", cancellationToken),
-            await CosmosStorage.ReadPartitionAsync<CampaignDocument>(cosmos.Config, "campaigns", "true", cancellationToken)));
+        _cache = new ConfigCache<Snapshot>(clock, async cancellationToken =>
+        {
+            // Both partitions at once: every event waits for this refresh.
+            var rules = CosmosStorage.ReadPartitionAsync<RuleDocument>(cosmos.Config, "rules", "true", cancellationToken);
+            var campaigns = CosmosStorage.ReadPartitionAsync<CampaignDocument>(cosmos.Config, "campaigns", "true", cancellationToken);
+            return new Snapshot(await rules, await campaigns);
+        });
     }
 
     public sealed record RuleDocument([property: JsonPropertyName("id")] string Id, string Pk, int Version, bool Deleted, RuleSpec Spec, DateTimeOffset UpdatedAt)
@@ -155,8 +158,8 @@ public sealed class EarningConfigStore
     {
         var (existing, _) = await CosmosStorage.ReadOrNullAsync<RuleDocument>(_cosmos.Config, ruleId, "rules", cancellationToken);
         if (delete && existing is null) return null;
-        var (rules, _) = await LoadAsync(cancellationToken);
-        if (existing is null && rules.Count(r => !r.Deleted) >= RulesMax) throw new InvalidOperationException($"At most {RulesMax} rules.");
+        if (existing is null && (await LoadAsync(cancellationToken)).Rules.Count(r => !r.Deleted) >= RulesMax)
+            throw new InvalidOperationException($"At most {RulesMax} rules.");
         var document = new RuleDocument(ruleId, "rules", (existing?.Version ?? 0) + 1, delete, delete ? existing!.Spec : spec, _clock.GetUtcNow());
         await _cosmos.Config.UpsertItemAsync(document, new PartitionKey("rules"), cancellationToken: cancellationToken);
         _cache.Invalidate();

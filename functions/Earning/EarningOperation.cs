@@ -40,8 +40,7 @@ public static class EarningOperation
         {
             return new OperationDecision.Accepted(account, [], new EventResponse(e.EventId, [], account.Ledger.Balance.Value));
         }
-        var local = TimeZoneInfo.ConvertTime(e.OccurredAt, settings.Zone);
-        var day = DateOnly.FromDateTime(local.DateTime);
+        var day = ProgramCalendar.DateOf(e.OccurredAt, settings.Zone);
         var earning = account.Earning;
         var rankBefore = settings.RankNamed(earning.Rank);
         var rankAfter = rankBefore;
@@ -54,7 +53,7 @@ public static class EarningOperation
 
         var facts = new MemberFacts(rankBefore, rankAfter, account.Profile.Tags);
         var evaluation = EarningEngine.Evaluate(new EarningEvent(e.EventId, e.Trigger, e.OccurredAt, day, e.AmountYen, e.StoreId, e.Channel),
-            facts, rules, campaigns, local.DayOfWeek, earning.Counters);
+            facts, rules, campaigns, earning.Counters);
 
         var ledger = account.Ledger;
         var entries = ImmutableArray.CreateBuilder<JournalEntry>();

@@ -55,7 +55,7 @@ public static partial class EventEndpoints
         if (request.Amount is < 0 or > AmountYenMax) errors["amount"] = [$"0..{AmountYenMax} yen."];
         if (request.OccurredAt is { } at && (at > now + ClockSkewMax || at < now - LateEventsMax))
             errors["occurredAt"] = [$"Within the last {LateEventsMax.TotalDays} days and not in the future."];
-        if (request.StoreId is { Length: 0 or > 64 }) errors["storeId"] = ["1–64 characters."];
+        if (request.StoreId is { Length: 0 or > RequestReader.IdLengthMax }) errors["storeId"] = [$"1–{RequestReader.IdLengthMax} characters."];
         if (request.Channel is { Length: 0 or > 64 }) errors["channel"] = ["1–64 characters."];
         if (request.Reference is { Length: 0 or > 128 }) errors["reference"] = ["1–128 characters."];
         if (request.Items is { } items && (items.Count > ItemsMax || items.Any(i => i.Sku is not { Length: > 0 and <= 64 } || i.Quantity is < 1 or > 10_000 || i.UnitPrice < 0)))

@@ -35,7 +35,6 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
 {
     /// <summary>How far back a first run (no checkpoint yet) looks for due dates.</summary>
     public const int FirstRunLookBackDays = 31;
-    private const string DateFormat = "yyyy-MM-dd";
     /// <summary>Members swept at once.</summary>
     public const int ParallelMembersMax = 8;
 
@@ -55,14 +54,14 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
         var settings = await settingsStore.GetAsync(cancellationToken);
         var today = ProgramCalendar.DateOf(clock.GetUtcNow(), settings.Zone);
         var from = await checkpoints.LastCompletedAsync(Name, cancellationToken) is { } last
-            ? DateOnly.ParseExact(last, DateFormat, CultureInfo.InvariantCulture).AddDays(1)
+            ? ProgramCalendar.ParseDay(last).AddDays(1)
             : today.AddDays(-FirstRunLookBackDays);
         int dates = 0, members = 0, entries = 0;
         for (var dueOn = from; dueOn <= today; dueOn = dueOn.AddDays(1))
         {
             await foreach (var chunk in dueIndex.ReadChunksAsync(kind, dueOn, cancellationToken))
             {
-                await Parallel.ForEachAsync(chunk.Members.Distinct(StringComparer.Ordinal),
+                await Parallel.ForEachAsync(chunk.Members,
                     new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
                     async (memberId, _) =>
                     {
@@ -72,7 +71,7 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
                 // Only once all its members are swept: a run cut short sweeps the chunk again (finding nothing left to do).
                 await dueIndex.RemoveAsync(chunk, cancellationToken);
             }
-            await checkpoints.CompleteAsync(Name, dueOn.ToString(DateFormat, CultureInfo.InvariantCulture), cancellationToken);
+            await checkpoints.CompleteAsync(Name, ProgramCalendar.DayOf(dueOn), cancellationToken);
             dates++;
         }
         LogRun(log, Name, dates, members, entries);
@@ -82,7 +81,7 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
     private async Task<int> SweepAsync(MemberId memberId)
     {
         var result = await ledger.ExecuteAsync(memberId, MemberOperation.ForCommand(Name, null, "",
-            _ => new LedgerCommand.ExpireDue(), accepted => new { entries = accepted.Entries.Length }, 200));
+            new LedgerCommand.ExpireDue(), accepted => new { entries = accepted.Entries.Length }, 200));
         return result is OperationResult.Applied applied ? applied.Entries.Length : 0;
     }
 

@@ -11,6 +11,10 @@ public static class AzureHosting
 
     public static bool IsUnderFunctionsHost => CustomHandlerPort is not null;
 
+    /// <summary>The Functions host's app root (host.json, the function folders, appsettings.json), when it exists.</summary>
+    public static string? AppRootPath =>
+        Environment.GetEnvironmentVariable("FUNCTIONS_APP_ROOT_PATH") is { Length: > 0 } root && Directory.Exists(root) ? root : null;
+
     /// <summary>Development keys (the local admin key, the local QR signing key) work only on a developer's machine.</summary>
     public static bool AllowsDevelopmentSecrets(IHostEnvironment environment) => !IsRunningInAzure && !environment.IsProduction();
 

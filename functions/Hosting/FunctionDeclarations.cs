@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace Points.Functions.Hosting;
 
 /// <summary>One binding of a function.json (the fields this app uses).</summary>
-public sealed record FunctionBinding(string Name, string Type, string Direction, string? Schedule, string? Path, string? DataType, string? Route);
+public sealed record FunctionBinding(string Name, string Type, string Direction, string? Schedule, string? Path, string? DataType, string? Route,
+    string? QueueName);
 
 public sealed record FunctionDeclaration(string Name, IReadOnlyList<FunctionBinding> Bindings)
 {
@@ -17,10 +18,7 @@ public sealed record FunctionDeclaration(string Name, IReadOnlyList<FunctionBind
 /// </summary>
 public static class FunctionDeclarations
 {
-    public static string DefaultDirectory =>
-        Environment.GetEnvironmentVariable("FUNCTIONS_APP_ROOT_PATH") is { Length: > 0 } root && Directory.Exists(root)
-            ? root
-            : Path.Combine(AppContext.BaseDirectory, "declarations");
+    public static string DefaultDirectory => AzureHosting.AppRootPath ?? Path.Combine(AppContext.BaseDirectory, "declarations");
 
     public static IReadOnlyList<FunctionDeclaration> Load(string directory)
     {
@@ -32,7 +30,7 @@ public static class FunctionDeclarations
                 b.GetProperty("name").GetString()!,
                 b.GetProperty("type").GetString()!,
                 b.GetProperty("direction").GetString()!,
-                Optional(b, "schedule"), Optional(b, "path"), Optional(b, "dataType"), Optional(b, "route"))).ToList();
+                Optional(b, "schedule"), Optional(b, "path"), Optional(b, "dataType"), Optional(b, "route"), Optional(b, "queueName"))).ToList();
             declarations.Add(new FunctionDeclaration(Path.GetFileName(Path.GetDirectoryName(file)!), bindings));
         }
         return declarations;

@@ -19,6 +19,7 @@ public sealed class LocalTriggerOptions
 {
     /// <summary>Off by default, and never on under the Functions host (which runs the triggers itself).</summary>
     public bool Enabled { get; set; }
+    public bool IsActive => Enabled && !AzureHosting.IsUnderFunctionsHost;
     public int BlobPollMilliseconds { get; set; } = 1000;
     /// <summary>The Functions host's default: five attempts per blob, then a poison message (facts §2).</summary>
     public int BlobAttemptsMax { get; set; } = 5;
@@ -57,17 +58,16 @@ public sealed partial class LocalTriggerRunner(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.Enabled || AzureHosting.IsUnderFunctionsHost) return;
+        if (!options.Value.IsActive) return;
         var started = new TaskCompletionSource();
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         {
             await started.Task.WaitAsync(stoppingToken);
         }
         _http.BaseAddress = new Uri(server.Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var directory = options.Value.DeclarationsPath ?? FunctionDeclarations.DefaultDirectory;
-        _declarations = FunctionDeclarations.Load(directory);
+        _declarations = FunctionDeclarations.Load(options.Value.DeclarationsPath ?? FunctionDeclarations.DefaultDirectory);
         var timers = _declarations.Where(d => d.Trigger?.Type == "timerTrigger").Select(d => RunTimerAsync(d, stoppingToken));
-        var queues = _declarations.Where(d => d.Trigger?.Type == "queueTrigger").Select(d => PollQueueAsync(d, QueueNameOf(directory, d), stoppingToken));
+        var queues = _declarations.Where(d => d.Trigger?.Type == "queueTrigger").Select(d => PollQueueAsync(d, d.Trigger!.QueueName!, stoppingToken));
         await Task.WhenAll([.. timers, .. queues, PollBlobsAsync(stoppingToken)]);
     }
 
@@ -165,7 +165,7 @@ public sealed partial class LocalTriggerRunner(
                 await blobs.Queues.GetQueueClient(BlobContainers.BlobPoisonQueue).SendMessageAsync(poison, cancellationToken);
                 await receipt.UploadAsync(BinaryData.FromString("poison"), overwrite: true, cancellationToken);
                 _attempts.Remove(attemptKey);
-                LogPoisoned(declaration.Name, item.Name);
+                LogPoisoned(declaration.Name, attempts, item.Name);
             }
         }
     }
@@ -185,14 +185,6 @@ public sealed partial class LocalTriggerRunner(
         });
         var content = new InlineBlobContent(blob, declaration.Trigger!.Name, metadata);
         return _http.PostAsync("/" + declaration.Name, content, cancellationToken);
-    }
-
-    /// <summary>The trigger's <c>queueName</c> (the declaration model keeps only what HTTP, timers and blobs need).</summary>
-    private static string QueueNameOf(string directory, FunctionDeclaration declaration)
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, declaration.Name, "function.json")));
-        return document.RootElement.GetProperty("bindings").EnumerateArray()
-            .First(b => b.GetProperty("type").GetString() == "queueTrigger").GetProperty("queueName").GetString()!;
     }
 
     private async Task PollQueueAsync(FunctionDeclaration declaration, string declaredQueue, CancellationToken stoppingToken)
@@ -353,8 +345,8 @@ public sealed partial class LocalTriggerRunner(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: scanning for {Function} failed with {Status}")]
     private partial void LogScanFailed(string function, int status);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: {Function} failed 5 times on {Blob}; poison message sent")]
-    private partial void LogPoisoned(string function, string blob);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: {Function} failed {Attempts} times on {Blob}; poison message sent")]
+    private partial void LogPoisoned(string function, int attempts, string blob);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: {Function} gave up on message {MessageId} after {DequeueCount} dequeues; moved to {PoisonQueue}")]
     private partial void LogQueuePoisoned(string function, string messageId, long dequeueCount, string poisonQueue);

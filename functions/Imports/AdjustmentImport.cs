@@ -69,7 +69,8 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
         BlobRequestConditions conditions, CsvResultWriter writer, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var content = new HashingStream(await blob.OpenReadAsync(new Azure.Storage.Blobs.Models.BlobOpenReadOptions(false) { Conditions = conditions }, cancellationToken), hash);
+        await using var blobContent = await blob.OpenReadAsync(new Azure.Storage.Blobs.Models.BlobOpenReadOptions(false) { Conditions = conditions }, cancellationToken);
+        var content = new HashingStream(blobContent, hash);
         long invalid = 0, rows = 0;
         var known = new HashSet<string>(StringComparer.Ordinal);
         try
@@ -205,33 +206,20 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
     private partial void LogImported(string blob, string status, long rows, long applied, long duplicate, long rejected, long invalid);
 
     /// <summary>Hashes what is read through it, so validation computes the content hash in the same pass.</summary>
-    private sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+    private sealed class HashingStream(Stream inner, IncrementalHash hash) : ReadOnlyForwardStream
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count)
+        public override int Read(Span<byte> buffer)
         {
-            var read = inner.Read(buffer, offset, count);
-            hash.AppendData(buffer, offset, read);
+            var read = inner.Read(buffer);
+            hash.AppendData(buffer[..read]);
             return read;
         }
+
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var read = await inner.ReadAsync(buffer, cancellationToken);
             hash.AppendData(buffer.Span[..read]);
             return read;
-        }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
         }
     }
 }

@@ -60,13 +60,13 @@ public sealed record MemberEarning(string Rank, ImmutableArray<Points.Domain.Ear
 
     /// <summary>Purchase amount over the 12 months ending with <paramref name="month"/> (inclusive).</summary>
     public long TrailingYearYen(DateOnly month) =>
-        Purchases.Where(p => string.CompareOrdinal(p.Month, MonthKey(month.AddMonths(-11))) >= 0 && string.CompareOrdinal(p.Month, MonthKey(month)) <= 0)
+        Purchases.Where(p => string.CompareOrdinal(p.Month, Settings.ProgramCalendar.MonthOf(month.AddMonths(-11))) >= 0 && string.CompareOrdinal(p.Month, Settings.ProgramCalendar.MonthOf(month)) <= 0)
             .Sum(p => p.AmountYen);
 
     /// <summary>Adds a purchase to its month: amount, count and the distinct SKUs bought (at most <see cref="SkusPerMonthMax"/>).</summary>
     public MemberEarning WithPurchase(DateOnly day, long amountYen, IEnumerable<string> skus)
     {
-        var key = MonthKey(day);
+        var key = Settings.ProgramCalendar.MonthOf(day);
         var current = Purchases.FirstOrDefault(p => p.Month == key) ?? new MonthlyPurchases(key, 0, 0, []);
         var bought = current with
         {
@@ -83,7 +83,7 @@ public sealed record MemberEarning(string Rank, ImmutableArray<Points.Domain.Ear
     /// <summary>Takes returned purchase yen out of the month it was counted in (the rank metric is net of reversals).</summary>
     public MemberEarning WithoutPurchaseYen(DateOnly day, long amountYen)
     {
-        var key = MonthKey(day);
+        var key = Settings.ProgramCalendar.MonthOf(day);
         return this with
         {
             Purchases = [.. Purchases.Select(p => p.Month == key ? p with { AmountYen = Math.Max(0, p.AmountYen - amountYen) } : p)],
@@ -92,8 +92,6 @@ public sealed record MemberEarning(string Rank, ImmutableArray<Points.Domain.Ear
 
     /// <summary>Bounds the account document for members who buy many different products (F26 targets by SKU).</summary>
     public const int SkusPerMonthMax = 50;
-
-    public static string MonthKey(DateOnly day) => day.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 public sealed record MonthlyPurchases(string Month, long AmountYen, int Count, ImmutableArray<string> Skus);

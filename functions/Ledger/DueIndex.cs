@@ -1,6 +1,6 @@
-using System.Net;
 using Microsoft.Azure.Cosmos;
 using Points.Domain.Primitives;
+using Points.Functions.Settings;
 using Points.Functions.Storage;
 
 namespace Points.Functions.Ledger;
@@ -37,7 +37,7 @@ public sealed class DueIndex
 
     public sealed record Chunk(string Id, string Pk, IReadOnlyList<string> Members);
 
-    public static string ListOf(string kind, DateOnly dueOn) => $"{kind}|{dueOn:yyyy-MM-dd}";
+    public static string ListOf(string kind, DateOnly dueOn) => $"{kind}|{ProgramCalendar.DayOf(dueOn)}";
 
     /// <summary>Lists the member under the date; completes once the chunk holding it is durable.</summary>
     public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId) => _listings.EnqueueAsync(ListOf(kind, dueOn), memberId);
@@ -45,29 +45,19 @@ public sealed class DueIndex
     private async Task<bool[]> CreateChunkAsync(string list, IReadOnlyList<MemberId> members)
     {
         var chunk = new Chunk(Guid.NewGuid().ToString("N"), list, [.. members.Select(m => m.Value).Distinct(StringComparer.Ordinal)]);
-        await _cosmos.Indexes.CreateItemAsync(chunk, new PartitionKey(list), new ItemRequestOptions { EnableContentResponseOnWrite = false });
+        await _cosmos.Indexes.CreateItemAsync(chunk, new PartitionKey(list));
         return new bool[members.Count];
     }
 
     public async IAsyncEnumerable<Chunk> ReadChunksAsync(string kind, DateOnly dueOn,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var list = ListOf(kind, dueOn);
-        using var iterator = _cosmos.Indexes.GetItemQueryIterator<Chunk>(
-            new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk").WithParameter("@pk", list),
-            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(list), MaxItemCount = ChunksPerPage });
-        while (iterator.HasMoreResults)
+        await foreach (var page in CosmosStorage.ReadPartitionPagesAsync<Chunk>(_cosmos.Indexes, ListOf(kind, dueOn), "true", ChunksPerPage, cancellationToken))
         {
-            foreach (var chunk in await iterator.ReadNextAsync(cancellationToken))
-            {
-                yield return chunk;
-            }
+            foreach (var chunk in page) yield return chunk;
         }
     }
 
-    public async Task RemoveAsync(Chunk chunk, CancellationToken cancellationToken)
-    {
-        using var response = await _cosmos.Indexes.DeleteItemStreamAsync(chunk.Id, new PartitionKey(chunk.Pk), cancellationToken: cancellationToken);
-        if (response.StatusCode != HttpStatusCode.NotFound) response.EnsureSuccessStatusCode();
-    }
+    public Task RemoveAsync(Chunk chunk, CancellationToken cancellationToken) =>
+        CosmosStorage.DeleteIfExistsAsync(_cosmos.Indexes, chunk.Id, chunk.Pk, cancellationToken);
 }

@@ -85,7 +85,7 @@ public sealed class LedgerStore(CosmosStorage cosmos)
     public Task SpillRecordsAsync(MemberId memberId, IEnumerable<IdempotencyRecord> records, CancellationToken cancellationToken) =>
         Task.WhenAll(records.Select(record => Ledger.UpsertItemAsync(
             new SpilledIdempotencyDocument { Id = SpilledIdOf(record.Key), MemberId = memberId.Value, Record = record },
-            new PartitionKey(memberId.Value), new ItemRequestOptions { EnableContentResponseOnWrite = false }, cancellationToken)));
+            new PartitionKey(memberId.Value), cancellationToken: cancellationToken)));
 
     /// <summary>Keys may hold any of [A-Za-z0-9._:-]; ids get a fixed-length hash of the key.</summary>
     private static string SpilledIdOf(string key) =>

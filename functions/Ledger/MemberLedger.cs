@@ -54,7 +54,7 @@ public sealed partial class MemberLedger
             var now = _clock.GetUtcNow();
             var settings = await _settingsStore.GetAsync(cancellationToken);
             var context = new LedgerContext(now, ProgramCalendar.DateOf(now, settings.Zone), settings.RegularExpiry.ToPolicy()!, "api");
-            var sealedRelated = await LoadSealedRelatedAsync(memberId, batch, cancellationToken);
+            var sealedRelated = await LoadSealedRelatedAsync(memberId, account, batch, cancellationToken);
             var spilled = await LoadSpilledRecordsAsync(memberId, account, batch, now, memory, cancellationToken);
 
             var working = account;
@@ -213,15 +213,20 @@ public sealed partial class MemberLedger
         return [.. indexed.Order()];
     }
 
+    /// <summary>
+    /// Sealed entries under the batch's related references (one query each, at once). Nothing to look for while no
+    /// page is sealed: every committed entry is then still in the account's journal.
+    /// </summary>
     private async Task<IReadOnlyDictionary<string, IReadOnlyList<JournalEntry>>> LoadSealedRelatedAsync(
-        MemberId memberId, IReadOnlyList<MemberOperation> batch, CancellationToken cancellationToken)
+        MemberId memberId, AccountDocument account, IReadOnlyList<MemberOperation> batch, CancellationToken cancellationToken)
     {
-        var found = new Dictionary<string, IReadOnlyList<JournalEntry>>(StringComparer.Ordinal);
-        foreach (var reference in batch.Select(o => o.RelatedReference).OfType<string>().Distinct(StringComparer.Ordinal))
+        var references = batch.Select(o => o.RelatedReference).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (references.Count == 0 || account.SealedThrough == 0)
         {
-            found[reference] = await _store.FindSealedEntriesAsync(memberId, reference, cancellationToken);
+            return ImmutableDictionary<string, IReadOnlyList<JournalEntry>>.Empty;
         }
-        return found;
+        var found = await Task.WhenAll(references.Select(r => _store.FindSealedEntriesAsync(memberId, r, cancellationToken)));
+        return references.Zip(found).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -262,6 +267,6 @@ public sealed partial class MemberLedger
     private partial void LogConflict(string memberId, int attempt);
 }
 
-/// <summary>Other writers kept changing a member's document for every retry: an outage-like condition (503), not a business outcome.</summary>
+/// <summary>Other writers kept changing a member's document for every retry.</summary>
 public sealed class LedgerContentionException(MemberId memberId)
-    : Exception($"Member {memberId} kept changing during {LedgerLimits.ConflictRetriesMax} attempts.");
+    : ContentionException($"Member {memberId} kept changing during {LedgerLimits.ConflictRetriesMax} attempts.");

@@ -23,11 +23,10 @@ public sealed record MemberOperation(
 {
     /// <summary>The common case: one ledger command, decided by <see cref="LedgerDecider"/>.</summary>
     public static MemberOperation ForCommand(string actor, string? idempotencyKey, string requestHash,
-        Func<IReadOnlyList<JournalEntry>, LedgerCommand> command, Func<LedgerOutcome.Accepted, object> respond,
-        int successStatus = 201, string? relatedReference = null) =>
+        LedgerCommand command, Func<LedgerOutcome.Accepted, object> respond, int successStatus = 201) =>
         new(actor, idempotencyKey, requestHash,
-            input => OperationDecision.From(LedgerDecider.Decide(input.Account.Ledger, command(input.Related), input.Context), input.Account, respond),
-            successStatus, relatedReference);
+            input => OperationDecision.From(LedgerDecider.Decide(input.Account.Ledger, command, input.Context), input.Account, respond),
+            successStatus);
 }
 
 /// <param name="Account">The member's account as decided so far in this batch.</param>
@@ -40,14 +39,18 @@ public abstract record OperationDecision
 {
     private OperationDecision() { }
 
-    public sealed record Rejected(string Code, string Detail) : OperationDecision;
+    public sealed record Rejected(string Code, string Detail) : OperationDecision
+    {
+        /// <summary>The ledger's refusal, with its stable code.</summary>
+        public static Rejected Of(LedgerOutcome.Rejected rejected) => new(rejected.Reason.Code(), rejected.Detail);
+    }
 
     /// <param name="Account">The account after the operation; its ledger must be the ledger after <paramref name="Entries"/>.</param>
     public sealed record Accepted(AccountDocument Account, ImmutableArray<JournalEntry> Entries, object Response) : OperationDecision;
 
     public static OperationDecision From(LedgerOutcome outcome, AccountDocument account, Func<LedgerOutcome.Accepted, object> respond) => outcome switch
     {
-        LedgerOutcome.Rejected r => new Rejected(r.Reason.Code(), r.Detail),
+        LedgerOutcome.Rejected r => Rejected.Of(r),
         LedgerOutcome.Accepted a => new Accepted(account with { Ledger = a.State }, a.Entries, respond(a)),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };

@@ -16,7 +16,6 @@ public static class MemberEndpoints
 {
     private const int TagsMax = 20;
     private const int TagLengthMax = 50;
-    private const int StoreIdLengthMax = 64;
 
     public static void MapMemberEndpoints(this IEndpointRouteBuilder api)
     {
@@ -54,9 +53,13 @@ public static class MemberEndpoints
                 return existing.Profile.ReferralCode.Equals(code, StringComparison.OrdinalIgnoreCase)
                     ? Problems.For("self_referral")
                     : Problems.For("referral_after_registration", "The member is registered already.");
-            referrer = await referralCodes.FindAsync(code, http.RequestAborted);
-            if (referrer is null) return Problems.For("invalid_referral_code");
-            if (referrer == id.Value) return Problems.For("self_referral");
+            if (existing is null)
+            {
+                // An existing member repeating the code they registered with was checked then (codes are never deleted).
+                referrer = await referralCodes.FindAsync(code, http.RequestAborted);
+                if (referrer is null) return Problems.For("invalid_referral_code");
+                if (referrer == id.Value) return Problems.For("self_referral");
+            }
         }
         var newCode = existing is null ? await referralCodes.ReserveAsync(id.Value, http.RequestAborted) : null;
         // Anniversaries (F19): listed under the join day before the profile naming it is committed (the job drops stale entries).
@@ -119,8 +122,8 @@ public static class MemberEndpoints
         var errors = new Dictionary<string, string[]>();
         if (request.Tags is { } tags && (tags.Count > TagsMax || tags.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > TagLengthMax)))
             errors["tags"] = [$"At most {TagsMax} tags of 1–{TagLengthMax} characters."];
-        if (request.StoreId is { } store && (store.Length is 0 or > StoreIdLengthMax))
-            errors["storeId"] = [$"1–{StoreIdLengthMax} characters."];
+        if (request.StoreId is { } store && (store.Length is 0 or > RequestReader.IdLengthMax))
+            errors["storeId"] = [$"1–{RequestReader.IdLengthMax} characters."];
         if (request.BirthDate > today) errors["birthDate"] = ["Must not be in the future."];
         if (request.JoinedOn > today) errors["joinedOn"] = ["Must not be in the future."];
         if (request.ReferredByCode is { Length: 0 or > 32 }) errors["referredByCode"] = ["1–32 characters."];

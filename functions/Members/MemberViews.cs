@@ -35,7 +35,7 @@ public sealed class MemberViews(LedgerStore store)
     {
         var ledger = account.Ledger;
         // Pending points whose day has come count as usable even before the activation job journals them.
-        var live = ledger.Lots.Where(l => !l.IsDueOn(today))
+        var live = ledger.Lots
             .Concat(ledger.Pending.Where(p => p.ActivatesOn <= today).Select(p => new Lot(p.LotId, p.CreatedSeq, p.Kind, p.ExpiresOn, p.ActivatesOn, p.Points)))
             .Where(l => !l.IsDueOn(today))
             .ToList();
@@ -62,8 +62,15 @@ public sealed class MemberViews(LedgerStore store)
     {
         var items = new List<HistoryItem>(limit);
         var seq = Math.Min(before is { } b ? b - 1 : long.MaxValue, account.Ledger.LastSeq);
-        var pages = new Dictionary<long, JournalPageDocument?>();
         var memberId = MemberId.Parse(account.MemberId);
+        // Every seq gives one entry, so the sealed pages this page of history needs are known: read them at once.
+        var sealedFrom = Math.Max(1, seq - limit + 1);
+        var sealedTo = Math.Min(seq, account.SealedThrough);
+        var pageNos = sealedFrom > sealedTo ? []
+            : Enumerable.Range(0, (int)((sealedTo - 1) / LedgerLimits.PageEntries - (sealedFrom - 1) / LedgerLimits.PageEntries + 1))
+                .Select(i => (sealedFrom - 1) / LedgerLimits.PageEntries + i).ToList();
+        var read = await Task.WhenAll(pageNos.Select(n => store.ReadPageAsync(memberId, n, cancellationToken)));
+        var pages = pageNos.Zip(read).ToDictionary(p => p.First, p => p.Second);
         while (seq >= 1 && items.Count < limit)
         {
             JournalEntry? entry;

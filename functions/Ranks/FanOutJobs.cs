@@ -63,7 +63,7 @@ public abstract class MonthlyFanOutJob(string name, MemberLists lists, LedgerJob
 {
     protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
     {
-        var month = PeriodicOperations.MonthOf(today);
+        var month = ProgramCalendar.MonthOf(today);
         if (lastCompleted is null || string.CompareOrdinal(lastCompleted, month) < 0) yield return month;
     }
 }
@@ -109,16 +109,12 @@ public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue 
     /// <summary>Longest outage caught up: anniversaries older than this are not granted late.</summary>
     public const int CatchUpDaysMax = 31;
 
-    public static string DayOf(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    public static DateOnly ParseDay(string period) => DateOnly.ParseExact(period, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-
     protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
     {
-        var from = lastCompleted is null ? today : ParseDay(lastCompleted).AddDays(1);
+        var from = lastCompleted is null ? today : ProgramCalendar.ParseDay(lastCompleted).AddDays(1);
         if (from < today.AddDays(-CatchUpDaysMax)) from = today.AddDays(-CatchUpDaysMax);
-        for (var day = from; day <= today; day = day.AddDays(1)) yield return DayOf(day);
+        for (var day = from; day <= today; day = day.AddDays(1)) yield return ProgramCalendar.DayOf(day);
     }
 
-    protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => AnniversaryIndex.ListsDueOn(ParseDay(period));
+    protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => AnniversaryIndex.ListsDueOn(ProgramCalendar.ParseDay(period));
 }

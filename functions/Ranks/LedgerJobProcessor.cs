@@ -73,7 +73,7 @@ public sealed partial class LedgerJobProcessor(
     private async Task<Plan> AnniversaryPlanAsync(LedgerJobShard shard, ProgramSettings settings, CancellationToken cancellationToken)
     {
         var (rules, campaigns) = await earningConfig.GetActiveAsync(cancellationToken);
-        return new Plan(PeriodicOperations.GrantAnniversary(GrantAnniversaryPointsJob.ParseDay(shard.Period), rules, campaigns, settings),
+        return new Plan(PeriodicOperations.GrantAnniversary(ProgramCalendar.ParseDay(shard.Period), rules, campaigns, settings),
             account => AnniversaryIndex.ListOf(account.Profile.JoinedOn) == shard.List,
             (memberId, account, ct) => lists.AddAsync(AnniversaryIndex.ListOf(account.Profile.JoinedOn), memberId, ct));
     }

@@ -17,10 +17,6 @@ public sealed record PeriodicOutcome(string Rank, string? RankBefore, long Point
 /// </summary>
 public static class PeriodicOperations
 {
-    public static string MonthOf(DateOnly day) => day.ToString("yyyy-MM", CultureInfo.InvariantCulture);
-
-    public static DateOnly FirstDayOf(string month) => DateOnly.ParseExact(month + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture);
-
     /// <summary>The monthly evaluation for <paramref name="month"/>: downgrades or confirms, never upgrades (purchases do).</summary>
     public static MemberOperation EvaluateRank(string month, ProgramSettings settings) =>
         new(EvaluateRanksJob.FunctionName, null, "", input => DecideMonth(input, month, settings, grantPoints: false), SuccessStatus: 200);
@@ -40,7 +36,7 @@ public static class PeriodicOperations
     public static RankDefinition RankAtEvaluation(MemberEarning earning, ProgramSettings settings, string month, DateOnly today)
     {
         var current = settings.RankNamed(earning.Rank);
-        var metric = Math.Max(earning.TrailingYearYen(FirstDayOf(month).AddMonths(-1)), earning.TrailingYearYen(today));
+        var metric = Math.Max(earning.TrailingYearYen(ProgramCalendar.FirstDayOf(month).AddMonths(-1)), earning.TrailingYearYen(today));
         var reached = RankDefinition.For(settings.Ranks, metric);
         return reached.ThresholdYen < current.ThresholdYen ? reached : current;
     }
@@ -78,7 +74,7 @@ public static class PeriodicOperations
                     periods = periods with { RankPointsGrantedFor = month };
                     break;
                 case LedgerOutcome.Rejected rejected:
-                    return new OperationDecision.Rejected(rejected.Reason.Code(), rejected.Detail);
+                    return OperationDecision.Rejected.Of(rejected);
             }
         }
         return new OperationDecision.Accepted(account with { Ledger = ledger, Earning = earning, Periods = periods }, entries,

@@ -43,7 +43,7 @@ public static class RedemptionEndpoints
         var details = new EntryDetails(redemptionId, request!.OrderId is { } order ? [order] : [], null, request.StoreId, request.Channel);
         var result = await ledger.ExecuteAsync(id, MemberOperation.ForCommand(
             http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
-            _ => new LedgerCommand.Debit(EntryType.Spend, request.Points) { Details = details },
+            new LedgerCommand.Debit(EntryType.Spend, request.Points) { Details = details },
             accepted => new RedemptionResponse(redemptionId, request.Points,
                 accepted.Entries.Single(e => e.Type == EntryType.Spend).Lots.Select(l => new ConsumedLot(l.LotId, l.Kind, -l.Points.Value)).ToList(),
                 accepted.State.Balance.Value)));
@@ -58,7 +58,7 @@ public static class RedemptionEndpoints
         { CatalogItemId.Length: > CatalogSpecs.ItemIdLengthMax } => Problems.Invalid("catalogItemId", $"At most {CatalogSpecs.ItemIdLengthMax} characters."),
         { Purpose: "order", OrderId: null or "" } => Problems.Invalid("orderId", "Required when purpose is order."),
         { OrderId.Length: > ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {ReferenceLengthMax} characters."),
-        { StoreId.Length: > 64 } => Problems.Invalid("storeId", "At most 64 characters."),
+        { StoreId.Length: > RequestReader.IdLengthMax } => Problems.Invalid("storeId", $"At most {RequestReader.IdLengthMax} characters."),
         { Channel.Length: 0 or > 64 } => Problems.Invalid("channel", "1–64 characters."),
         _ => null,
     };
@@ -89,7 +89,7 @@ public static class RedemptionEndpoints
         var outcome = LedgerDecider.Decide(input.Account.Ledger, command, input.Context);
         if (outcome is LedgerOutcome.Rejected rejected)
         {
-            return new OperationDecision.Rejected(rejected.Reason.Code(), rejected.Detail);
+            return OperationDecision.Rejected.Of(rejected);
         }
         var accepted = (LedgerOutcome.Accepted)outcome;
         var reversals = accepted.Entries.Where(e => e.Type == EntryType.Reverse).ToList();

@@ -92,4 +92,14 @@ public static class ProgramCalendar
 {
     public static DateOnly DateOf(DateTimeOffset instant, TimeZoneInfo zone) =>
         DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+
+    /// <summary>A day as stored text (checkpoints, index partitions): <c>yyyy-MM-dd</c>, sortable, culture-free.</summary>
+    public static string DayOf(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static DateOnly ParseDay(string day) => DateOnly.ParseExact(day, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A month as stored text (checkpoints, purchase totals): <c>yyyy-MM</c>.</summary>
+    public static string MonthOf(DateOnly day) => day.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static DateOnly FirstDayOf(string month) => ParseDay(month + "-01");
 }

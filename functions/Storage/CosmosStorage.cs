@@ -86,14 +86,34 @@ public sealed class CosmosStorage : IDisposable
         CancellationToken cancellationToken)
     {
         var items = new List<T>();
-        using var iterator = container.GetItemQueryIterator<T>(
-            new QueryDefinition($"SELECT * FROM c WHERE c.pk = @pk AND ({filter})").WithParameter("@pk", partitionKey),
-            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(partitionKey) });
-        while (iterator.HasMoreResults)
+        await foreach (var page in ReadPartitionPagesAsync<T>(container, partitionKey, filter, null, cancellationToken))
         {
-            items.AddRange(await iterator.ReadNextAsync(cancellationToken));
+            items.AddRange(page);
         }
         return items;
+    }
+
+    /// <summary>The items of one partition matching <paramref name="filter"/>, a query page at a time (memory bounded by the page).</summary>
+    public static async IAsyncEnumerable<IReadOnlyList<T>> ReadPartitionPagesAsync<T>(Container container, string partitionKey, string filter,
+        int? pageSize, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var iterator = container.GetItemQueryIterator<T>(
+            new QueryDefinition($"SELECT * FROM c WHERE c.pk = @pk AND ({filter})").WithParameter("@pk", partitionKey),
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(partitionKey), MaxItemCount = pageSize });
+        while (iterator.HasMoreResults)
+        {
+            var page = await iterator.ReadNextAsync(cancellationToken);
+            if (page.Count > 0) yield return [.. page];
+        }
+    }
+
+    /// <summary>Deletes one item; false when it did not exist.</summary>
+    public static async Task<bool> DeleteIfExistsAsync(Container container, string id, string partitionKey, CancellationToken cancellationToken)
+    {
+        using var response = await container.DeleteItemStreamAsync(id, new PartitionKey(partitionKey), cancellationToken: cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) return false;
+        response.EnsureSuccessStatusCode();
+        return true;
     }
 
     /// <summary>Reads one item or null when it does not exist.</summary>

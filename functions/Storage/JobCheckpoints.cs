@@ -19,5 +19,5 @@ public sealed class JobCheckpoints(CosmosStorage cosmos)
 
     public Task CompleteAsync(string job, string period, CancellationToken cancellationToken) =>
         cosmos.Jobs.UpsertItemAsync(new Checkpoint(job, Partition, period), new PartitionKey(Partition),
-            new ItemRequestOptions { EnableContentResponseOnWrite = false }, cancellationToken);
+            cancellationToken: cancellationToken);
 }

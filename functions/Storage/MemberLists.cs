@@ -18,25 +18,17 @@ public sealed class MemberLists(CosmosStorage cosmos)
     private sealed record Listing(string Id, string Pk, string MemberId);
 
     public Task AddAsync(string list, MemberId memberId, CancellationToken cancellationToken) =>
-        cosmos.Indexes.UpsertItemAsync(new Listing(memberId.Value, list, memberId.Value), new PartitionKey(list),
-            new ItemRequestOptions { EnableContentResponseOnWrite = false }, cancellationToken);
+        cosmos.Indexes.UpsertItemAsync(new Listing(memberId.Value, list, memberId.Value), new PartitionKey(list), cancellationToken: cancellationToken);
 
-    public async Task RemoveAsync(string list, MemberId memberId, CancellationToken cancellationToken)
-    {
-        using var response = await cosmos.Indexes.DeleteItemStreamAsync(memberId.Value, new PartitionKey(list), cancellationToken: cancellationToken);
-        if (response.StatusCode != HttpStatusCode.NotFound) response.EnsureSuccessStatusCode();
-    }
+    public Task RemoveAsync(string list, MemberId memberId, CancellationToken cancellationToken) =>
+        CosmosStorage.DeleteIfExistsAsync(cosmos.Indexes, memberId.Value, list, cancellationToken);
 
     public async IAsyncEnumerable<IReadOnlyList<MemberId>> ReadPagesAsync(string list,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var iterator = cosmos.Indexes.GetItemQueryIterator<Listing>(
-            new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk").WithParameter("@pk", list),
-            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(list), MaxItemCount = PageSize });
-        while (iterator.HasMoreResults)
+        await foreach (var page in CosmosStorage.ReadPartitionPagesAsync<Listing>(cosmos.Indexes, list, "true", PageSize, cancellationToken))
         {
-            var page = await iterator.ReadNextAsync(cancellationToken);
-            if (page.Count > 0) yield return page.Select(l => MemberId.Parse(l.MemberId)).ToList();
+            yield return [.. page.Select(l => MemberId.Parse(l.MemberId))];
         }
     }
 }

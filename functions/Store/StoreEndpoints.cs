@@ -13,7 +13,6 @@ public sealed record QrTokenResponse(string Token, DateTimeOffset ExpiresAt);
 /// <summary>In-store use (F14): the member's QR token, and the terminal's purchase that spends and earns at once.</summary>
 public static class StoreEndpoints
 {
-    public const int StoreIdLengthMax = 64;
 
     public static void MapStoreEndpoints(this IEndpointRouteBuilder api)
     {
@@ -53,7 +52,7 @@ public static class StoreEndpoints
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrEmpty(request.QrToken)) errors["qrToken"] = ["Required: the token from the member's QR code."];
-        if (request.StoreId is not { Length: > 0 and <= StoreIdLengthMax }) errors["storeId"] = [$"Required, 1–{StoreIdLengthMax} characters."];
+        if (request.StoreId is not { Length: > 0 and <= RequestReader.IdLengthMax }) errors["storeId"] = [$"Required, 1–{RequestReader.IdLengthMax} characters."];
         if (request.PurchaseAmount is not (>= 0 and <= EventEndpoints.AmountYenMax)) errors["purchaseAmount"] = [$"Required, 0..{EventEndpoints.AmountYenMax} yen."];
         if (request.PointsToUse is < 0 or > RedemptionEndpoints.PointsPerRequestMax) errors["pointsToUse"] = [$"0..{RedemptionEndpoints.PointsPerRequestMax} points."];
         else if (request is { PurchaseAmount: >= 0 and var amount, PointsToUse: > 0 and var points } && points * settings.YenPerPoint > amount)

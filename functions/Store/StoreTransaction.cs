@@ -60,7 +60,7 @@ public static class StoreTransaction
             switch (LedgerDecider.Decide(account.Ledger, debit, input.Context))
             {
                 case LedgerOutcome.Rejected rejected:
-                    return new OperationDecision.Rejected(rejected.Reason.Code(), rejected.Detail);
+                    return OperationDecision.Rejected.Of(rejected);
                 case LedgerOutcome.Accepted accepted:
                     account = account with { Ledger = accepted.State };
                     entries.AddRange(accepted.Entries);

@@ -20,7 +20,7 @@ public sealed record CsvColumn(string Name, bool IsNumeric = false);
 /// Writes a result or export CSV to a stream as rows come: RFC 4180, CRLF, in the requested encoding, with spreadsheet
 /// formula injection neutralised. Memory stays at one buffer: CsvHelper hands its 64 KiB buffer to the destination
 /// whenever it is mostly full (the destination itself, e.g. a blob write stream, is flushed only by
-/// <see cref="FlushAsync"/> and disposal, so a blob is not cut into many small blocks).
+/// disposal, so a blob is not cut into many small blocks).
 /// </summary>
 /// <remarks>
 /// Formula injection: a text cell that starts with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR gets a leading
@@ -84,16 +84,6 @@ public sealed class CsvResultWriter : IAsyncDisposable
             WriteCell(cells[i], _columns[i].IsNumeric);
         }
         return _csv.EndRecordAsync(cancellationToken);
-    }
-
-    /// <summary>Writes everything buffered to the destination and flushes it.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
-    {
-        await _csv.FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (_text is not null)
-        {
-            await _text.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
     }
 
     /// <summary>Writes what is buffered to the destination, flushes it, and leaves it open.</summary>

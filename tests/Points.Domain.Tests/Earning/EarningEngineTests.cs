@@ -28,7 +28,7 @@ public sealed class EarningEngineTests
             DateTimeOffset.MinValue, DateTimeOffset.MaxValue);
         var e = Event("purchase", "2026-11-22T15:00:00", amount: 12_345); // a Sunday
 
-        var result = EarningEngine.Evaluate(e, new MemberFacts(Gold, Gold, []), [rule], [weekend], DayOfWeek.Sunday, []);
+        var result = EarningEngine.Evaluate(e, new MemberFacts(Gold, Gold, []), [rule], [weekend], []);
 
         Assert.Equal(369, result.Awards.Single().Points); // floor(123 × 1.5 × 2.0)
     }
@@ -51,7 +51,7 @@ public sealed class EarningEngineTests
         foreach (var time in new[] { "2026-11-23T09:00:00", "2026-11-23T23:30:00", "2026-11-24T00:10:00" })
         {
             var e = Event("login", time);
-            var result = EarningEngine.Evaluate(e, new MemberFacts(Bronze, Bronze, []), [login], [], e.Day.DayOfWeek, counters);
+            var result = EarningEngine.Evaluate(e, new MemberFacts(Bronze, Bronze, []), [login], [], counters);
             counters = result.Counters;
             total += result.Awards.Sum(a => a.Points);
             if (time == "2026-11-23T23:30:00") Assert.Equal(5, total);
@@ -67,7 +67,7 @@ public sealed class EarningEngineTests
         var awards = new List<long>();
         foreach (var _ in Enumerable.Range(0, 3))
         {
-            var result = EarningEngine.Evaluate(Event("purchase", "2026-11-23T12:00:00", 10_000), new MemberFacts(Gold, Gold, []), [rule], [], DayOfWeek.Monday, counters);
+            var result = EarningEngine.Evaluate(Event("purchase", "2026-11-23T12:00:00", 10_000), new MemberFacts(Gold, Gold, []), [rule], [], counters);
             counters = result.Counters;
             awards.AddRange(result.Awards.Select(a => a.Points));
         }
@@ -82,7 +82,7 @@ public sealed class EarningEngineTests
         var never = Rule("later", "post", new EarningFormula.Fixed(1), priority: 2);
 
         var result = EarningEngine.Evaluate(Event("post", "2026-11-23T12:00:00"), new MemberFacts(Bronze, Bronze, ["regular"]),
-            [never, exclusive, vipOnly], [], DayOfWeek.Monday, []);
+            [never, exclusive, vipOnly], [], []);
 
         Assert.Equal(["main"], result.Awards.Select(a => a.RuleId));
     }
@@ -95,7 +95,7 @@ public sealed class EarningEngineTests
         var storeOnly = Rule("store", "post", new EarningFormula.Fixed(10), eligibility: new Eligibility([], [], ["S1"], []));
 
         var result = EarningEngine.Evaluate(Event("post", "2026-11-30T23:59:59", store: "S2"), new MemberFacts(Bronze, Bronze, []),
-            [future, storeOnly], [], DayOfWeek.Monday, []);
+            [future, storeOnly], [], []);
 
         Assert.Empty(result.Awards);
     }

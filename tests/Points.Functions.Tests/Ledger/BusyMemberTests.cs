@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using Microsoft.Azure.Cosmos;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
-using Points.Functions.Storage;
 using Points.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
+using static Points.Functions.Tests.Ledger.WorkedExamplesApiTests;
 
 namespace Points.Functions.Tests.Ledger;
 
@@ -25,7 +24,7 @@ public sealed class BusyMemberTests(AppFixture app, ITestOutputHelper output) : 
         // mailbox commits them in batches.
         var results = await Task.WhenAll(Enumerable.Range(0, operations).Select(i => ledger.ExecuteAsync(member, MemberOperation.ForCommand(
             "test", null, "",
-            _ => i % 2 == 0
+            i % 2 == 0
                 ? new LedgerCommand.Credit(EntryType.Adjust, 3, LotKind.Regular, null)
                 : new LedgerCommand.Debit(EntryType.Adjust, 2),
             accepted => new { accepted.State.Balance }))));
@@ -35,15 +34,14 @@ public sealed class BusyMemberTests(AppFixture app, ITestOutputHelper output) : 
         var summary = await client.GetMemberAsync(member.Value);
         Assert.Equal(1_000 + operations / 2 * 3 - operations / 2 * 2, summary.Long("balance"));
 
-        using var raw = await app.Service<CosmosStorage>().Ledger.ReadItemStreamAsync(AccountDocument.DocumentId, new PartitionKey(member.Value));
-        var bytes = raw.Content.Length;
+        var bytes = (await RawAccountAsync(app, member.Value)).Length;
         output.WriteLine($"account document: {bytes} bytes");
         Assert.True(bytes < 32 * 1024, $"The account document is {bytes} bytes.");
 
-        var newest = await client.SendAsync(HttpMethod.Get, $"/api/v1/members/{member}/transactions?limit=200");
+        var newest = await client.TransactionsAsync(member.Value, limit: 200);
         var seqs = newest.Body.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToList();
         Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)(operations + 1 - i)), seqs);
-        var oldest = await client.SendAsync(HttpMethod.Get, $"/api/v1/members/{member}/transactions?limit=3&before=4");
+        var oldest = await client.TransactionsAsync(member.Value, limit: 3, before: 4);
         Assert.Equal([3L, 2L, 1L], oldest.Body.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()));
     }
 }

@@ -69,13 +69,13 @@ public class EarningBenchmarks
         for (var d = 5; d >= 1; d--)
         {
             var at = Now.AddDays(-d);
-            counters = EarningEngine.Evaluate(Purchase($"earlier-{d}", at, 5_000), _member, rules, _campaigns, at.ToOffset(Jst).DayOfWeek, counters).Counters;
+            counters = EarningEngine.Evaluate(Purchase($"earlier-{d}", at, 5_000), _member, rules, _campaigns, counters).Counters;
         }
         return counters;
     }
 
     private EarningResult Evaluate(IReadOnlyList<EarningRule> rules, ImmutableArray<RuleCounter> counters) =>
-        EarningEngine.Evaluate(_event, _member, rules, _campaigns, DayOfWeek.Monday, counters);
+        EarningEngine.Evaluate(_event, _member, rules, _campaigns, counters);
 
     [Benchmark(Description = "evaluate 50 active rules, all on the event's trigger")]
     public EarningResult FiftyRulesAllApply() => Evaluate(_allOnTrigger, _countersAll);
