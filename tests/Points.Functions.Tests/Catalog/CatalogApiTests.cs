@@ -5,6 +5,7 @@ using Points.Functions.Catalog;
 using Points.Functions.Ledger;
 using Points.Functions.Redemptions;
 using Points.Functions.Tests.Infrastructure;
+using static Points.Functions.Tests.Infrastructure.Api;
 using static Points.Functions.Tests.Platform.ErrorCodesTests;
 using Reply = Points.Functions.Tests.Infrastructure.Api.Reply;
 
@@ -13,8 +14,6 @@ namespace Points.Functions.Tests.Catalog;
 /// <summary>The point-usage catalog through the real API: admin CRUD, what a member may redeem, and catalog redemptions.</summary>
 public sealed class CatalogApiTests(AppFixture app) : IClassFixture<AppFixture>
 {
-    private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
-
     private async Task<Reply> PutItemAsync(string itemId, object item)
     {
         var reply = await app.Client().SendAsync(HttpMethod.Put, $"/api/v1/admin/catalog/{itemId}", item);
@@ -30,13 +29,7 @@ public sealed class CatalogApiTests(AppFixture app) : IClassFixture<AppFixture>
         (await app.Client().SendAsync(HttpMethod.Get, "/api/v1/admin/catalog")).Body.GetProperty("items").EnumerateArray()
             .Single(i => i.GetProperty("itemId").GetString() == itemId);
 
-    private async Task<string> MemberAsync(long points, params string[] tags)
-    {
-        var memberId = Unique("m-");
-        Assert.Equal(HttpStatusCode.Created, (await app.Client().PutMemberAsync(memberId, new { tags })).Status);
-        if (points > 0) Assert.Equal(HttpStatusCode.Created, (await app.Client().AdjustAsync(memberId, points)).Status);
-        return memberId;
-    }
+    private Task<string> MemberAsync(long points, params string[] tags) => app.Client().NewMemberAsync(points, new { tags });
 
     private async Task<long> BalanceAsync(string memberId) => (await app.Client().GetMemberAsync(memberId)).Long("balance");
 

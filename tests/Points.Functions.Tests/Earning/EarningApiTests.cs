@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Points.Functions.Tests.Infrastructure;
+using static Points.Functions.Tests.Infrastructure.Api;
 
 namespace Points.Functions.Tests.Earning;
 
@@ -19,8 +20,6 @@ public sealed class EarningApiTests(AppFixture app) : IClassFixture<AppFixture>
 
     private Task<Infrastructure.Api.Reply> EventAsync(object body) => app.Client().SendAsync(HttpMethod.Post, "/api/v1/events", body);
 
-    private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
-
     [Fact]
     public async Task EveryTriggerType_AwardsByItsRule_AndAReplayedEventAwardsNothingNew()
     {
@@ -31,8 +30,7 @@ public sealed class EarningApiTests(AppFixture app) : IClassFixture<AppFixture>
                 ? new { trigger, formula = new { type = "rate", unitYen = 100, pointsPerUnit = 1 }, eligibility = new { tags = new[] { tag } } }
                 : new { trigger, formula = new { type = "fixed", points = 10 + i }, eligibility = new { tags = new[] { tag } } });
         }
-        var member = Unique("m-");
-        Assert.Equal(HttpStatusCode.Created, (await app.Client().PutMemberAsync(member, new { tags = new[] { tag } })).Status);
+        var member = await app.Client().NewMemberAsync(profile: new { tags = new[] { tag } });
         var afterRegistration = (await app.Client().GetMemberAsync(member)).Long("balance");
         Assert.Equal(10, afterRegistration); // the registration rule fired on PUT
 
@@ -68,8 +66,7 @@ public sealed class EarningApiTests(AppFixture app) : IClassFixture<AppFixture>
         });
         Assert.True(campaign.Status == HttpStatusCode.OK, campaign.Text);
         app.Clock.Advance(TimeSpan.FromSeconds(6));
-        var member = Unique("m-");
-        await app.Client().PutMemberAsync(member, new { tags = new[] { tag } });
+        var member = await app.Client().NewMemberAsync(profile: new { tags = new[] { tag } });
 
         // 250,000 yen on a weekday makes the member gold at once (the purchase itself earns at bronze: applyNewRankImmediately is off).
         var first = await EventAsync(new { eventId = Unique("e-"), memberId = member, type = "purchase", amount = 250_000, occurredAt = "2026-11-20T12:00:00+09:00" });
@@ -107,8 +104,7 @@ public sealed class EarningApiTests(AppFixture app) : IClassFixture<AppFixture>
         var tag = Unique("net");
         await PutRuleAsync($"{tag}-buy", new { trigger = "purchase", formula = new { type = "rate", unitYen = 100, pointsPerUnit = 1 }, eligibility = new { tags = new[] { tag } } });
         await PutRuleAsync($"{tag}-bonus", new { trigger = "purchase", formula = new { type = "fixed", points = 50 }, eligibility = new { tags = new[] { tag } } });
-        var member = Unique("m-");
-        await app.Client().PutMemberAsync(member, new { tags = new[] { tag } });
+        var member = await app.Client().NewMemberAsync(profile: new { tags = new[] { tag } });
         var eventId = Unique("e-");
         Assert.Equal(150, (await EventAsync(new { eventId, memberId = member, type = "purchase", amount = 10_000 })).Long("balance"));
 
@@ -124,8 +120,7 @@ public sealed class EarningApiTests(AppFixture app) : IClassFixture<AppFixture>
     {
         var tag = Unique("login");
         await PutRuleAsync($"{tag}-login", new { trigger = "login", formula = new { type = "fixed", points = 5 }, caps = new { perDay = new { times = 1 } }, eligibility = new { tags = new[] { tag } } });
-        var member = Unique("m-");
-        await app.Client().PutMemberAsync(member, new { tags = new[] { tag } });
+        var member = await app.Client().NewMemberAsync(profile: new { tags = new[] { tag } });
 
         var balances = new List<long>();
         foreach (var at in new[] { "2026-11-23T09:00:00+09:00", "2026-11-23T23:30:00+09:00", "2026-11-24T00:10:00+09:00" })

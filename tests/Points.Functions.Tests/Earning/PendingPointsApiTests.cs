@@ -1,5 +1,7 @@
 using System.Net;
+using Points.Functions.Expiry;
 using Points.Functions.Tests.Infrastructure;
+using static Points.Functions.Tests.Ranks.PeriodicJobsKit;
 
 namespace Points.Functions.Tests.Earning;
 
@@ -18,8 +20,7 @@ public sealed class PendingPointsApiTests(AppFixture app) : IClassFixture<AppFix
         });
         Assert.True(rule.Status == HttpStatusCode.OK, rule.Text);
         app.Clock.Advance(TimeSpan.FromSeconds(6));
-        var member = "m-" + Guid.NewGuid().ToString("N")[..10];
-        await client.PutMemberAsync(member, new { tags = new[] { tag } });
+        var member = await client.NewMemberAsync(profile: new { tags = new[] { tag } });
 
         var kept = await client.SendAsync(HttpMethod.Post, "/api/v1/events", new { eventId = $"{member}-buy-1", memberId = member, type = "purchase", amount = 10_000 });
         var returned = await client.SendAsync(HttpMethod.Post, "/api/v1/events", new { eventId = $"{member}-buy-2", memberId = member, type = "purchase", amount = 5_000 });
@@ -27,7 +28,7 @@ public sealed class PendingPointsApiTests(AppFixture app) : IClassFixture<AppFix
         var summary = await client.GetMemberAsync(member);
         Assert.Equal((0L, 150L), (summary.Long("balance"), summary.Long("pending")));
         Assert.Equal("insufficient_points", (await client.RedeemAsync(member, 1)).Code);
-        var history = await client.SendAsync(HttpMethod.Get, $"/api/v1/members/{member}/transactions?limit=1");
+        var history = await client.TransactionsAsync(member, limit: 1);
         Assert.True(history.Body.GetProperty("items")[0].GetProperty("pending").GetBoolean());
 
         // The goods of the second purchase came back within the window: its pending points are cancelled.
@@ -35,13 +36,12 @@ public sealed class PendingPointsApiTests(AppFixture app) : IClassFixture<AppFix
         Assert.Equal((HttpStatusCode.Created, -50L, 0L), (reversal.Status, reversal.Long("points"), reversal.Long("balance")));
 
         app.Clock.Advance(TimeSpan.FromDays(7));
-        var run = await client.SendAsync(HttpMethod.Post, "/ActivatePendingPoints",
-            System.Text.Json.JsonDocument.Parse("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""").RootElement);
+        var run = await InvokeTimerAsync(app, ActivatePendingPointsJob.FunctionName);
         Assert.Equal(HttpStatusCode.OK, run.Status);
 
         summary = await client.GetMemberAsync(member);
         Assert.Equal((100L, 0L), (summary.Long("balance"), summary.Long("pending")));
-        var activation = (await client.SendAsync(HttpMethod.Get, $"/api/v1/members/{member}/transactions?limit=1")).Body.GetProperty("items")[0];
+        var activation = (await client.TransactionsAsync(member, limit: 1)).Body.GetProperty("items")[0];
         Assert.Equal(("activate", 100L, 100L), (activation.GetProperty("type").GetString(), activation.GetProperty("points").GetInt64(), activation.GetProperty("balanceAfter").GetInt64()));
         Assert.Equal(HttpStatusCode.Created, (await client.RedeemAsync(member, 100)).Status);
     }

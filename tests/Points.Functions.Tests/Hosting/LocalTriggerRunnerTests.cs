@@ -58,11 +58,11 @@ public sealed class LocalTriggerRunnerTests(FailingFunctionFixture app) : IClass
         await blobs.GetBlobContainerClient("imports").GetBlobClient("fail-test/" + name).UploadAsync(BinaryData.FromString("x"));
         var poison = new QueueServiceClient(app.Emulators.StorageConnectionString).GetQueueClient("webjobs-blobtrigger-poison");
 
-        var message = await WaitForAsync(async () =>
+        var message = await Eventually.WaitForAsync(async () =>
         {
             var messages = (await poison.ReceiveMessagesAsync(32)).Value;
             return messages.Select(m => m.Body.ToString()).FirstOrDefault(b => b.Contains(name, StringComparison.Ordinal));
-        });
+        }, "the blob's report on webjobs-blobtrigger-poison");
 
         using var body = JsonDocument.Parse(message);
         Assert.Equal(("Host.Functions.AlwaysFails", "imports", "fail-test/" + name),
@@ -76,23 +76,12 @@ public sealed class LocalTriggerRunnerTests(FailingFunctionFixture app) : IClass
     {
         var blob = new BlobServiceClient(app.Emulators.StorageConnectionString).GetBlobContainerClient("imports").GetBlobClient("count-test/a.csv");
         await blob.UploadAsync(BinaryData.FromString("v1"), overwrite: true);
-        await WaitForAsync(() => Task.FromResult(app.Received.Contains("a.csv=v1") ? "ok" : null));
+        await Eventually.WaitForAsync(() => app.Received.Contains("a.csv=v1"), "the delivery of a.csv v1");
         await Task.Delay(1000); // several more polls: no second delivery of the same version
         await blob.UploadAsync(BinaryData.FromString("v2"), overwrite: true);
-        await WaitForAsync(() => Task.FromResult(app.Received.Contains("a.csv=v2") ? "ok" : null));
+        await Eventually.WaitForAsync(() => app.Received.Contains("a.csv=v2"), "the delivery of a.csv v2");
         await Task.Delay(1000);
 
         lock (app.Received) Assert.Equal(["a.csv=v1", "a.csv=v2"], app.Received);
-    }
-
-    private static async Task<string> WaitForAsync(Func<Task<string?>> probe)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe() is { } found) return found;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("The trigger runner did not get there in 60 s.");
     }
 }

@@ -4,6 +4,7 @@ using Azure.Storage.Blobs;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
 using Points.Functions.Members;
+using Points.Functions.Tests.Imports.Csv;
 using Points.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -21,8 +22,6 @@ public sealed class TriggerRunnerFixture : AppFixture
 
 public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputHelper output) : IClassFixture<TriggerRunnerFixture>
 {
-    private static readonly Encoding ShiftJis = CodePagesEncodingProvider.Instance.GetEncoding(932)!;
-
     [Fact]
     public async Task HundredThousandRowShiftJisFile_AppliesEveryRow_AndDroppedAgainAppliesNothing()
     {
@@ -37,7 +36,7 @@ public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputH
         for (var m = 0; m < members; m++)
             for (var r = 0; r < rowsPerMember; r++)
                 csv.Append(prefix).Append(m).Append(r % 2 == 0 ? ",10,通常,,キャンペーン付与\r\n" : ",5,期間限定,2027/03/31,期間限定ポイント付与\r\n");
-        var bytes = ShiftJis.GetBytes(csv.ToString());
+        var bytes = CsvInput.InShiftJis(csv.ToString());
 
         var watch = Stopwatch.StartNew();
         var result = await DropAndWaitForResultAsync("bulk.csv", bytes, TimeSpan.FromMinutes(20));
@@ -94,8 +93,7 @@ public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputH
         var blobs = new BlobServiceClient(app.Emulators.StorageConnectionString);
         await blobs.GetBlobContainerClient("imports").GetBlobClient("adjustments/" + unique).UploadAsync(new BinaryData(content));
         var result = blobs.GetBlobContainerClient("results").GetBlobClient($"adjustments/{unique}.result.csv");
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        return await Eventually.WaitForAsync(async () =>
         {
             // The result is written while the import runs; it is complete once the blob receipt exists.
             var receipts = blobs.GetBlobContainerClient("azure-webjobs-hosts").GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"blobreceipts/local/ImportAdjustments/imports/adjustments/{unique}/", CancellationToken.None);
@@ -104,9 +102,8 @@ public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputH
                 var text = (await result.DownloadContentAsync()).Value.Content.ToString().TrimStart('\uFEFF');
                 return text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(Parse).ToList();
             }
-            await Task.Delay(300);
-        }
-        throw new TimeoutException($"No result for {name} within {timeout}.");
+            return null;
+        }, $"the result of {name}", timeout, TimeSpan.FromMilliseconds(300));
     }
 
     private static ResultLine Parse(string line)

@@ -63,10 +63,17 @@ public static class Api
     public static Task<Reply> PutSettingsAsync(this HttpClient client, object settings) =>
         client.SendAsync(HttpMethod.Put, "/api/v1/admin/settings", settings);
 
-    public static async Task<string> NewMemberAsync(this HttpClient client, long points = 0)
+    /// <summary><paramref name="prefix"/> and 8 random hex digits: ids of rules, items, tags, events that no other test uses.</summary>
+    public static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>A member id no other test uses.</summary>
+    public static string NewMemberId() => "m-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Registers a new member (with <paramref name="profile"/> as the PUT body if given) and grants it <paramref name="points"/>.</summary>
+    public static async Task<string> NewMemberAsync(this HttpClient client, long points = 0, object? profile = null)
     {
-        var memberId = "m-" + Guid.NewGuid().ToString("N")[..12];
-        var put = await client.PutMemberAsync(memberId);
+        var memberId = NewMemberId();
+        var put = await client.PutMemberAsync(memberId, profile);
         if (put.Status != HttpStatusCode.Created) throw new InvalidOperationException($"Register failed: {put.Status} {put.Text}");
         if (points > 0)
         {

@@ -18,7 +18,12 @@ public class AppFixture : IAsyncLifetime
 {
     public static readonly DateTimeOffset Start = new(2026, 11, 23, 3, 0, 0, TimeSpan.Zero); // 12:00 JST
 
-    public FakeTimeProvider Clock { get; } = new(Start);
+    public AppFixture() : this(Start) { }
+
+    /// <summary>An app whose clock starts at <paramref name="start"/> instead of <see cref="Start"/>.</summary>
+    protected AppFixture(DateTimeOffset start) => Clock = new FakeTimeProvider(start);
+
+    public FakeTimeProvider Clock { get; }
     public WebApplication App { get; private set; } = null!;
     public LocalStack Emulators { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;

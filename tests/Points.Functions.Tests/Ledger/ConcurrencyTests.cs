@@ -1,5 +1,6 @@
 using System.Net;
 using Points.Functions.Tests.Infrastructure;
+using static Points.Functions.Tests.Ledger.WorkedExamplesApiTests;
 
 namespace Points.Functions.Tests.Ledger;
 
@@ -42,23 +43,5 @@ public sealed class ConcurrencyTests(AppFixture app) : IClassFixture<AppFixture>
         var reused = await client.RedeemAsync(member, 8, key: "same-key-1");
         Assert.Equal((HttpStatusCode.UnprocessableEntity, "idempotency_key_reused"), (reused.Status, reused.Code));
         Assert.Equal(93, (await client.GetMemberAsync(member)).Long("balance"));
-    }
-
-    internal sealed record Item(long Seq, string Type, long Points, long BalanceAfter);
-
-    internal static async Task<List<Item>> HistoryAsync(HttpClient client, string member)
-    {
-        var items = new List<Item>();
-        long? before = null;
-        do
-        {
-            var page = await client.SendAsync(HttpMethod.Get, $"/api/v1/members/{member}/transactions?limit=200" + (before is { } b ? $"&before={b}" : ""));
-            Assert.Equal(HttpStatusCode.OK, page.Status);
-            items.AddRange(page.Body.GetProperty("items").EnumerateArray().Select(e => new Item(
-                e.GetProperty("seq").GetInt64(), e.GetProperty("type").GetString()!, e.GetProperty("points").GetInt64(), e.GetProperty("balanceAfter").GetInt64())));
-            before = page.Body.GetProperty("next").ValueKind == System.Text.Json.JsonValueKind.Null ? null : page.Body.GetProperty("next").GetInt64();
-        }
-        while (before is not null);
-        return items;
     }
 }

@@ -372,26 +372,7 @@ public sealed class WorkedExamplesApiTests(AppFixture app) : IClassFixture<AppFi
     }
 
     /// <summary>Invokes the ExpirePoints timer function exactly as the Functions host does: POST /ExpirePoints with the timer payload.</summary>
-    internal static async Task<Reply> InvokeExpirePointsAsync(AppFixture fixture)
-    {
-        var now = fixture.Clock.GetUtcNow();
-        var body = JsonSerializer.Serialize(new
-        {
-            Data = new
-            {
-                timer = new
-                {
-                    Schedule = new { AdjustForDST = true },
-                    ScheduleStatus = new { Last = now.AddDays(-1).ToString("O"), Next = now.AddDays(1).ToString("O"), LastUpdated = now.AddDays(-1).ToString("O") },
-                    IsPastDue = false,
-                },
-            },
-            Metadata = new { sys = new { MethodName = "ExpirePoints", UtcNow = now.ToString("O"), RandGuid = Guid.NewGuid().ToString() } },
-        });
-        using var client = fixture.Client(apiKey: null);
-        return await client.SendRawAsync(HttpMethod.Post, "/ExpirePoints", new StringContent(body, Encoding.UTF8, "application/json"),
-            headers: new Dictionary<string, string> { ["X-Azure-Functions-InvocationId"] = Guid.NewGuid().ToString() });
-    }
+    internal static Task<Reply> InvokeExpirePointsAsync(AppFixture fixture) => Ranks.PeriodicJobsKit.InvokeTimerAsync(fixture, "ExpirePoints");
 
     /// <summary>
     /// A 2xx reply with Outputs, Logs and ReturnValue. The host reads it with case-insensitive Newtonsoft, so the

@@ -335,7 +335,7 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         {
             Endpoint.GetMember => await client.GetMemberAsync(member),
             Endpoint.GetTransactions => await client.TransactionsAsync(member),
-            Endpoint.PutMember => await client.PutMemberAsync("m-" + Guid.NewGuid().ToString("N")[..12]),
+            Endpoint.PutMember => await client.PutMemberAsync(Infrastructure.Api.NewMemberId()),
             Endpoint.Redeem => await client.RedeemAsync(member, 1),
             Endpoint.Reverse => await client.ReverseAsync(member, spend!.Body.GetProperty("redemptionId").GetString()!),
             Endpoint.Adjust => await client.AdjustAsync(member, 1),

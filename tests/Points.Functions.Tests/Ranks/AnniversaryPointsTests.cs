@@ -1,5 +1,4 @@
 using Points.Functions.Ranks;
-using Points.Functions.Storage;
 using Points.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static Points.Functions.Tests.Ledger.WorkedExamplesApiTests;
@@ -29,18 +28,11 @@ public sealed class AnniversaryPointsTests(EarlyClockFixture app, ITestOutputHel
         Assert.True(rule.Status == System.Net.HttpStatusCode.OK, rule.Text);
         app.Time.Advance(TimeSpan.FromSeconds(6)); // past the rules cache
 
-        var leapDay = NewMemberId();
-        var dayBefore = NewMemberId();
-        var joinedToday = NewMemberId();
-        await client.PutMemberAsync(leapDay, new { joinedOn = "2024-02-29" });
-        await client.PutMemberAsync(dayBefore, new { joinedOn = "2024-02-28" });
-        await client.PutMemberAsync(joinedToday, new { joinedOn = "2025-02-27" });
-        var others = await ConcurrentlyAsync(OtherMembers, async i =>
-        {
-            var member = NewMemberId();
-            await client.PutMemberAsync(member, new { joinedOn = new DateOnly(2023, 3, 1).AddDays(i * 7).ToString("yyyy-MM-dd") });
-            return member;
-        });
+        var leapDay = await client.NewMemberAsync(profile: new { joinedOn = "2024-02-29" });
+        var dayBefore = await client.NewMemberAsync(profile: new { joinedOn = "2024-02-28" });
+        var joinedToday = await client.NewMemberAsync(profile: new { joinedOn = "2025-02-27" });
+        var others = await ConcurrentlyAsync(OtherMembers, i =>
+            client.NewMemberAsync(profile: new { joinedOn = new DateOnly(2023, 3, 1).AddDays(i * 7).ToString("yyyy-MM-dd") }));
         var othersETags = await ConcurrentlyAsync(others.Length, i => AccountETagAsync(app, others[i]));
 
         // 2025-02-27: the member who joined today gets nothing (the first anniversary is a year after joining).
@@ -49,15 +41,7 @@ public sealed class AnniversaryPointsTests(EarlyClockFixture app, ITestOutputHel
 
         // 2025-02-28, a common year: Feb 28 and Feb 29 joiners. The job runs twice and the shards arrive twice.
         app.Time.SetUtcNow(JstAt(2025, 2, 28, 0, 15));
-        var counter = app.Service<CosmosRequestCounter>();
-        var before = counter.Count;
-        await InvokeTimerAsync(app, GrantAnniversaryPointsJob.FunctionName);
-        var timerRequests = counter.Count - before;
-        var shards = await TakeShardsAsync(app);
-        before = counter.Count;
-        foreach (var (message, text) in shards) AssertInvocationReply(await DeliverAsync(app, message, text));
-        var shardRequests = counter.Count - before;
-        foreach (var (message, text) in shards) AssertInvocationReply(await DeliverAsync(app, message, text, dequeueCount: 2));
+        var (timerRequests, shards, shardRequests) = await MeasuredRunAsync(app, GrantAnniversaryPointsJob.FunctionName);
         await RunAsync(app, GrantAnniversaryPointsJob.FunctionName, deliveries: 2);
 
         Assert.Equal([("anniversary:2025", AnniversaryPoints)], await GrantsAsync(client, leapDay, "anniversary:"));

@@ -44,33 +44,21 @@ public sealed class LedgerJobsThroughTheLocalTriggerRunnerTests(RunnerFixture ap
     public async Task RunNow_SendsShardsThroughTheQueue_TheRunnerDeliversThem_AndARedeliveredShardGrantsNothingMore()
     {
         var client = app.Client();
-        var gold = NewMemberId();
-        await client.PutMemberAsync(gold);
+        var gold = await client.NewMemberAsync();
         await PurchaseAsync(client, gold, 250_000);
         app.Time.SetUtcNow(JstAt(2026, 12, 1, 3, 30));
 
         var run = await app.Client(apiKey: null).SendAsync(HttpMethod.Post, "/admin/functions/" + AllocateRankPointsJob.FunctionName);
         Assert.True(run.Status == HttpStatusCode.OK, run.Text);
-        await WaitForAsync(async () => (await GrantsAsync(client, gold, "rank-allocation:")).Count > 0);
+        await Eventually.WaitForAsync(async () => (await GrantsAsync(client, gold, "rank-allocation:")).Count > 0, "the runner to deliver the run's shards");
 
         // The same shard once more, as a queue may deliver it: processed, deleted, nothing granted.
         var shard = new LedgerJobShard(AllocateRankPointsJob.FunctionName, "2026-12", RankIndex.ListOf("gold"), [gold]);
         await app.LedgerJobs.SendMessageAsync(LedgerJobQueue.Encode(shard));
-        await WaitForAsync(async () => (await app.LedgerJobs.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0);
+        await Eventually.WaitForAsync(async () => (await app.LedgerJobs.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the runner to take the redelivered shard off ledger-jobs");
         await Task.Delay(1000);
 
         Assert.Equal([("rank-allocation:2026-12", 500L)], await GrantsAsync(client, gold, "rank-allocation:"));
         Assert.False((await app.LedgerJobsPoison.PeekMessagesAsync()).Value.Any());
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> probe)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe()) return;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("The local trigger runner did not get there in 60 s.");
     }
 }

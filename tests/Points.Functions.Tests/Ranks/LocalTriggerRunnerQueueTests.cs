@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
-using Azure.Storage.Queues;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Points.Functions.Hosting;
+using Points.Functions.Storage;
+using Points.Functions.Tests.Infrastructure;
 
 namespace Points.Functions.Tests.Ranks;
 
@@ -20,8 +21,6 @@ public sealed class QueueTriggerFixture : RanksFixture
     public string Declarations { get; } = Directory.CreateTempSubdirectory("points-queue-declarations-").FullName;
     public ConcurrentQueue<int> FailingDequeueCounts { get; } = new();
     public ConcurrentQueue<(string Text, JsonElement Metadata)> Received { get; } = new();
-
-    public QueueClient Queue(string name) => new QueueServiceClient(Emulators.StorageConnectionString).GetQueueClient(QueuePrefix + name);
 
     protected override void Configure(Dictionary<string, string?> settings)
     {
@@ -60,12 +59,12 @@ public sealed class LocalTriggerRunnerQueueTests(QueueTriggerFixture app) : ICla
     public async Task QueueMessageWhoseFunctionKeepsFailing_IsTriedFiveTimes_ThenMovedToThePoisonQueue()
     {
         var queue = app.Queue(QueueTriggerFixture.FailingQueue);
-        var poison = app.Queue(QueueTriggerFixture.FailingQueue + "-poison");
+        var poison = app.Queue(QueueNames.PoisonOf(QueueTriggerFixture.FailingQueue));
         await queue.CreateIfNotExistsAsync();
         var raw = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"job":"never works"}"""));
         await queue.SendMessageAsync(raw);
 
-        await WaitForAsync(async () => await poison.ExistsAsync() && (await poison.PeekMessagesAsync()).Value.Any());
+        await Eventually.WaitForAsync(async () => await poison.ExistsAsync() && (await poison.PeekMessagesAsync()).Value.Any(), "the message on the poison queue");
 
         Assert.Equal(raw, (await poison.PeekMessagesAsync()).Value.Single().Body.ToString()); // the message as it was
         Assert.Equal([1, 2, 3, 4, 5], app.FailingDequeueCounts.Order());
@@ -81,8 +80,8 @@ public sealed class LocalTriggerRunnerQueueTests(QueueTriggerFixture app) : ICla
         await queue.CreateIfNotExistsAsync();
         var sent = (await queue.SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"hello":"世界"}""")))).Value;
 
-        await WaitForAsync(() => Task.FromResult(!app.Received.IsEmpty));
-        await WaitForAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0);
+        await Eventually.WaitForAsync(() => !app.Received.IsEmpty, "the runner to deliver the message");
+        await Eventually.WaitForAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the runner to delete the delivered message");
 
         var (text, metadata) = Assert.Single(app.Received);
         Assert.Equal("""{"hello":"世界"}""", text);
@@ -93,16 +92,5 @@ public sealed class LocalTriggerRunnerQueueTests(QueueTriggerFixture app) : ICla
             Assert.False(string.IsNullOrEmpty(InvocationPayload.Unwrap(metadata.GetProperty(key))), key);
         }
         Assert.Equal("RecordsJob", metadata.GetProperty("sys").GetProperty("MethodName").GetString());
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> probe)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe()) return;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("The local trigger runner did not get there in 60 s.");
     }
 }

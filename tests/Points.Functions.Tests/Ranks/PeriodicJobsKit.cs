@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Points.Functions.Storage;
 using Points.Functions.Tests.Infrastructure;
@@ -18,26 +17,29 @@ namespace Points.Functions.Tests.Ranks;
 /// </summary>
 public class RanksFixture : AppFixture
 {
-    public virtual FakeTimeProvider Time => Clock;
+    public RanksFixture() { }
+
+    protected RanksFixture(DateTimeOffset start) : base(start) { }
+
+    /// <summary>The app's <see cref="AppFixture.Clock"/>, by the name the ranks tests use.</summary>
+    public FakeTimeProvider Time => Clock;
 
     public string QueuePrefix => Database + "-";
 
-    public QueueClient LedgerJobs => new QueueServiceClient(Emulators.StorageConnectionString).GetQueueClient(QueuePrefix + QueueNames.LedgerJobs);
+    /// <summary>This app's queue <paramref name="name"/> (the name as declared, without the app's prefix).</summary>
+    public QueueClient Queue(string name) => new QueueServiceClient(Emulators.StorageConnectionString).GetQueueClient(QueuePrefix + name);
 
-    public QueueClient LedgerJobsPoison => new QueueServiceClient(Emulators.StorageConnectionString).GetQueueClient(QueuePrefix + QueueNames.PoisonOf(QueueNames.LedgerJobs));
+    public QueueClient LedgerJobs => Queue(QueueNames.LedgerJobs);
+
+    public QueueClient LedgerJobsPoison => Queue(QueueNames.PoisonOf(QueueNames.LedgerJobs));
 
     protected override void Configure(Dictionary<string, string?> settings) => settings["Storage:QueuePrefix"] = QueuePrefix;
 }
 
 /// <summary>A ranks app whose clock starts on 2025-02-27 00:15 JST: the anniversary examples need a common year before 2026.</summary>
-public sealed class EarlyClockFixture : RanksFixture
+public sealed class EarlyClockFixture() : RanksFixture(EarlyStart)
 {
     public static readonly DateTimeOffset EarlyStart = new(2025, 2, 27, 0, 15, 0, Jst);
-    private readonly FakeTimeProvider _time = new(EarlyStart);
-
-    public override FakeTimeProvider Time => _time;
-
-    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(_time);
 }
 
 /// <summary>Drives the periodic functions the way the Functions host does: timer invocations, queue deliveries.</summary>
@@ -45,10 +47,10 @@ internal static class PeriodicJobsKit
 {
     public static DateTimeOffset JstAt(int year, int month, int day, int hour = 0, int minute = 0) => new(year, month, day, hour, minute, 0, Jst);
 
-    /// <summary>POST /{function} with the timer payload (facts §1.5).</summary>
-    public static async Task<Reply> InvokeTimerAsync(RanksFixture fixture, string function, bool isPastDue = false)
+    /// <summary>POST /{function} with the timer payload (facts §1.5) and the host's invocation id header; checks the reply.</summary>
+    public static async Task<Reply> InvokeTimerAsync(AppFixture fixture, string function, bool isPastDue = false)
     {
-        var now = fixture.Time.GetUtcNow();
+        var now = fixture.Clock.GetUtcNow();
         var body = JsonSerializer.Serialize(new
         {
             Data = new
@@ -63,7 +65,8 @@ internal static class PeriodicJobsKit
             Metadata = new { sys = new { MethodName = function, UtcNow = now.ToString("O"), RandGuid = Guid.NewGuid().ToString() } },
         });
         using var client = fixture.Client(apiKey: null);
-        var reply = await client.SendRawAsync(HttpMethod.Post, "/" + function, new StringContent(body, Encoding.UTF8, "application/json"));
+        var reply = await client.SendRawAsync(HttpMethod.Post, "/" + function, new StringContent(body, Encoding.UTF8, "application/json"),
+            headers: new Dictionary<string, string> { ["X-Azure-Functions-InvocationId"] = Guid.NewGuid().ToString() });
         AssertInvocationReply(reply);
         return reply;
     }
@@ -122,6 +125,27 @@ internal static class PeriodicJobsKit
         return shards;
     }
 
+    /// <summary>The Cosmos requests of a timer run, the shards it sent, and the Cosmos requests of their first delivery.</summary>
+    public sealed record MeasuredRun(long TimerRequests, List<(QueueMessage Message, string Text)> Shards, long ShardRequests);
+
+    /// <summary>
+    /// Runs a timer function and delivers each shard it sent, counting the Cosmos requests of both; then delivers each
+    /// shard again (dequeue count 2), as a queue may, uncounted.
+    /// </summary>
+    public static async Task<MeasuredRun> MeasuredRunAsync(RanksFixture fixture, string function)
+    {
+        var counter = fixture.Service<CosmosRequestCounter>();
+        var before = counter.Count;
+        await InvokeTimerAsync(fixture, function);
+        var timerRequests = counter.Count - before;
+        var shards = await TakeShardsAsync(fixture);
+        before = counter.Count;
+        foreach (var (message, text) in shards) AssertInvocationReply(await DeliverAsync(fixture, message, text));
+        var shardRequests = counter.Count - before;
+        foreach (var (message, text) in shards) AssertInvocationReply(await DeliverAsync(fixture, message, text, dequeueCount: 2));
+        return new MeasuredRun(timerRequests, shards, shardRequests);
+    }
+
     /// <summary>Runs a timer function and delivers the shards it sent; returns them.</summary>
     public static async Task<List<(QueueMessage Message, string Text)>> RunAsync(RanksFixture fixture, string function, int deliveries = 1)
     {
@@ -155,6 +179,4 @@ internal static class PeriodicJobsKit
         }
         return members;
     }
-
-    public static string NewMemberId() => "m-" + Guid.NewGuid().ToString("N")[..12];
 }

@@ -14,8 +14,7 @@ public sealed class RankEvaluationTests(RanksFixture app) : IClassFixture<RanksF
     public async Task PurchaseUpgradesAtOnce_AndOnlyTheEvaluationOnTheFirst_AfterTheTrailingYearDropped_Downgrades()
     {
         var client = app.Client();
-        var (once, again) = (NewMemberId(), NewMemberId());
-        foreach (var member in new[] { once, again }) await client.PutMemberAsync(member);
+        var (once, again) = (await client.NewMemberAsync(), await client.NewMemberAsync());
 
         // 2026-11-23: 250,000 yen makes both gold at once, and lists them for the monthly jobs.
         await PurchaseAsync(client, once, 250_000);
@@ -61,8 +60,7 @@ public sealed class RankEvaluationTests(RanksFixture app) : IClassFixture<RanksF
             // The 12 complete months before December 2026 hold nothing, but 60,000 yen at 01:00 on December 1st made
             // the member silver; the purchase-time metric counts it, so the evaluation keeps silver.
             var client = app.Client();
-            var member = NewMemberId();
-            await client.PutMemberAsync(member);
+            var member = await client.NewMemberAsync();
             app.Time.SetUtcNow(JstAt(2026, 12, 1, 1));
             await PurchaseAsync(client, member, 60_000);
             Assert.Equal("silver", await RankOfAsync(client, member));

@@ -1,6 +1,5 @@
 using Xunit.Abstractions;
 using Points.Functions.Ranks;
-using Points.Functions.Storage;
 using Points.Functions.Tests.Infrastructure;
 using static Points.Functions.Tests.Ledger.WorkedExamplesApiTests;
 using static Points.Functions.Tests.Ranks.PeriodicJobsKit;
@@ -23,27 +22,13 @@ public sealed class RankPointsAllocationTests(RanksFixture app, ITestOutputHelpe
     public async Task MonthlyPoints_SilverGets100_GoldGets500_Once_EvenWhenTheJobRunsTwiceAndTheShardArrivesTwice_AndCostFollowsRankedMembers()
     {
         var client = app.Client();
-        var silver = await ConcurrentlyAsync(2, async _ => { var m = NewMemberId(); await client.PutMemberAsync(m); await PurchaseAsync(client, m, 60_000); return m; });
-        var gold = await ConcurrentlyAsync(2, async _ => { var m = NewMemberId(); await client.PutMemberAsync(m); await PurchaseAsync(client, m, 250_000); return m; });
-        var bronze = await ConcurrentlyAsync(BronzeMembers, async i => { var m = NewMemberId(); await client.PutMemberAsync(m); if (i % 2 == 0) await PurchaseAsync(client, m, 1_000); return m; });
+        var silver = await ConcurrentlyAsync(2, async _ => { var m = await client.NewMemberAsync(); await PurchaseAsync(client, m, 60_000); return m; });
+        var gold = await ConcurrentlyAsync(2, async _ => { var m = await client.NewMemberAsync(); await PurchaseAsync(client, m, 250_000); return m; });
+        var bronze = await ConcurrentlyAsync(BronzeMembers, async i => { var m = await client.NewMemberAsync(); if (i % 2 == 0) await PurchaseAsync(client, m, 1_000); return m; });
         var bronzeETags = await ConcurrentlyAsync(bronze.Length, i => AccountETagAsync(app, bronze[i]));
-        var counter = app.Service<CosmosRequestCounter>();
 
         app.Time.SetUtcNow(JstAt(2026, 12, 1, 3, 30));
-        var before = counter.Count;
-        await InvokeTimerAsync(app, AllocateRankPointsJob.FunctionName);
-        var timerRequests = counter.Count - before;
-        var shards = await TakeShardsAsync(app);
-        before = counter.Count;
-        foreach (var (message, text) in shards)
-        {
-            AssertInvocationReply(await DeliverAsync(app, message, text));
-        }
-        var shardRequests = counter.Count - before;
-        foreach (var (message, text) in shards)
-        {
-            AssertInvocationReply(await DeliverAsync(app, message, text, dequeueCount: 2)); // delivered again
-        }
+        var (timerRequests, shards, shardRequests) = await MeasuredRunAsync(app, AllocateRankPointsJob.FunctionName); // each shard delivered twice
         await InvokeTimerAsync(app, AllocateRankPointsJob.FunctionName); // and the job run again
         Assert.Empty(await TakeShardsAsync(app));
 

@@ -1,4 +1,5 @@
 using Points.Functions.Storage;
+using Points.Functions.Tests.Infrastructure;
 
 namespace Points.Functions.Tests.Storage;
 
@@ -50,7 +51,7 @@ public sealed class GroupCommitTests
         await commits.FirstStarted.Task;
         var other = group.EnqueueAsync("b", 2);
         // b's commit starts while a's is still in flight.
-        for (var waited = 0; commits.BatchCount < 2 && waited < 10_000; waited += 10) await Task.Delay(10);
+        await Eventually.WaitForAsync(() => commits.BatchCount >= 2, "b's commit to start", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10));
         Assert.Equal(["a", "b"], commits.Batches.Select(b => b.Key).Order());
 
         commits.Gate.SetResult();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Points.Functions.Store;
 using Points.Functions.Tests.Infrastructure;
+using static Points.Functions.Tests.Infrastructure.Api;
 using static Points.Functions.Tests.Platform.ErrorCodesTests;
 using Reply = Points.Functions.Tests.Infrastructure.Api.Reply;
 
@@ -23,8 +24,6 @@ public sealed class StoreFixture : AppFixture
 /// <summary>In-store use through the real API: QR tokens, and purchases that spend and earn in one atomic, idempotent call.</summary>
 public sealed class StoreTransactionApiTests(StoreFixture app) : IClassFixture<StoreFixture>
 {
-    private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
-
     /// <summary>A member with <paramref name="points"/> and a purchase rule (1 point per 100 yen) only they qualify for.</summary>
     private async Task<string> ShopperAsync(long points)
     {
@@ -33,10 +32,7 @@ public sealed class StoreTransactionApiTests(StoreFixture app) : IClassFixture<S
             new { trigger = "purchase", formula = new { type = "rate", unitYen = 100, pointsPerUnit = 1 }, eligibility = new { tags = new[] { tag } } });
         Assert.True(rule.Status == HttpStatusCode.OK, rule.Text);
         app.Clock.Advance(TimeSpan.FromSeconds(6)); // past the rule cache
-        var member = Unique("m-");
-        Assert.Equal(HttpStatusCode.Created, (await app.Client().PutMemberAsync(member, new { tags = new[] { tag } })).Status);
-        if (points > 0) Assert.Equal(HttpStatusCode.Created, (await app.Client().AdjustAsync(member, points)).Status);
-        return member;
+        return await app.Client().NewMemberAsync(points, new { tags = new[] { tag } });
     }
 
     private async Task<(string Token, DateTimeOffset ExpiresAt)> QrTokenAsync(string memberId)

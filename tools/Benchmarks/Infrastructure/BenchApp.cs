@@ -22,7 +22,6 @@ public sealed class BenchApp : IAsyncDisposable
     public required WebApplication App { get; init; }
     public required Uri BaseAddress { get; init; }
     public required CosmosTraffic Traffic { get; init; }
-    public required CosmosRequestCounter Counter { get; init; }
     public required string Database { get; init; }
 
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
@@ -52,7 +51,6 @@ public sealed class BenchApp : IAsyncDisposable
             App = app,
             BaseAddress = new Uri(address),
             Traffic = traffic,
-            Counter = counter,
             Database = database,
         };
     }

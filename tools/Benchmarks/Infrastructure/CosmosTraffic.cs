@@ -83,8 +83,6 @@ public sealed class CosmosTraffic : RequestHandler
 /// <summary>Request counts at one instant; subtract two to get the requests of a phase.</summary>
 public sealed record TrafficSnapshot(IReadOnlyDictionary<(string Container, string Operation, int Status), long> Counts)
 {
-    public static readonly TrafficSnapshot Empty = new(new Dictionary<(string, string, int), long>());
-
     public long Total => Counts.Values.Sum();
 
     public long Count(string? container = null, string? operation = null, int? status = null) =>

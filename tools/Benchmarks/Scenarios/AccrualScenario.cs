@@ -95,10 +95,9 @@ public sealed class AccrualScenario : IScenario
         await Load.RunAsync(warmUp, Concurrency, (i, _) => PostEventAsync(client, $"warm-{runId}-{i}", MemberOf(i % members)));
         BenchContext.Log($"1: {operations:N0} events at concurrency {Concurrency}");
         var before = app.Traffic.Snapshot();
-        var counterBefore = app.Counter.Count;
         var result = await Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(client, $"evt-{runId}-{i}", MemberOf(i % members)));
-        var requests = app.Counter.Count - counterBefore;
         var traffic = app.Traffic.Snapshot() - before;
+        var requests = traffic.Total;
 
         // Every event awarded the rule's points: sampled members hold 10 points per event they received.
         var store = app.Service<LedgerStore>();

@@ -31,7 +31,7 @@ internal static class CsvInput
 }
 
 /// <summary>A non-seekable stream over bytes that returns at most <c>chunkBytes</c> per read, like a network stream.</summary>
-internal sealed class TrickleStream(byte[] content, int chunkBytes = 4093) : Stream
+internal sealed class TrickleStream(byte[] content, int chunkBytes = 4093) : ReadOnlyForwardStream
 {
     private int _position;
 
@@ -43,30 +43,15 @@ internal sealed class TrickleStream(byte[] content, int chunkBytes = 4093) : Str
         return count;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Read(buffer.Span));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>
 /// A non-seekable adjustments file of <c>rows</c> rows that is generated as it is read, never held whole, and
 /// remembers how far it has been read: the test compares that with how far the reader has got.
 /// </summary>
-internal sealed class GeneratedAdjustmentsStream(int rows) : Stream
+internal sealed class GeneratedAdjustmentsStream(int rows) : ReadOnlyForwardStream
 {
     private byte[] _pending = Encoding.UTF8.GetBytes(CsvInput.Header + "\r\n");
     private int _pendingOffset;
@@ -97,21 +82,6 @@ internal sealed class GeneratedAdjustmentsStream(int rows) : Stream
         return written;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Read(buffer.Span));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
