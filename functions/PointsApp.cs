@@ -1,11 +1,11 @@
-using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Azure.Cosmos;
+using Points.Domain.Catalog;
 using Points.Functions.Adjustments;
-using Points.Functions.Earning;
 using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Catalog;
+using Points.Functions.Earning;
 using Points.Functions.Expiry;
 using Points.Functions.Hosting;
 using Points.Functions.Imports;
@@ -19,13 +19,30 @@ using Points.Functions.Store;
 
 namespace Points.Functions;
 
-/// <summary>The composition root: one ASP.NET Core program serving the HTTP API and the Functions host's invocations.</summary>
+/// <summary>
+/// The composition root: one ASP.NET Core program serving the HTTP API and the Functions host's invocations. The
+/// platform (storage, auth, problem details, OpenAPI) is set up here; everything else is a <see cref="Feature"/>.
+/// </summary>
 public static class PointsApp
 {
-    /// <summary>Largest inline trigger payload accepted: the Functions front end caps bodies at 100 MB (facts §1.7).</summary>
-    public const long InvocationBodyBytesMax = 140L * 1024 * 1024;
+    /// <summary>The app's features. A new feature folder plugs in with one line here.</summary>
+    public static readonly IReadOnlyList<Feature> Features =
+    [
+        new SettingsFeature(),
+        new LedgerFeature(),
+        new MembersFeature(),
+        new EarningFeature(),
+        new RedemptionsFeature(),
+        new AdjustmentsFeature(),
+        new CatalogFeature(),
+        new StoreFeature(),
+        new RanksFeature(),
+        new ExpiryFeature(),
+        new ImportsFeature(),
+    ];
 
-    public static WebApplicationBuilder CreateBuilder(string[] args)
+    /// <param name="extraFeatures">Features beside <see cref="Features"/> (tests plug their own in this way).</param>
+    public static WebApplicationBuilder CreateBuilder(string[] args, params Feature[] extraFeatures)
     {
         // Under the Functions host the app root holds appsettings.json; the handler itself may run from a copy (launch.sh).
         var contentRoot = AzureHosting.AppRootPath ?? AppContext.BaseDirectory;
@@ -43,40 +60,20 @@ public static class PointsApp
         services.AddSingleton(TimeProvider.System);
         services.Configure<CosmosOptions>(builder.Configuration.GetSection("Cosmos"));
         services.Configure<BlobOptions>(builder.Configuration.GetSection("Storage"));
-        services.Configure<ProgramSettings>(builder.Configuration.GetSection("Program"));
         services.Configure<ApiKeyOptions>(builder.Configuration.GetSection("ApiKeys"));
         services.AddSingleton<CosmosRequestCounter>();
         services.AddSingleton<CosmosStorage>();
         services.AddSingleton<BlobStorage>();
-        services.AddSingleton<ProgramSettingsStore>();
         services.AddSingleton<ApiKeyRing>();
-        services.AddSingleton<LedgerStore>();
-        services.AddSingleton<DueIndex>();
         services.AddSingleton<JobCheckpoints>();
-        services.AddSingleton<MemberLedger>();
-        services.AddSingleton<MemberRegistry>();
-        services.AddSingleton<ReferralCodes>();
-        services.AddSingleton<MemberViews>();
-        services.AddSingleton<ExpirePointsJob>();
-        services.AddSingleton<ActivatePendingPointsJob>();
-        services.AddSingleton<EarningConfigStore>();
-        services.AddSingleton<CatalogStore>();
-        services.AddSingleton<CatalogRedemptions>();
-        services.Configure<StoreOptions>(builder.Configuration.GetSection("Store"));
-        services.AddSingleton<QrTokens>();
-        services.AddSingleton<AdjustmentImport>();
         services.AddSingleton<MemberLists>();
-        services.AddSingleton<RankIndex>();
-        services.AddSingleton<AnniversaryIndex>();
-        services.AddSingleton<LedgerJobQueue>();
-        services.AddSingleton<EvaluateRanksJob>();
-        services.AddSingleton<AllocateRankPointsJob>();
-        services.AddSingleton<GrantAnniversaryPointsJob>();
-        services.AddSingleton<LedgerJobProcessor>();
-        services.Configure<LocalTriggerOptions>(builder.Configuration.GetSection("LocalTriggers"));
-        services.AddSingleton<LocalTriggerRunner>();
-        services.AddHostedService(sp => sp.GetRequiredService<LocalTriggerRunner>());
         services.AddSingleton<FunctionHandlers>();
+        var features = new FeatureList([.. Features, .. extraFeatures]);
+        services.AddSingleton(features);
+        foreach (var feature in features.All)
+        {
+            feature.AddServices(services, builder.Configuration);
+        }
         services.AddProblemDetails();
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -95,8 +92,8 @@ public static class PointsApp
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledProblem));
         app.UseStatusCodePages(async context =>
         {
-            var code = context.HttpContext.Response.StatusCode == 405 ? "method_not_allowed" : "not_found";
-            await Problems.For(code).ExecuteAsync(context.HttpContext);
+            var problem = context.HttpContext.Response.StatusCode == 405 ? Problems.MethodNotAllowed : Problems.NotFound;
+            await Problems.For(problem).ExecuteAsync(context.HttpContext);
         });
 
         // Readiness probe of the Functions host: any response counts (facts §1.3).
@@ -105,41 +102,10 @@ public static class PointsApp
         var api = app.MapGroup("/api");
         api.MapGet("/health", Health).ExcludeFromDescription();
         app.MapOpenApi("/api/openapi.json");
-        api.MapMemberEndpoints();
-        api.MapRedemptionEndpoints();
-        api.MapAdjustmentEndpoints();
-        api.MapSettingsEndpoints();
-        api.MapEventEndpoints();
-        api.MapEarningAdminEndpoints();
-        api.MapCatalogEndpoints();
-        api.MapStoreEndpoints();
-
-        app.MapTimerFunction<ExpirePointsJob>(ExpirePointsJob.FunctionName, DueMembersJob.RunTimerAsync);
-        app.MapTimerFunction<ActivatePendingPointsJob>(ActivatePendingPointsJob.FunctionName, DueMembersJob.RunTimerAsync);
-        app.MapTimerFunction<EvaluateRanksJob>(EvaluateRanksJob.FunctionName, LedgerJobFunctions.RunTimerAsync);
-        app.MapTimerFunction<AllocateRankPointsJob>(AllocateRankPointsJob.FunctionName, LedgerJobFunctions.RunTimerAsync);
-        app.MapTimerFunction<GrantAnniversaryPointsJob>(GrantAnniversaryPointsJob.FunctionName, LedgerJobFunctions.RunTimerAsync);
-        app.MapFunction(LedgerJobProcessor.FunctionName, (HttpContext http, LedgerJobProcessor processor) => LedgerJobFunctions.ProcessShardAsync(http, processor));
-        app.MapFunction(AdjustmentImport.FunctionName, async (HttpContext http, AdjustmentImport import) =>
+        foreach (var feature in app.Services.GetRequiredService<FeatureList>().All)
         {
-            RequestReader.AllowLargeBody(http, InvocationBodyBytesMax);
-            var payload = await InvocationPayload.ReadAsync(http.Request.Body, keepData: false, http.RequestAborted);
-            if (payload.MetadataString("name") is not { Length: > 0 } name)
-            {
-                return Results.BadRequest("The invocation has no blob name (Metadata.name).");
-            }
-            var summary = await import.RunAsync(name, http.RequestAborted);
-            return InvocationReply.Ok($"{name}: {summary.Status}, {summary.Rows} rows, {summary.Applied} applied, {summary.Duplicate} duplicate, {summary.Rejected} rejected, {summary.Invalid} invalid.");
-        });
-
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalTriggerOptions>>().Value.IsActive)
-        {
-            // Development only: the Functions host's admin endpoint to run a non-HTTP function now.
-            app.MapPost("/admin/functions/{name}", async (string name, LocalTriggerRunner runner, HttpContext http) =>
-            {
-                using var response = await runner.RunTimerNowAsync(name, http.RequestAborted);
-                return Results.Text(await response.Content.ReadAsStringAsync(http.RequestAborted), "application/json", statusCode: (int)response.StatusCode);
-            }).ExcludeFromDescription();
+            feature.MapRoutes(api);
+            feature.MapFunctions(app);
         }
         return app;
     }
@@ -162,9 +128,14 @@ public static class PointsApp
     private static async Task WriteUnhandledProblem(HttpContext http)
     {
         var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var unavailable = error is ContentionException or CosmosException { StatusCode: System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout }
+        // Outages and retryable conditions: the client retries later.
+        var unavailable = error is ContentionException or StockHoldLapsedException or IdempotencyRecordLapsedException
+            or CosmosException { StatusCode: System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout }
             or HttpRequestException or Azure.RequestFailedException { Status: 503 or 0 };
         // Never echo exception text: it can hold keys, connection strings or personal data.
-        await Problems.For(unavailable ? "service_unavailable" : "internal_error", $"Correlation id {http.TraceIdentifier}.").ExecuteAsync(http);
+        await Problems.For(unavailable ? Problems.ServiceUnavailable : Problems.InternalError, $"Correlation id {http.TraceIdentifier}.").ExecuteAsync(http);
     }
 }
+
+/// <summary>The features this app instance runs (<see cref="PointsApp.Features"/> and any a test added).</summary>
+public sealed record FeatureList(IReadOnlyList<Feature> All);

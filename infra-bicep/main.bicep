@@ -95,6 +95,8 @@ var cosmosContainers cosmosContainer[] = [
     partitionKeyPath: '/pk'
     indexedPaths: [
       '/docType/?'
+      // Rules and campaigns are read without the deleted ones (EarningConfigStore).
+      '/deleted/?'
     ]
   }
   {
@@ -102,6 +104,15 @@ var cosmosContainers cosmosContainer[] = [
     partitionKeyPath: '/pk'
     indexedPaths: [
       '/docType/?'
+    ]
+  }
+  {
+    // Leases of the change-feed trigger DispatchOutbox (the Cosmos DB extension requires /id as partition key);
+    // its processor queries them, so they keep the default full index.
+    name: 'leases'
+    partitionKeyPath: '/id'
+    indexedPaths: [
+      '/*'
     ]
   }
 ]

@@ -1,58 +1,84 @@
+using Points.Domain.Ledger;
+
 namespace Points.Functions.Api;
+
+/// <summary>One kind of problem: its stable snake_case <paramref name="Code"/> (api.md), HTTP status and title.</summary>
+public sealed record ProblemType(string Code, int Status, string Title);
 
 /// <summary>
 /// The one place where outcomes become HTTP: every error is application/problem+json (RFC 9457) with a stable
-/// snake_case <c>code</c> from api.md.
+/// <c>code</c>. The problems of the HTTP layer itself are listed here; every business refusal (a feature's rejection
+/// enum) maps to its problem through the table the features contribute to (<see cref="Feature.Rejections"/>).
 /// </summary>
 public static class Problems
 {
     public const string ContentType = "application/problem+json";
 
-    private static readonly Dictionary<string, (int Status, string Title)> Known = new(StringComparer.Ordinal)
-    {
-        ["invalid_request"] = (400, "The request is not valid."),
-        ["idempotency_key_required"] = (400, "An Idempotency-Key header is required."),
-        ["unauthorized"] = (401, "A valid X-Api-Key is required."),
-        ["invalid_qr_token"] = (401, "The QR token is invalid, expired or already used."),
-        ["forbidden"] = (403, "The API key lacks the scope this endpoint needs."),
-        ["member_not_found"] = (404, "The member does not exist."),
-        ["not_found"] = (404, "No such resource."),
-        ["method_not_allowed"] = (405, "The method is not allowed on this resource."),
-        ["idempotency_key_reused"] = (422, "The Idempotency-Key was used with a different request."),
-        ["insufficient_points"] = (422, "The member does not have enough points."),
-        ["member_in_debt"] = (422, "The member owes points and cannot spend."),
-        ["expiry_required"] = (422, "Special points need an expiry date."),
-        ["expiry_not_allowed"] = (422, "Only special points take an explicit expiry date."),
-        ["expiry_in_past"] = (422, "The expiry date has passed."),
-        ["nothing_to_reverse"] = (422, "Nothing remains to reverse under that reference."),
-        ["reversal_exceeds_remaining"] = (422, "The reversal is larger than what remains reversible."),
-        ["hold_not_found"] = (422, "No such open hold."),
-        ["invalid_referral_code"] = (422, "No member has that referral code."),
-        ["self_referral"] = (422, "A member cannot refer themselves."),
-        ["not_eligible"] = (422, "The member cannot redeem this catalog item now."),
-        ["limit_reached"] = (422, "The member has reached their limit for this catalog item."),
-        ["out_of_stock"] = (422, "The catalog item is out of stock."),
-        ["referral_after_registration"] = (422, "A referral code can only be given when the member registers."),
-        ["internal_error"] = (500, "An unexpected error occurred."),
-        ["service_unavailable"] = (503, "A dependency is unavailable; retry later."),
-    };
+    public static readonly ProblemType InvalidRequest = new("invalid_request", 400, "The request is not valid.");
+    public static readonly ProblemType IdempotencyKeyRequired = new("idempotency_key_required", 400, "An Idempotency-Key header is required.");
+    public static readonly ProblemType Unauthorized = new("unauthorized", 401, "A valid X-Api-Key is required.");
+    public static readonly ProblemType Forbidden = new("forbidden", 403, "The API key lacks the scope this endpoint needs.");
+    public static readonly ProblemType MemberNotFound = new("member_not_found", 404, "The member does not exist.");
+    public static readonly ProblemType NotFound = new("not_found", 404, "No such resource.");
+    public static readonly ProblemType MethodNotAllowed = new("method_not_allowed", 405, "The method is not allowed on this resource.");
+    public static readonly ProblemType IdempotencyKeyReused = new("idempotency_key_reused", 422, "The Idempotency-Key was used with a different request.");
+    public static readonly ProblemType InternalError = new("internal_error", 500, "An unexpected error occurred.");
+    public static readonly ProblemType ServiceUnavailable = new("service_unavailable", 503, "A dependency is unavailable; retry later.");
 
-    public static IReadOnlyCollection<string> Codes => Known.Keys;
+    private static readonly ProblemType[] OfTheHttpLayer =
+        [InvalidRequest, IdempotencyKeyRequired, Unauthorized, Forbidden, MemberNotFound, NotFound, MethodNotAllowed, IdempotencyKeyReused, InternalError, ServiceUnavailable];
 
-    public static IResult For(string code, string? detail = null, IDictionary<string, string[]>? errors = null)
+    /// <summary>Every business refusal of every feature, with its problem: the one table.</summary>
+    private static readonly Lazy<IReadOnlyDictionary<Enum, ProblemType>> RejectionTable = new(() =>
+        PointsApp.Features.SelectMany(f => f.Rejections).ToDictionary(r => r.Reason, r => r.Problem));
+
+    /// <summary>Every documented code.</summary>
+    public static IReadOnlyCollection<string> Codes =>
+        [.. OfTheHttpLayer.Concat(RejectionTable.Value.Values).Select(p => p.Code).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The rejection enums of every feature (each member must have a row in the table; a test checks it).</summary>
+    public static IEnumerable<Type> RejectionTypes => RejectionTable.Value.Keys.Select(k => k.GetType()).Distinct();
+
+    public static ProblemType Of(Enum rejection) =>
+        RejectionTable.Value.TryGetValue(rejection, out var problem)
+            ? problem
+            : throw new ArgumentOutOfRangeException(nameof(rejection), rejection, $"{rejection.GetType().Name}.{rejection} has no problem in the table.");
+
+    public static IResult For(ProblemType problem, string? detail = null, IDictionary<string, string[]>? errors = null)
     {
-        var (status, title) = Known.TryGetValue(code, out var known)
-            ? known
-            : throw new ArgumentOutOfRangeException(nameof(code), code, "Undocumented problem code.");
-        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        var extensions = new Dictionary<string, object?> { ["code"] = problem.Code };
         if (errors is not null)
         {
             extensions["errors"] = errors;
         }
-        return Results.Problem(detail: detail, statusCode: status, title: title, type: $"https://points.example/problems/{code}",
+        return Results.Problem(detail: detail, statusCode: problem.Status, title: problem.Title, type: $"https://points.example/problems/{problem.Code}",
             extensions: extensions);
     }
 
+    /// <summary>A business refusal: its feature's reason, mapped through the table.</summary>
+    public static IResult For(Enum rejection, string detail) => For(Of(rejection), detail);
+
     public static IResult Invalid(string field, string message) =>
-        For("invalid_request", $"{field}: {message}", new Dictionary<string, string[]> { [field] = [message] });
+        For(InvalidRequest, $"{field}: {message}", new Dictionary<string, string[]> { [field] = [message] });
+
+    public static IResult Invalid(string detail, IDictionary<string, string[]> errors) => For(InvalidRequest, detail, errors);
+}
+
+/// <summary>A row of the rejection table: a feature's refusal and the problem it is answered with.</summary>
+public sealed record RejectionProblem(Enum Reason, ProblemType Problem);
+
+/// <summary>The ledger's own refusals, shared by every feature that moves points.</summary>
+public static class LedgerProblems
+{
+    public static readonly IReadOnlyList<RejectionProblem> Rows =
+    [
+        new(LedgerRejection.MemberInDebt, new("member_in_debt", 422, "The member owes points and cannot spend.")),
+        new(LedgerRejection.InsufficientPoints, new("insufficient_points", 422, "The member does not have enough points.")),
+        new(LedgerRejection.ExpiryRequired, new("expiry_required", 422, "Special points need an expiry date.")),
+        new(LedgerRejection.ExpiryNotAllowed, new("expiry_not_allowed", 422, "Only special points take an explicit expiry date.")),
+        new(LedgerRejection.ExpiryInPast, new("expiry_in_past", 422, "The expiry date has passed.")),
+        new(LedgerRejection.NothingToReverse, new("nothing_to_reverse", 422, "Nothing remains to reverse under that reference.")),
+        new(LedgerRejection.ReversalExceedsRemaining, new("reversal_exceeds_remaining", 422, "The reversal is larger than what remains reversible.")),
+        new(LedgerRejection.HoldNotFound, new("hold_not_found", 422, "No such open hold.")),
+    ];
 }

@@ -17,12 +17,12 @@ public static partial class RequestReader
     {
         if (http.Request.ContentLength > BodyBytesMax)
         {
-            return (null, Problems.For("invalid_request", $"The body is larger than {BodyBytesMax} bytes."));
+            return (null, Problems.For(Problems.InvalidRequest, $"The body is larger than {BodyBytesMax} bytes."));
         }
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(http.Request.Body, JsonDefaults.Options, http.RequestAborted);
-            return value is null ? (null, Problems.For("invalid_request", "A JSON body is required.")) : (value, null);
+            return value is null ? (null, Problems.For(Problems.InvalidRequest, "A JSON body is required.")) : (value, null);
         }
         catch (JsonException e)
         {
@@ -31,7 +31,7 @@ public static partial class RequestReader
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, Problems.For("invalid_request", $"The body is larger than {BodyBytesMax} bytes."));
+            return (null, Problems.For(Problems.InvalidRequest, $"The body is larger than {BodyBytesMax} bytes."));
         }
     }
 
@@ -55,7 +55,7 @@ public static partial class RequestReader
         {
             return true;
         }
-        problem = Problems.For("idempotency_key_required", "Send an Idempotency-Key header of 1–128 characters [A-Za-z0-9._:-].");
+        problem = Problems.For(Problems.IdempotencyKeyRequired, "Send an Idempotency-Key header of 1–128 characters [A-Za-z0-9._:-].");
         return false;
     }
 

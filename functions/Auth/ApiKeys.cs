@@ -111,11 +111,11 @@ public static class ApiKeyEndpointExtensions
             var caller = ring.Find(http.Request.Headers["X-Api-Key"].ToString());
             if (caller is null)
             {
-                return Api.Problems.For("unauthorized");
+                return Api.Problems.For(Api.Problems.Unauthorized);
             }
             if (!caller.Scopes.Contains(scope))
             {
-                return Api.Problems.For("forbidden", $"This endpoint needs the '{scope}' scope.");
+                return Api.Problems.For(Api.Problems.Forbidden, $"This endpoint needs the '{scope}' scope.");
             }
             http.Items[typeof(ApiCaller)] = caller;
             return await next(context);

@@ -1,3 +1,4 @@
+using Points.Domain.Catalog;
 using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Ledger;
@@ -21,7 +22,7 @@ public static class CatalogEndpoints
         api.MapDelete("/v1/admin/catalog/{itemId}", async (string itemId, CatalogStore catalog, HttpContext http) =>
             RequestReader.IsWellFormedId(itemId) && await catalog.DeleteAsync(itemId, http.RequestAborted)
                 ? Results.NoContent()
-                : Problems.For("not_found", $"There is no catalog item '{itemId}'."))
+                : Problems.For(Problems.NotFound, $"There is no catalog item '{itemId}'."))
             .RequireScope(Scopes.Admin).Produces(204).ProducesProblem(404);
         api.MapGet("/v1/catalog", ForMember).RequireScope(Scopes.MembersRead).Produces<MemberCatalog>().ProducesProblem(400).ProducesProblem(404);
     }
@@ -32,7 +33,7 @@ public static class CatalogEndpoints
         var (spec, problem) = await RequestReader.ReadBodyAsync<CatalogItemSpec>(http);
         if (problem is not null) return problem;
         var errors = CatalogSpecs.Validate(spec!);
-        if (errors.Count > 0) return Problems.For("invalid_request", "The catalog item is invalid.", errors);
+        if (errors.Count > 0) return Problems.Invalid("The catalog item is invalid.", errors);
         return await catalog.SaveAsync(itemId, CatalogSpecs.Normalize(spec!), http.RequestAborted) is { } saved
             ? Results.Json(CatalogItemView.Of(saved), JsonDefaults.Options)
             : Problems.Invalid("itemId", $"The catalog holds at most {CatalogStore.ItemsMax} items; delete one first.");
@@ -43,12 +44,14 @@ public static class CatalogEndpoints
     {
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
         var (account, _) = await accounts.ReadAccountAsync(id, http.RequestAborted);
-        if (account is null) return Problems.For("member_not_found");
+        if (account is null) return Problems.For(Problems.MemberNotFound);
+        var member = account.ToMember();
         var now = clock.GetUtcNow();
         var items = (await catalog.ListAsync(http.RequestAborted))
-            .Where(item => CatalogRules.Check(item, account, now) is null && item.StockLeft() is null or > 0)
-            .Select(item => new MemberCatalogItem(item.ItemId, item.Spec.Name!, item.Spec.Cost!.Value, item.Spec.Kind!,
-                CatalogRules.RemainingFor(item, account), item.StockLeft(), item.Spec.ActiveUntil))
+            .Select(item => (Item: item, Terms: item.ToTerms()))
+            .Where(i => CatalogDecider.Check(i.Terms, member, now) is null && i.Item.StockLeft() is null or > 0)
+            .Select(i => new MemberCatalogItem(i.Item.ItemId, i.Item.Spec.Name!, i.Terms.Cost, i.Item.Spec.Kind!,
+                CatalogDecider.RemainingFor(i.Terms, member), i.Item.StockLeft(), i.Item.Spec.ActiveUntil))
             .ToList();
         return Results.Json(new MemberCatalog(id.Value, items), JsonDefaults.Options);
     }

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using Points.Functions.Api;
-using Points.Functions.Ledger;
+using Points.Domain.Catalog;
 
 namespace Points.Functions.Catalog;
 
@@ -46,13 +46,11 @@ public sealed record CatalogItemDocument
 
     /// <summary>Units that can still be taken; null when the stock is unlimited.</summary>
     public int? StockLeft() => Spec.Stock is { } stock ? Math.Max(0, stock - Taken) : null;
-}
 
-/// <summary>
-/// One unit set aside for one redemption attempt before the member's commit. <see cref="RedemptionId"/> is the
-/// reference of the spend entry that attempt writes, so the journal tells afterwards whether the unit was used.
-/// </summary>
-public sealed record StockHold(string RedemptionId, string MemberId, DateTimeOffset HeldAt);
+    /// <summary>What a redemption decides by (<see cref="CatalogDecider"/>).</summary>
+    public CatalogTerms ToTerms() => new(ItemId, Spec.Cost!.Value, Spec.ActiveFrom, Spec.ActiveUntil, Spec.Eligibility?.Ranks ?? [],
+        Spec.Eligibility?.Tags ?? [], Spec.PerMemberLimit, LimitedStock: Spec.Stock is not null);
+}
 
 public sealed record CatalogItemView(
     string ItemId, string Name, long Cost, string Kind, CatalogEligibility Eligibility, int? PerMemberLimit, int? Stock, int? StockLeft,
@@ -96,32 +94,4 @@ public static class CatalogSpecs
         Kind = spec.Kind ?? "goods",
         Eligibility = new CatalogEligibility(spec.Eligibility?.Ranks ?? [], spec.Eligibility?.Tags ?? []),
     };
-}
-
-/// <summary>
-/// Whether a member may redeem an item now, checked in the documented order: the item's window, the member's
-/// eligibility (rank and tags), then their own limit. Stock is checked by <see cref="CatalogStore"/>, after these.
-/// </summary>
-public static class CatalogRules
-{
-    public sealed record Refusal(string Code, string Detail);
-
-    public static Refusal? Check(CatalogItemDocument item, AccountDocument account, DateTimeOffset now)
-    {
-        var spec = item.Spec;
-        if ((spec.ActiveFrom is { } from && now < from) || (spec.ActiveUntil is { } until && now >= until))
-            return new Refusal("not_eligible", $"Catalog item '{item.ItemId}' cannot be redeemed at this time.");
-        var ranks = spec.Eligibility?.Ranks ?? [];
-        var tags = spec.Eligibility?.Tags ?? [];
-        if ((ranks.Count > 0 && !ranks.Contains(account.Earning.Rank, StringComparer.Ordinal))
-            || (tags.Count > 0 && !tags.Any(t => account.Profile.Tags.Contains(t, StringComparer.Ordinal))))
-            return new Refusal("not_eligible", $"The member's rank or tags do not qualify for catalog item '{item.ItemId}'.");
-        if (RemainingFor(item, account) is 0)
-            return new Refusal("limit_reached", $"The member has redeemed catalog item '{item.ItemId}' {spec.PerMemberLimit} times, its limit per member.");
-        return null;
-    }
-
-    /// <summary>Units the member may still redeem; null when the item has no per-member limit.</summary>
-    public static int? RemainingFor(CatalogItemDocument item, AccountDocument account) =>
-        item.Spec.PerMemberLimit is { } limit ? Math.Max(0, limit - account.Spending.RedeemedOf(item.ItemId)) : null;
 }

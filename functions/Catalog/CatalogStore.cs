@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Azure.Cosmos;
+using Points.Domain.Catalog;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
 using Points.Functions.Storage;
@@ -12,15 +13,16 @@ namespace Points.Functions.Catalog;
 /// <b>Stock never oversells.</b> A redemption of a limited item first takes a unit: one If-Match replace of the item's
 /// document that adds 1 to <c>Taken</c> (refused when <c>Taken</c> has reached the stock) and records a
 /// <see cref="StockHold"/> named by the redemption's id. Only then is the member's commit attempted. Its outcome
-/// resolves the hold: committed → the hold goes and the unit stays taken (<see cref="SettleAsync"/>); anything else
-/// (refused, a replay, key reused) → the unit is given back (<see cref="ReleaseAsync"/>). Both are idempotent: they act
-/// only while the hold is still there. Each attempt owns its hold; a retry of the same request takes its own.
+/// resolves the hold: committed → the hold goes and the unit stays taken (<see cref="SettleAsync"/>, an outbox item of
+/// the member's commit, so it happens even if this instance dies right after the commit); anything else (refused, a
+/// replay, key reused) → the unit is given back (<see cref="ReleaseAsync"/>). Both are idempotent: they act only while
+/// the hold is still there. Each attempt owns its hold; a retry of the same request takes its own.
 /// </para>
 /// <para>
-/// <b>Crashes.</b> If the process dies between taking a unit and resolving it, the hold stays. Holds older than
+/// <b>Crashes.</b> If the process dies between taking a unit and the member's commit, the hold stays. Holds older than
 /// <see cref="HoldTimeout"/> are reclaimed by the next write that takes a unit of the item: the member's journal is the
 /// evidence (an entry whose reference is the hold's redemption id means the unit was used, otherwise it comes back).
-/// The member's decision refuses to use a hold older than <see cref="HoldCommitWindow"/>, so a reclaimed hold can no
+/// The member's decision refuses to use a hold older than <see cref="CatalogDecider.HoldCommitWindow"/>, so a reclaimed hold can no
 /// longer be committed: this lease is what makes the evidence final (it assumes a decision reaches Cosmos within the
 /// minutes between the two limits). Until then a crashed hold keeps its unit out of stock.
 /// </para>
@@ -32,12 +34,9 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
     public const int ItemsMax = 200;
     /// <summary>Open holds per item, i.e. redemptions of it in flight at once; beyond, a redemption is told to retry (503).</summary>
     public const int HoldsMax = 1_000;
-    public const int WriteRetriesMax = 30;
     private const int ReclaimsPerWriteMax = 16;
     private const int GateStripes = 64;
-    /// <summary>A member decision uses a hold only this long after it was taken.</summary>
-    public static readonly TimeSpan HoldCommitWindow = TimeSpan.FromMinutes(1);
-    /// <summary>A hold older than this is decided by the journal; comfortably past <see cref="HoldCommitWindow"/> (clock skew, slow commits).</summary>
+    /// <summary>A hold older than this is decided by the journal; comfortably past <see cref="CatalogDecider.HoldCommitWindow"/> (clock skew, slow commits).</summary>
     public static readonly TimeSpan HoldTimeout = TimeSpan.FromMinutes(5);
 
     private readonly SemaphoreSlim[] _gates = [.. Enumerable.Range(0, GateStripes).Select(_ => new SemaphoreSlim(1, 1))];
@@ -108,30 +107,30 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
         }
     }
 
-    /// <summary>The member's commit used the unit: the hold goes, the unit stays taken.</summary>
-    public Task SettleAsync(string itemId, StockHold hold) => ResolveAsync(itemId, hold, unitUsed: true);
+    /// <summary>The member's commit used the unit: the hold goes, the unit stays taken (an outbox item of that commit).</summary>
+    public Task SettleAsync(string itemId, string redemptionId) => ResolveAsync(itemId, redemptionId, unitUsed: true);
 
     /// <summary>The member's commit did not happen: the unit comes back.</summary>
-    public Task ReleaseAsync(string itemId, StockHold hold) => ResolveAsync(itemId, hold, unitUsed: false);
+    public Task ReleaseAsync(string itemId, StockHold hold) => ResolveAsync(itemId, hold.RedemptionId, unitUsed: false);
 
-    private async Task ResolveAsync(string itemId, StockHold hold, bool unitUsed)
+    private async Task ResolveAsync(string itemId, string redemptionId, bool unitUsed)
     {
         try
         {
             // Not cancellable: the member's outcome is final, and leaving the hold would keep the unit out until it lapses.
             await UpdateAsync(itemId, item => Task.FromResult<(CatalogItemDocument?, bool)>(
-                item is null || !item.Holds.Any(h => h.RedemptionId == hold.RedemptionId)
+                item is null || !item.Holds.Any(h => h.RedemptionId == redemptionId)
                     ? (null, false) // Resolved already, or the item was deleted: nothing to give back to.
                     : (item with
                     {
                         Taken = unitUsed ? item.Taken : item.Taken - 1,
-                        Holds = item.Holds.RemoveAll(h => h.RedemptionId == hold.RedemptionId),
+                        Holds = item.Holds.RemoveAll(h => h.RedemptionId == redemptionId),
                     }, true)), CancellationToken.None);
         }
         catch (CatalogContentionException)
         {
             // The member's outcome stands; the hold lapses and is reclaimed from the journal, exactly as after a crash.
-            LogHoldLeft(itemId, hold.RedemptionId);
+            LogHoldLeft(itemId, redemptionId);
         }
     }
 
@@ -161,7 +160,7 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
     /// Read, change, write with If-Match (create when absent), under the item's in-process gate. The change returns the
     /// next document (null or the same instance: nothing to write) and the result to return once that is written.
     /// </summary>
-    /// <exception cref="CatalogContentionException">Other writers kept winning for <see cref="WriteRetriesMax"/> attempts.</exception>
+    /// <exception cref="CatalogContentionException">Other writers kept winning for every attempt.</exception>
     private async Task<TResult> UpdateAsync<TResult>(string itemId,
         Func<CatalogItemDocument?, Task<(CatalogItemDocument? Next, TResult Result)>> change, CancellationToken cancellationToken)
     {
@@ -169,21 +168,16 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
         await gate.WaitAsync(cancellationToken);
         try
         {
-            for (var attempt = 1; attempt <= WriteRetriesMax; attempt++)
+            return await ConflictRetry.RunAsync(async _ =>
             {
                 var (current, etag) = await CosmosStorage.ReadOrNullAsync<CatalogItemDocument>(
                     Config, CatalogItemDocument.IdOf(itemId), CatalogItemDocument.Partition, cancellationToken);
                 var (next, result) = await change(current);
-                if (next is null || ReferenceEquals(next, current)) return result;
-                if (await TryWriteAsync(next, etag, cancellationToken))
-                {
-                    _cache.Invalidate();
-                    return result;
-                }
-                LogConflict(itemId, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * Math.Min(attempt, 10))), cancellationToken);
-            }
-            throw new CatalogContentionException(itemId);
+                if (next is null || ReferenceEquals(next, current)) return (true, result);
+                if (!await TryWriteAsync(next, etag, cancellationToken)) return (false, result);
+                _cache.Invalidate();
+                return (true, result);
+            }, attempt => LogConflict(itemId, attempt), () => new CatalogContentionException(itemId), cancellationToken);
         }
         finally
         {
@@ -217,4 +211,4 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
 
 /// <summary>Other instances kept changing an item during every retry.</summary>
 public sealed class CatalogContentionException(string itemId)
-    : ContentionException($"Catalog item {itemId} kept changing during {CatalogStore.WriteRetriesMax} attempts.");
+    : ContentionException($"Catalog item {itemId} kept changing during {ConflictRetry.AttemptsMax} attempts.");

@@ -16,7 +16,8 @@ public static class EarningAdminEndpoints
         }).RequireScope(Scopes.Admin);
         api.MapPut("/v1/admin/rules/{ruleId}", PutRule).RequireScope(Scopes.Admin).ProducesProblem(400);
         api.MapDelete("/v1/admin/rules/{ruleId}", async (string ruleId, EarningConfigStore store, HttpContext http) =>
-            await store.SaveRuleAsync(ruleId, null!, delete: true, http.RequestAborted) is null ? Problems.For("not_found") : Results.NoContent())
+            (await store.SaveRuleAsync(ruleId, null!, delete: true, http.RequestAborted)).Outcome == EarningConfigStore.SaveOutcome.NotFound
+                ? Problems.For(Problems.NotFound) : Results.NoContent())
             .RequireScope(Scopes.Admin);
 
         api.MapGet("/v1/admin/campaigns", async (EarningConfigStore store, HttpContext http) =>
@@ -26,7 +27,7 @@ public static class EarningAdminEndpoints
         }).RequireScope(Scopes.Admin);
         api.MapPut("/v1/admin/campaigns/{campaignId}", PutCampaign).RequireScope(Scopes.Admin).ProducesProblem(400);
         api.MapDelete("/v1/admin/campaigns/{campaignId}", async (string campaignId, EarningConfigStore store, HttpContext http) =>
-            await store.SaveCampaignAsync(campaignId, null!, delete: true, http.RequestAborted) is null ? Problems.For("not_found") : Results.NoContent())
+            await store.SaveCampaignAsync(campaignId, null!, delete: true, http.RequestAborted) is null ? Problems.For(Problems.NotFound) : Results.NoContent())
             .RequireScope(Scopes.Admin);
     }
 
@@ -38,9 +39,11 @@ public static class EarningAdminEndpoints
         var (spec, problem) = await RequestReader.ReadBodyAsync<RuleSpec>(http);
         if (problem is not null) return problem;
         var errors = EarningSpecs.Validate(spec!);
-        if (errors.Count > 0) return Problems.For("invalid_request", "The rule is invalid.", errors);
-        var saved = await store.SaveRuleAsync(ruleId, spec!, delete: false, http.RequestAborted);
-        return Results.Json(View(saved!), JsonDefaults.Options);
+        if (errors.Count > 0) return Problems.Invalid("The rule is invalid.", errors);
+        var (outcome, saved) = await store.SaveRuleAsync(ruleId, spec!, delete: false, http.RequestAborted);
+        return outcome == EarningConfigStore.SaveOutcome.TooManyRules
+            ? Problems.Invalid("ruleId", $"The program holds at most {EarningConfigStore.RulesMax} rules; delete one first.")
+            : Results.Json(View(saved!), JsonDefaults.Options);
     }
 
     private static async Task<IResult> PutCampaign(string campaignId, HttpContext http, EarningConfigStore store)
@@ -49,7 +52,7 @@ public static class EarningAdminEndpoints
         var (spec, problem) = await RequestReader.ReadBodyAsync<CampaignSpec>(http);
         if (problem is not null) return problem;
         var errors = EarningSpecs.Validate(spec!);
-        if (errors.Count > 0) return Problems.For("invalid_request", "The campaign is invalid.", errors);
+        if (errors.Count > 0) return Problems.Invalid("The campaign is invalid.", errors);
         var saved = await store.SaveCampaignAsync(campaignId, spec!, delete: false, http.RequestAborted);
         return Results.Json(new { campaignId = saved!.Id, saved.Spec, saved.UpdatedAt }, JsonDefaults.Options);
     }

@@ -2,27 +2,10 @@ using System.Text.Json.Serialization;
 using Microsoft.Azure.Cosmos;
 using Points.Domain.Earning;
 using Points.Domain.Ledger;
+using Points.Functions.Settings;
 using Points.Functions.Storage;
 
 namespace Points.Functions.Earning;
-
-/// <summary>The triggers partners send (api.md POST /events) and the ones the system fires itself.</summary>
-public static class Triggers
-{
-    public static readonly IReadOnlySet<string> EventTypes = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "registration", "login", "post", "link_click", "video_play", "referral", "inquiry", "survey", "course_completion", "purchase", "custom",
-    };
-
-    /// <summary>Fired for the new member when they registered with a referral code (the referrer gets <c>referral</c>).</summary>
-    public const string ReferralWelcome = "referral_welcome";
-    public const string Anniversary = "anniversary";
-    public const string CustomPrefix = "custom:";
-
-    public static bool IsKnownRuleTrigger(string trigger) =>
-        (EventTypes.Contains(trigger) && trigger != "custom") || trigger is ReferralWelcome or Anniversary
-        || (trigger.StartsWith(CustomPrefix, StringComparison.Ordinal) && trigger.Length is > 7 and <= 71);
-}
 
 /// <summary>An earning rule as admins write it (PUT /api/v1/admin/rules/{ruleId}).</summary>
 public sealed record RuleSpec(
@@ -42,6 +25,10 @@ public static class EarningSpecs
 {
     public const long PointsMax = 1_000_000;
     public const int ListItemsMax = 50;
+    public const long UnitYenMax = 1_000_000;
+    public const int SpecialExpiryDaysMax = 3650;
+    public const int PendingDaysMax = 365;
+    public const int MultiplierPermilleMax = 100_000;
 
     public static Dictionary<string, string[]> Validate(RuleSpec spec)
     {
@@ -52,7 +39,7 @@ public static class EarningSpecs
         {
             case { Type: "fixed", Points: > 0 and <= PointsMax }:
                 break;
-            case { Type: "rate", UnitYen: > 0 and <= 1_000_000, PointsPerUnit: > 0 and <= PointsMax }:
+            case { Type: "rate", UnitYen: > 0 and <= UnitYenMax, PointsPerUnit: > 0 and <= PointsMax }:
                 break;
             default:
                 errors["formula"] = [$"{{type: fixed, points 1..{PointsMax}}} or {{type: rate, unitYen ≥ 1, pointsPerUnit ≥ 1, rounding?}}."];
@@ -64,11 +51,11 @@ public static class EarningSpecs
         }
         var grant = spec.Grant;
         if (grant?.Kind == LotKind.Purchased) errors["grant.kind"] = ["Rules grant regular or special points."];
-        if (grant?.Kind == LotKind.Special && grant.ExpiresOn is null && grant.ExpiresAfterDays is not (> 0 and <= 3650))
-            errors["grant"] = ["Special points need expiresOn or expiresAfterDays (1..3650)."];
+        if (grant?.Kind == LotKind.Special && grant.ExpiresOn is null && grant.ExpiresAfterDays is not (> 0 and <= SpecialExpiryDaysMax))
+            errors["grant"] = [$"Special points need expiresOn or expiresAfterDays (1..{SpecialExpiryDaysMax})."];
         if (grant?.Kind != LotKind.Special && (grant?.ExpiresOn is not null || grant?.ExpiresAfterDays is not null))
             errors["grant"] = ["Only special points take an expiry; regular points follow the program's policy."];
-        if (grant?.PendingDays is < 0 or > 365) errors["grant.pendingDays"] = ["0..365 days."];
+        if (grant?.PendingDays is < 0 or > PendingDaysMax) errors["grant.pendingDays"] = [$"0..{PendingDaysMax} days."];
         if (spec.ActiveFrom is { } from && spec.ActiveUntil is { } until && until <= from)
             errors["activeUntil"] = ["Must be after activeFrom."];
         if (new[] { spec.Eligibility?.Ranks, spec.Eligibility?.Tags, spec.Eligibility?.StoreIds, spec.Eligibility?.Channels }.Any(l => l?.Count > ListItemsMax))
@@ -79,7 +66,7 @@ public static class EarningSpecs
     public static Dictionary<string, string[]> Validate(CampaignSpec spec)
     {
         var errors = new Dictionary<string, string[]>();
-        if (spec.MultiplierPermille is not (> 0 and <= 100_000)) errors["multiplierPermille"] = ["1..100000 (1000 = ×1.0, 2000 = ×2.0)."];
+        if (spec.MultiplierPermille is not (> 0 and <= MultiplierPermilleMax)) errors["multiplierPermille"] = [$"1..{MultiplierPermilleMax} (1000 = ×1.0, 2000 = ×2.0)."];
         if (spec.From is null || spec.Until is null || spec.Until <= spec.From) errors["until"] = ["from and until are required; until after from."];
         if (spec.Triggers?.Any(t => !Triggers.IsKnownRuleTrigger(t)) == true) errors["triggers"] = ["Unknown trigger."];
         return errors;
@@ -108,6 +95,8 @@ public static class EarningSpecs
 public sealed class EarningConfigStore
 {
     public const int RulesMax = 200;
+    /// <summary>The filter of live documents (<c>/deleted/?</c> is indexed on the config container: infra-bicep/modules/cosmos.bicep).</summary>
+    private const string LiveOnly = "c.deleted = false";
     private readonly CosmosStorage _cosmos;
     private readonly TimeProvider _clock;
     private readonly ConfigCache<Snapshot> _cache;
@@ -118,8 +107,9 @@ public sealed class EarningConfigStore
         _cache = new ConfigCache<Snapshot>(clock, async cancellationToken =>
         {
             // Both partitions at once: every event waits for this refresh.
-            var rules = CosmosStorage.ReadPartitionAsync<RuleDocument>(cosmos.Config, "rules", "true", cancellationToken);
-            var campaigns = CosmosStorage.ReadPartitionAsync<CampaignDocument>(cosmos.Config, "campaigns", "true", cancellationToken);
+            // Deleted rules and campaigns stay as documents (a re-created rule continues its versions) but are not read here.
+            var rules = CosmosStorage.ReadPartitionAsync<RuleDocument>(cosmos.Config, "rules", LiveOnly, cancellationToken);
+            var campaigns = CosmosStorage.ReadPartitionAsync<CampaignDocument>(cosmos.Config, "campaigns", LiveOnly, cancellationToken);
             return new Snapshot(await rules, await campaigns);
         });
     }
@@ -137,14 +127,15 @@ public sealed class EarningConfigStore
     /// <summary>The stored documents and, mapped once per refresh, the active rules and campaigns.</summary>
     private sealed record Snapshot(IReadOnlyList<RuleDocument> RuleDocuments, IReadOnlyList<CampaignDocument> CampaignDocuments)
     {
-        public IReadOnlyList<EarningRule> Rules { get; } = [.. RuleDocuments.Where(r => !r.Deleted).Select(r => r.ToRule())];
-        public IReadOnlyList<Campaign> Campaigns { get; } = [.. CampaignDocuments.Where(c => !c.Deleted).Select(c => c.ToCampaign())];
+        public IReadOnlyList<EarningRule> Rules { get; } = [.. RuleDocuments.Select(r => r.ToRule())];
+        public IReadOnlyList<Campaign> Campaigns { get; } = [.. CampaignDocuments.Select(c => c.ToCampaign())];
     }
 
-    public async Task<(IReadOnlyList<EarningRule> Rules, IReadOnlyList<Campaign> Campaigns)> GetActiveAsync(CancellationToken cancellationToken)
+    /// <summary>The rules and campaigns in force, with the program's ranks: what an earning decision needs.</summary>
+    public async Task<EarningConfig> GetConfigAsync(ProgramSettings settings, CancellationToken cancellationToken)
     {
         var snapshot = await _cache.GetAsync(cancellationToken);
-        return (snapshot.Rules, snapshot.Campaigns);
+        return new EarningConfig(snapshot.Rules, snapshot.Campaigns, settings.Ranks);
     }
 
     public async Task<(IReadOnlyList<RuleDocument> Rules, IReadOnlyList<CampaignDocument> Campaigns)> LoadAsync(CancellationToken cancellationToken)
@@ -153,17 +144,19 @@ public sealed class EarningConfigStore
         return (snapshot.RuleDocuments, snapshot.CampaignDocuments);
     }
 
+    /// <summary>What saving a rule did: saved (the new version), refused because the program has <see cref="RulesMax"/> rules, or nothing to delete.</summary>
+    public enum SaveOutcome { Saved, TooManyRules, NotFound }
+
     /// <summary>Creates or changes a rule; the version grows by one with every change.</summary>
-    public async Task<RuleDocument?> SaveRuleAsync(string ruleId, RuleSpec spec, bool delete, CancellationToken cancellationToken)
+    public async Task<(SaveOutcome Outcome, RuleDocument? Rule)> SaveRuleAsync(string ruleId, RuleSpec spec, bool delete, CancellationToken cancellationToken)
     {
         var (existing, _) = await CosmosStorage.ReadOrNullAsync<RuleDocument>(_cosmos.Config, ruleId, "rules", cancellationToken);
-        if (delete && existing is null) return null;
-        if (existing is null && (await LoadAsync(cancellationToken)).Rules.Count(r => !r.Deleted) >= RulesMax)
-            throw new InvalidOperationException($"At most {RulesMax} rules.");
+        if (delete && existing is null) return (SaveOutcome.NotFound, null);
+        if (existing is null or { Deleted: true } && (await LoadAsync(cancellationToken)).Rules.Count >= RulesMax) return (SaveOutcome.TooManyRules, null);
         var document = new RuleDocument(ruleId, "rules", (existing?.Version ?? 0) + 1, delete, delete ? existing!.Spec : spec, _clock.GetUtcNow());
         await _cosmos.Config.UpsertItemAsync(document, new PartitionKey("rules"), cancellationToken: cancellationToken);
         _cache.Invalidate();
-        return document;
+        return (SaveOutcome.Saved, document);
     }
 
     public async Task<CampaignDocument?> SaveCampaignAsync(string campaignId, CampaignSpec spec, bool delete, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Points.Domain.Earning;
 using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Ledger;
@@ -16,6 +17,10 @@ public static partial class EventEndpoints
 {
     public const long AmountYenMax = 10_000_000_000;
     public const int ItemsMax = 100;
+    public const int QuantityMax = 10_000;
+    public const int ChannelLengthMax = 64;
+    public const int ReferenceLengthMax = 128;
+    public const int SkuLengthMax = 64;
     /// <summary>Events may arrive late (partner queues) but not from the far past, nor from the future beyond clock skew.</summary>
     public static readonly TimeSpan LateEventsMax = TimeSpan.FromDays(30);
     public static readonly TimeSpan ClockSkewMax = TimeSpan.FromMinutes(5);
@@ -30,19 +35,21 @@ public static partial class EventEndpoints
         var (request, problem) = await RequestReader.ReadBodyAsync<EventRequest>(http);
         if (problem is not null) return problem;
         var now = clock.GetUtcNow();
-        if (Validate(request!, now) is { Count: > 0 } errors) return Problems.For("invalid_request", "Some fields are invalid.", errors);
+        if (Validate(request!, now) is { Count: > 0 } errors) return Problems.Invalid("Some fields are invalid.", errors);
         if (!RequestReader.TryMemberId(request!.MemberId, out var memberId, out problem)) return problem!;
 
         var settings = await settingsStore.GetAsync(http.RequestAborted);
-        var (rules, campaigns) = await config.GetActiveAsync(http.RequestAborted);
+        var earning = await config.GetConfigAsync(settings, http.RequestAborted);
         var trigger = request.Type == "custom" ? Triggers.CustomPrefix + request.Name : request.Type!;
-        var input = new EarningOperation.Input(request.EventId!, trigger, request.OccurredAt ?? now, request.Amount, request.StoreId, request.Channel, request.Reference)
+        var occurredAt = request.OccurredAt ?? now;
+        var command = new EarnCommand(new EarningEvent(request.EventId!, trigger, occurredAt, settings.DateOf(occurredAt), request.Amount, request.StoreId,
+            request.Channel), request.Reference)
         {
             Skus = request.Items?.Select(i => i.Sku!).Distinct(StringComparer.Ordinal).ToList() ?? [],
         };
         var result = await ledger.ExecuteAsync(memberId,
-            EarningOperation.For(input, rules, campaigns, settings, http.CallerName(), RequestReader.HashOf("POST", "/api/v1/events", request)));
-        return result.ToHttp(http);
+            EarningOperation.For(command, earning, http.CallerName(), RequestReader.HashOf("POST", "/api/v1/events", request)));
+        return result.ToHttp(http, StatusCodes.Status200OK);
     }
 
     private static Dictionary<string, string[]> Validate(EventRequest request, DateTimeOffset now)
@@ -56,10 +63,10 @@ public static partial class EventEndpoints
         if (request.OccurredAt is { } at && (at > now + ClockSkewMax || at < now - LateEventsMax))
             errors["occurredAt"] = [$"Within the last {LateEventsMax.TotalDays} days and not in the future."];
         if (request.StoreId is { Length: 0 or > RequestReader.IdLengthMax }) errors["storeId"] = [$"1–{RequestReader.IdLengthMax} characters."];
-        if (request.Channel is { Length: 0 or > 64 }) errors["channel"] = ["1–64 characters."];
-        if (request.Reference is { Length: 0 or > 128 }) errors["reference"] = ["1–128 characters."];
-        if (request.Items is { } items && (items.Count > ItemsMax || items.Any(i => i.Sku is not { Length: > 0 and <= 64 } || i.Quantity is < 1 or > 10_000 || i.UnitPrice < 0)))
-            errors["items"] = [$"At most {ItemsMax} items, each with a sku (1–64), quantity 1..10000 and unitPrice ≥ 0."];
+        if (request.Channel is { Length: 0 or > ChannelLengthMax }) errors["channel"] = [$"1–{ChannelLengthMax} characters."];
+        if (request.Reference is { Length: 0 or > ReferenceLengthMax }) errors["reference"] = [$"1–{ReferenceLengthMax} characters."];
+        if (request.Items is { } items && (items.Count > ItemsMax || items.Any(i => i.Sku is not { Length: > 0 and <= SkuLengthMax } || i.Quantity is < 1 or > QuantityMax || i.UnitPrice < 0)))
+            errors["items"] = [$"At most {ItemsMax} items, each with a sku (1–{SkuLengthMax}), quantity 1..{QuantityMax} and unitPrice ≥ 0."];
         return errors;
     }
 

@@ -52,9 +52,9 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
     public async Task<Summary> RunAsync(CancellationToken cancellationToken)
     {
         var settings = await settingsStore.GetAsync(cancellationToken);
-        var today = ProgramCalendar.DateOf(clock.GetUtcNow(), settings.Zone);
+        var today = settings.DateOf(clock.GetUtcNow());
         var from = await checkpoints.LastCompletedAsync(Name, cancellationToken) is { } last
-            ? ProgramCalendar.ParseDay(last).AddDays(1)
+            ? CalendarText.ParseDay(last).AddDays(1)
             : today.AddDays(-FirstRunLookBackDays);
         int dates = 0, members = 0, entries = 0;
         for (var dueOn = from; dueOn <= today; dueOn = dueOn.AddDays(1))
@@ -71,7 +71,7 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
                 // Only once all its members are swept: a run cut short sweeps the chunk again (finding nothing left to do).
                 await dueIndex.RemoveAsync(chunk, cancellationToken);
             }
-            await checkpoints.CompleteAsync(Name, ProgramCalendar.DayOf(dueOn), cancellationToken);
+            await checkpoints.CompleteAsync(Name, CalendarText.DayOf(dueOn), cancellationToken);
             dates++;
         }
         LogRun(log, Name, dates, members, entries);
@@ -80,10 +80,13 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
 
     private async Task<int> SweepAsync(MemberId memberId)
     {
-        var result = await ledger.ExecuteAsync(memberId, MemberOperation.ForCommand(Name, null, "",
-            new LedgerCommand.ExpireDue(), accepted => new { entries = accepted.Entries.Length }, 200));
+        var result = await ledger.ExecuteAsync(memberId, MemberOperation.ForCommand(Name, null, "", new LedgerCommand.ExpireDue(),
+            accepted => new Swept(accepted.Entries.Length)));
         return result is OperationResult.Applied applied ? applied.Entries.Length : 0;
     }
+
+    /// <summary>A member swept: how many entries (expiries, activations) it wrote.</summary>
+    public sealed record Swept(int Entries);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Function}: {Dates} due dates, {Members} members, {Entries} entries")]
     private static partial void LogRun(ILogger log, string function, int dates, int members, int entries);

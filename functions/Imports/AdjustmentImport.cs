@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using Points.Domain.Adjustments;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Adjustments;
@@ -186,19 +186,14 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
 
     private static RowOutcome Describe(OperationResult result) => result switch
     {
-        OperationResult.Applied a => new(AdjustmentResultStatus.Applied, "", "", a.Account.Ledger.Balance.Value),
-        OperationResult.Replayed r => new(AdjustmentResultStatus.Duplicate, "duplicate", "Applied before with the same idempotency key.", BalanceOf(r.Body)),
-        OperationResult.Rejected r => new(AdjustmentResultStatus.Rejected, r.Code, r.Detail, null),
+        OperationResult.Applied a => new(AdjustmentResultStatus.Applied, "", "", ((Adjustment.Response)a.Result).Balance),
+        OperationResult.Replayed r => new(AdjustmentResultStatus.Duplicate, "duplicate", "Applied before with the same idempotency key.",
+            r.ResultAs<Adjustment.Response>().Balance),
+        OperationResult.Rejected r => new(AdjustmentResultStatus.Rejected, Problems.Of(r.Reason).Code, r.Detail, null),
         OperationResult.KeyReused => new(AdjustmentResultStatus.Rejected, "idempotency_key_reused", "The idempotency key was used for a different row.", null),
         OperationResult.MemberNotFound => new(AdjustmentResultStatus.Rejected, "member_not_found", "No such member.", null),
         _ => throw new ArgumentOutOfRangeException(nameof(result)),
     };
-
-    private static long? BalanceOf(string body)
-    {
-        using var document = JsonDocument.Parse(body);
-        return document.RootElement.TryGetProperty("balance", out var balance) ? balance.GetInt64() : null;
-    }
 
     private static string Text(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

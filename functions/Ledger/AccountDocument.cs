@@ -1,26 +1,40 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using Points.Domain.Earning;
 using Points.Domain.Ledger;
+using Points.Domain.Members;
+using Points.Domain.Primitives;
+using Points.Domain.Ranks;
 
 namespace Points.Functions.Ledger;
 
 /// <summary>
-/// The one document per member that every operation on that member replaces with If-Match: the commit point.
-/// It holds the ledger state (open lots, holds, debt), the journal entries not yet sealed into history pages (the
-/// outbox), the recent idempotency records and the due dates already written to the expiry index. Everything in it
-/// is bounded: lots merge by kind and expiry, the journal is sealed every <see cref="LedgerLimits.PageEntries"/>
-/// entries, idempotency records spill out after <see cref="LedgerLimits.RecentIdempotencyRecordsMax"/>.
+/// The one document per member that every write to that member replaces with If-Match: the commit point. It holds the
+/// member's slices (<see cref="Member"/>), the journal entries not yet sealed into history pages, the recent
+/// idempotency records and the outbox of side effects still to confirm. Everything in it is bounded: lots merge by kind
+/// and expiry, the journal is sealed every <see cref="LedgerLimits.PageEntries"/> entries, idempotency records spill out
+/// after <see cref="LedgerLimits.RecentIdempotencyRecordsMax"/>, the outbox holds at most <see cref="LedgerLimits.OutboxItemsMax"/>.
 /// </summary>
 public sealed record AccountDocument
 {
     public const string DocumentId = "account";
+    public const string Type = "account";
 
     [JsonPropertyName("id")]
     public string Id { get; init; } = DocumentId;
     public required string MemberId { get; init; }
-    public string DocType { get; init; } = "account";
+    public string DocType { get; init; } = Type;
     public required MemberProfile Profile { get; init; }
     public required MemberAccount Ledger { get; init; }
+    /// <summary>Rank, rule counters (caps) and monthly purchase totals (rank metric).</summary>
+    public MemberEarning Earning { get; init; } = MemberEarning.New;
+    /// <summary>Catalog uses (per-member limits) and used in-store QR tokens.</summary>
+    public MemberSpending Spending { get; init; } = MemberSpending.None;
+    /// <summary>Months and year the periodic jobs (rank evaluation, rank points, anniversary) are done for.</summary>
+    public PeriodBookkeeping Periods { get; init; } = PeriodBookkeeping.New;
+    /// <summary>Due dates the member is listed under in the expiry and pending indexes.</summary>
+    public DueListings Listings { get; init; } = DueListings.None;
     /// <summary>Committed entries with Seq &gt; <see cref="SealedThrough"/>, oldest first.</summary>
     public ImmutableArray<JournalEntry> Journal { get; init; } = [];
     public long SealedThrough { get; init; }
@@ -29,89 +43,46 @@ public sealed record AccountDocument
     public DateTimeOffset? IdempotencySpilledUntil { get; init; }
     /// <summary>How many times records were spilled: while it is unchanged, a key found absent stays absent.</summary>
     public long IdempotencySpills { get; init; }
-    /// <summary>Due dates (program zone) this member is already listed under in the expiry index.</summary>
-    public ImmutableArray<DateOnly> ExpiryIndexed { get; init; } = [];
-    /// <summary>Activation dates this member is already listed under in the pending index.</summary>
-    public ImmutableArray<DateOnly> PendingIndexed { get; init; } = [];
-    /// <summary>Rank, rule counters (caps) and monthly purchase totals (rank metric).</summary>
-    public MemberEarning Earning { get; init; } = MemberEarning.New;
-    /// <summary>Catalog uses (per-member limits) and used in-store QR tokens.</summary>
-    public Points.Functions.Catalog.MemberSpending Spending { get; init; } = Points.Functions.Catalog.MemberSpending.None;
-    /// <summary>Months and year the periodic jobs (rank evaluation, rank points, anniversary) are done for.</summary>
-    public Points.Functions.Ranks.PeriodBookkeeping Periods { get; init; } = Points.Functions.Ranks.PeriodBookkeeping.New;
+    /// <summary>Side effects of committed decisions not yet known to be carried out (see <see cref="Outbox.OutboxDispatcher"/>).</summary>
+    public ImmutableArray<OutboxRecord> Outbox { get; init; } = [];
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
+
+    public Member ToMember() => new()
+    {
+        Id = Points.Domain.Primitives.MemberId.Parse(MemberId),
+        Profile = Profile,
+        Ledger = Ledger,
+        Earning = Earning,
+        Spending = Spending,
+        Periods = Periods,
+        Listings = Listings,
+    };
+
+    /// <summary>A new document for a member registration created.</summary>
+    public static AccountDocument Of(Member member, DateTimeOffset now) =>
+        new AccountDocument { MemberId = member.Id.Value, Profile = member.Profile, Ledger = member.Ledger, CreatedAt = now, UpdatedAt = now }.With(member);
+
+    /// <summary>This document holding <paramref name="member"/>'s slices.</summary>
+    public AccountDocument With(Member member) => this with
+    {
+        Profile = member.Profile,
+        Ledger = member.Ledger,
+        Earning = member.Earning,
+        Spending = member.Spending,
+        Periods = member.Periods,
+        Listings = member.Listings,
+    };
 }
 
 /// <summary>
-/// What earning needs to remember per member: the current rank, each rule's use (for caps) and purchases per
-/// program-zone month (the rank metric is the trailing 12 months). Bounded: counters keep a few periods, purchases 13 months.
+/// The stored first result of an idempotent request: <paramref name="Result"/> is the result as JSON, replayed byte for
+/// byte to every retry with the same key and request.
 /// </summary>
-public sealed record MemberEarning(string Rank, ImmutableArray<Points.Domain.Earning.RuleCounter> Counters, ImmutableArray<MonthlyPurchases> Purchases)
-{
-    public const int PurchaseMonthsKept = 13;
-    public static readonly MemberEarning New = new("bronze", [], []);
+public sealed record IdempotencyRecord(string Key, string RequestHash, string Result, DateTimeOffset At);
 
-    /// <summary>
-    /// One-time triggers already fired for this member (registration, referral welcome). Idempotency keys are kept only
-    /// 7 days, so a trigger that must fire once in a member's life is guarded here, in the same commit that grants it.
-    /// </summary>
-    public ImmutableArray<string> OnceTriggersFired { get; init; } = [];
-
-    /// <summary>Purchase amount over the 12 months ending with <paramref name="month"/> (inclusive).</summary>
-    public long TrailingYearYen(DateOnly month) =>
-        Purchases.Where(p => string.CompareOrdinal(p.Month, Settings.ProgramCalendar.MonthOf(month.AddMonths(-11))) >= 0 && string.CompareOrdinal(p.Month, Settings.ProgramCalendar.MonthOf(month)) <= 0)
-            .Sum(p => p.AmountYen);
-
-    /// <summary>Adds a purchase to its month: amount, count and the distinct SKUs bought (at most <see cref="SkusPerMonthMax"/>).</summary>
-    public MemberEarning WithPurchase(DateOnly day, long amountYen, IEnumerable<string> skus)
-    {
-        var key = Settings.ProgramCalendar.MonthOf(day);
-        var current = Purchases.FirstOrDefault(p => p.Month == key) ?? new MonthlyPurchases(key, 0, 0, []);
-        var bought = current with
-        {
-            AmountYen = current.AmountYen + amountYen,
-            Count = current.Count + 1,
-            Skus = [.. current.Skus.Union(skus, StringComparer.Ordinal).Take(SkusPerMonthMax)],
-        };
-        return this with
-        {
-            Purchases = [.. Purchases.Where(p => p.Month != key).Append(bought).OrderByDescending(p => p.Month, StringComparer.Ordinal).Take(PurchaseMonthsKept)],
-        };
-    }
-
-    /// <summary>Takes returned purchase yen out of the month it was counted in (the rank metric is net of reversals).</summary>
-    public MemberEarning WithoutPurchaseYen(DateOnly day, long amountYen)
-    {
-        var key = Settings.ProgramCalendar.MonthOf(day);
-        return this with
-        {
-            Purchases = [.. Purchases.Select(p => p.Month == key ? p with { AmountYen = Math.Max(0, p.AmountYen - amountYen) } : p)],
-        };
-    }
-
-    /// <summary>Bounds the account document for members who buy many different products (F26 targets by SKU).</summary>
-    public const int SkusPerMonthMax = 50;
-}
-
-public sealed record MonthlyPurchases(string Month, long AmountYen, int Count, ImmutableArray<string> Skus);
-
-/// <summary>What the partner told us about a member (api.md PUT /members/{id}).</summary>
-public sealed record MemberProfile
-{
-    public required DateOnly JoinedOn { get; init; }
-    public DateOnly? BirthDate { get; init; }
-    public ImmutableArray<string> Tags { get; init; } = [];
-    public string? StoreId { get; init; }
-    public bool NewsletterOptIn { get; init; }
-    public string? ReferredByCode { get; init; }
-    /// <summary>The member whose referral code this member registered with.</summary>
-    public string? ReferredBy { get; init; }
-    public required string ReferralCode { get; init; }
-}
-
-/// <summary>The stored first result of an idempotent request: replayed byte for byte to every retry.</summary>
-public sealed record IdempotencyRecord(string Key, string RequestHash, int Status, string Body, DateTimeOffset At);
+/// <summary>One outbox item as stored: its id (unique in the member), registered type name, the item as JSON, and when it was committed.</summary>
+public sealed record OutboxRecord(string Id, string Type, JsonElement Item, DateTimeOffset At);
 
 /// <summary>An idempotency record moved out of the account document (id derived from the key).</summary>
 public sealed record SpilledIdempotencyDocument
@@ -154,10 +125,13 @@ public static class LedgerLimits
     public static readonly TimeSpan IdempotencyRetention = TimeSpan.FromDays(7);
     /// <summary>Operations of one member committed together in one replace.</summary>
     public const int BatchOperationsMax = 32;
-    /// <summary>Attempts at one batch when other writers keep changing the document (412).</summary>
-    public const int ConflictRetriesMax = 30;
-    /// <summary>Longest pause between two attempts (exponential backoff with jitter up to this).</summary>
-    public const int ConflictBackoffMaxMs = 250;
     /// <summary>History page size a caller may ask for.</summary>
     public const int HistoryLimitMax = 200;
+    /// <summary>
+    /// Outbox items one member document may hold. Far above what one batch adds (a few per operation); only reached when
+    /// side effects keep failing, and then new writes to the member wait (503) instead of growing the document.
+    /// </summary>
+    public const int OutboxItemsMax = 256;
+    /// <summary>An item still in the outbox this long after its commit, not known here to be done, is carried out again by the next commit.</summary>
+    public static readonly TimeSpan OutboxRedispatchAfter = TimeSpan.FromMinutes(1);
 }

@@ -1,5 +1,7 @@
 using Microsoft.Azure.Cosmos;
+using Points.Domain.Members;
 using Points.Domain.Primitives;
+using Points.Functions.Ledger.Outbox;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
 
@@ -14,13 +16,13 @@ namespace Points.Functions.Ledger;
 /// members under the same date at once. Those listings are grouped (<see cref="GroupCommit{TKey,TItem,TResult}"/>):
 /// while one chunk is being created, the next members queue and go in the next chunk, so listing costs a fraction of
 /// a request per member under load and adds no delay when quiet. The job sweeps a chunk's members, then deletes the
-/// chunk. A member listed twice costs one more check later, never a wrong entry: the job decides against the account.
+/// chunk. A member listed twice costs one more check later, never a wrong entry: the job decides against the member.
 /// </para>
 /// </summary>
 public sealed class DueIndex
 {
-    public const string Expiry = "expiry";
-    public const string Pending = "pending";
+    public const string Expiry = DueListings.ExpiryKind;
+    public const string Pending = DueListings.PendingKind;
     /// <summary>Members per chunk document (about 40 bytes each, far below the item size limit).</summary>
     public const int MembersPerChunkMax = 500;
     /// <summary>Chunks per query page: at most 5,000 members in memory at once.</summary>
@@ -37,7 +39,7 @@ public sealed class DueIndex
 
     public sealed record Chunk(string Id, string Pk, IReadOnlyList<string> Members);
 
-    public static string ListOf(string kind, DateOnly dueOn) => $"{kind}|{ProgramCalendar.DayOf(dueOn)}";
+    public static string ListOf(string kind, DateOnly dueOn) => $"{kind}|{CalendarText.DayOf(dueOn)}";
 
     /// <summary>Lists the member under the date; completes once the chunk holding it is durable.</summary>
     public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId) => _listings.EnqueueAsync(ListOf(kind, dueOn), memberId);
@@ -60,4 +62,30 @@ public sealed class DueIndex
 
     public Task RemoveAsync(Chunk chunk, CancellationToken cancellationToken) =>
         CosmosStorage.DeleteIfExistsAsync(_cosmos.Indexes, chunk.Id, chunk.Pk, cancellationToken);
+}
+
+/// <summary>
+/// Carries out <see cref="ListForDueDate"/> after the commit that needs it. Why the daily job never misses a due member
+/// although the listing follows the commit: every listing names a day that has not begun (tomorrow or later), and the
+/// job reads that day's list only after 00:05 on it. A listing that completes before 23:50 the day before is therefore
+/// read. One that completes later (a slow or crashed instance whose item the change feed carried out) might land after
+/// the job read the day, so it is also listed under the next day whose job surely has not run. The member is then
+/// swept that day, and meanwhile no balance counts the dead points: every decision expires due lots first, and the
+/// summary leaves them out.
+/// </summary>
+public sealed class DueListingHandler(DueIndex index, ProgramSettingsStore settingsStore, TimeProvider clock) : IOutboxHandler<ListForDueDate>
+{
+    /// <summary>How close to the start of the due day a completed listing counts as possibly late (the job runs at 00:05).</summary>
+    public static readonly TimeSpan LateMargin = TimeSpan.FromMinutes(10);
+
+    public async Task HandleAsync(MemberId memberId, ListForDueDate item, CancellationToken cancellationToken)
+    {
+        await index.AddAsync(item.Kind, item.DueOn, memberId);
+        // The day the job may have reached by now, with the margin; the day after it has surely not run.
+        var reached = ProgramCalendar.DateOf(clock.GetUtcNow() + LateMargin, (await settingsStore.GetAsync(cancellationToken)).Zone);
+        if (reached >= item.DueOn)
+        {
+            await index.AddAsync(item.Kind, reached.AddDays(1), memberId);
+        }
+    }
 }

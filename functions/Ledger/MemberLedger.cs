@@ -1,86 +1,127 @@
 using System.Collections.Immutable;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Points.Domain.Ledger;
+using Points.Domain.Members;
 using Points.Domain.Primitives;
+using Points.Functions.Ledger.Outbox;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
 
 namespace Points.Functions.Ledger;
 
 /// <summary>
-/// Applies operations to members' ledgers, exactly once each, however many callers write to one member at once.
+/// A step every commit runs after the batch's decisions: pure, it derives what the change of the member implies for
+/// others (index listings, lists) as outbox items, and may record that in the member. Registered by features.
+/// </summary>
+/// <param name="before">The member as committed before the batch; null when the batch creates them.</param>
+public delegate (Member Member, IReadOnlyList<OutboxItem> Items) MemberCommitStep(Member? before, Member after, DateOnly today);
+
+/// <summary>
+/// The one commit path of member documents. It knows no feature: it queues operations per member, decides them with
+/// the operations' own deciders, and writes the result atomically, exactly once each, however many callers write to
+/// one member at once.
 /// <para>
 /// Per member, operations queue in a mailbox (<see cref="GroupCommit{TKey,TItem,TResult}"/>); one runner takes up to
-/// <see cref="LedgerLimits.BatchOperationsMax"/> of them, decides each in order against the account document
-/// (idempotency first), and commits them all with one If-Match replace. Another instance writing the same member makes the replace fail with 412; the batch is then
-/// decided again on fresh state (bounded by <see cref="LedgerLimits.ConflictRetriesMax"/>). So a hot member costs one
-/// read and one write per batch, not per request, and concurrent requests never lose an update.
+/// <see cref="LedgerLimits.BatchOperationsMax"/> of them, decides each in order against the member (idempotency first:
+/// a recorded key replays its first result verbatim), runs the registered <see cref="MemberCommitStep"/>s, seals full
+/// journal pages, and commits everything, outbox included, with one If-Match replace (a create for a registration).
+/// Another writer makes the write fail; the batch is then decided again on fresh state (<see cref="ConflictRetry"/>).
+/// After the write, the outbox items are carried out (<see cref="OutboxDispatcher"/>). A decision that throws fails
+/// its own operation only.
 /// </para>
 /// </summary>
 public sealed partial class MemberLedger
 {
     private readonly LedgerStore _store;
-    private readonly DueIndex _dueIndex;
     private readonly ProgramSettingsStore _settingsStore;
     private readonly TimeProvider _clock;
     private readonly ILogger<MemberLedger> _log;
-    private readonly Ranks.RankIndex _rankIndex;
+    private readonly IReadOnlyList<MemberCommitStep> _steps;
+    private readonly OutboxDispatcher _outbox;
     private readonly GroupCommit<MemberId, MemberOperation, OperationResult> _commits;
 
-    public MemberLedger(LedgerStore store, DueIndex dueIndex, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log,
-        Ranks.RankIndex rankIndex)
+    public MemberLedger(LedgerStore store, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log,
+        IEnumerable<MemberCommitStep> steps, OutboxDispatcher outbox)
     {
-        (_store, _dueIndex, _settingsStore, _clock, _log, _rankIndex) = (store, dueIndex, settingsStore, clock, log, rankIndex);
+        (_store, _settingsStore, _clock, _log, _steps, _outbox) = (store, settingsStore, clock, log, [.. steps], outbox);
         _commits = new(LedgerLimits.BatchOperationsMax, CommitBatchAsync);
     }
 
     /// <summary>
     /// Queues the operation in the member's mailbox and completes with its result once it is committed (or decided
-    /// without a write). Storage outages and exhausted retries fault every operation of the batch; nothing was committed.
+    /// without a write). Storage outages and exhausted retries fault every operation of the batch (nothing of it was
+    /// committed); an exception of the operation's own decision faults it alone.
     /// </summary>
-    public Task<OperationResult> ExecuteAsync(MemberId memberId, MemberOperation operation) => _commits.EnqueueAsync(memberId, operation);
+    public async Task<OperationResult> ExecuteAsync(MemberId memberId, MemberOperation operation)
+    {
+        var result = await _commits.EnqueueAsync(memberId, operation);
+        if (result is OperationResult.Failed failed) failed.Error.Throw();
+        return result;
+    }
 
-    private async Task<OperationResult[]> CommitBatchAsync(MemberId memberId, IReadOnlyList<MemberOperation> batch)
+    private Task<OperationResult[]> CommitBatchAsync(MemberId memberId, IReadOnlyList<MemberOperation> batch)
     {
         var cancellationToken = CancellationToken.None; // A queued operation is committed even if its caller went away.
         var memory = new AttemptMemory();
-        for (var attempt = 1; attempt <= LedgerLimits.ConflictRetriesMax; attempt++)
-        {
-            var (account, etag) = await _store.ReadAccountAsync(memberId, cancellationToken);
-            if (account is null)
-            {
-                return batch.Select(_ => (OperationResult)new OperationResult.MemberNotFound()).ToArray();
-            }
-            var now = _clock.GetUtcNow();
-            var settings = await _settingsStore.GetAsync(cancellationToken);
-            var context = new LedgerContext(now, ProgramCalendar.DateOf(now, settings.Zone), settings.RegularExpiry.ToPolicy()!, "api");
-            var sealedRelated = await LoadSealedRelatedAsync(memberId, account, batch, cancellationToken);
-            var spilled = await LoadSpilledRecordsAsync(memberId, account, batch, now, memory, cancellationToken);
-
-            var working = account;
-            var results = new OperationResult[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                (results[i], working) = Decide(batch[i], working, context, sealedRelated, spilled, now);
-            }
-            if (ReferenceEquals(working, account))
-            {
-                return results;
-            }
-            working = await PrepareCommitAsync(memberId, account, working, context.Today, now, memory, cancellationToken);
-            if (await _store.TryReplaceAccountAsync(working, etag!, cancellationToken) is not null)
-            {
-                return results;
-            }
-            LogConflict(memberId.Value, attempt);
-            // Exponential backoff with full jitter, so that two instances hammering one member do not keep colliding.
-            var ceilingMs = Math.Min(LedgerLimits.ConflictBackoffMaxMs, 5 << Math.Min(attempt, 8));
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(0, ceilingMs + 1)), cancellationToken);
-        }
-        throw new LedgerContentionException(memberId);
+        return ConflictRetry.RunAsync(_ => AttemptAsync(memberId, batch, memory, cancellationToken),
+            attempt => LogConflict(memberId.Value, attempt), () => new LedgerContentionException(memberId), cancellationToken);
     }
 
-    private static (OperationResult, AccountDocument) Decide(MemberOperation operation, AccountDocument working, LedgerContext context,
+    private async Task<(bool Written, OperationResult[] Results)> AttemptAsync(MemberId memberId, IReadOnlyList<MemberOperation> batch,
+        AttemptMemory memory, CancellationToken cancellationToken)
+    {
+        var (account, etag) = await _store.ReadAccountAsync(memberId, cancellationToken);
+        if (account is null && !batch.Any(o => o.MayCreate))
+        {
+            return (true, [.. batch.Select(_ => (OperationResult)new OperationResult.MemberNotFound())]);
+        }
+        var now = _clock.GetUtcNow();
+        var settings = await _settingsStore.GetAsync(cancellationToken);
+        var context = settings.ContextAt(now, "api");
+        var sealedRelated = account is null ? ImmutableDictionary<string, IReadOnlyList<JournalEntry>>.Empty
+            : await LoadSealedRelatedAsync(memberId, account, batch, cancellationToken);
+        var spilled = account is null ? ImmutableDictionary<string, IdempotencyRecord>.Empty
+            : await LoadSpilledRecordsAsync(memberId, account, batch, now, memory, cancellationToken);
+
+        var before = account?.ToMember();
+        var working = new Working(before, account?.Journal ?? [], account?.Idempotency ?? [], [], Changed: false);
+        var results = new OperationResult[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            (results[i], working) = Decide(memberId, batch[i], working, context, sealedRelated, spilled, now);
+        }
+        if (!working.Changed)
+        {
+            return (true, results); // Nothing to write: replays, refusals, decisions that changed nothing.
+        }
+
+        var (member, outbox, added) = WithSideEffects(memberId, before, working, account?.Outbox ?? [], context.Today, now);
+        var next = (account ?? AccountDocument.Of(member, now)).With(member) with
+        {
+            Journal = working.Journal,
+            Idempotency = working.Idempotency,
+            Outbox = outbox,
+            UpdatedAt = now,
+        };
+        next = await PrepareCommitAsync(memberId, account, next, now, memory, cancellationToken);
+        var written = account is null
+            ? await _store.TryCreateAccountAsync(next, cancellationToken)
+            : await _store.TryReplaceAccountAsync(next, etag!, cancellationToken) is not null;
+        if (!written) return (false, results);
+
+        _outbox.Forget(memberId, (account?.Outbox ?? []).Where(r => outbox.All(o => o.Id != r.Id)));
+        // The new items, and any left over from a commit whose dispatch this process does not know finished.
+        var lingering = outbox.Where(r => now - r.At > LedgerLimits.OutboxRedispatchAfter);
+        await _outbox.DispatchAfterCommitAsync(memberId, [.. added, .. lingering]);
+        return (true, results);
+    }
+
+    /// <summary>What a batch has decided so far: the member, the unsealed journal, the recent idempotency records and the outbox items.</summary>
+    private sealed record Working(Member? Member, ImmutableArray<JournalEntry> Journal, ImmutableArray<IdempotencyRecord> Idempotency,
+        ImmutableArray<OutboxItem> Outbox, bool Changed);
+
+    private static (OperationResult, Working) Decide(MemberId memberId, MemberOperation operation, Working working, LedgerContext context,
         IReadOnlyDictionary<string, IReadOnlyList<JournalEntry>> sealedRelated, IReadOnlyDictionary<string, IdempotencyRecord> spilled,
         DateTimeOffset now)
     {
@@ -89,10 +130,12 @@ public sealed partial class MemberLedger
             var record = working.Idempotency.FirstOrDefault(r => r.Key == key) ?? spilled.GetValueOrDefault(key);
             if (record is not null)
             {
-                return (record.RequestHash == operation.RequestHash
-                    ? new OperationResult.Replayed(record.Status, record.Body)
-                    : new OperationResult.KeyReused(), working);
+                return (record.RequestHash == operation.RequestHash ? new OperationResult.Replayed(record.Result) : new OperationResult.KeyReused(), working);
             }
+        }
+        if (working.Member is null && !operation.MayCreate)
+        {
+            return (new OperationResult.MemberNotFound(), working);
         }
         IReadOnlyList<JournalEntry> related = [];
         if (operation.RelatedReference is { } reference)
@@ -102,46 +145,80 @@ public sealed partial class MemberLedger
                 .DistinctBy(e => e.Seq)
                 .ToList();
         }
-        switch (operation.Decide(new MemberOperationInput(working, related, context with { Actor = operation.Actor })))
+        MemberDecision decision;
+        try
         {
-            case OperationDecision.Rejected rejected:
-                return (new OperationResult.Rejected(rejected.Code, rejected.Detail), working);
-            case OperationDecision.Accepted accepted:
-                var body = JsonSerializer.Serialize(accepted.Response, JsonDefaults.Options);
-                if (accepted.Entries.IsEmpty && operation.IdempotencyKey is null && accepted.Account == working)
+            decision = operation.Decide(new MemberOperationInput(memberId, working.Member, related, context with { Actor = operation.Actor }));
+        }
+        catch (Exception e)
+        {
+            return (new OperationResult.Failed(ExceptionDispatchInfo.Capture(e)), working);
+        }
+        switch (decision)
+        {
+            case MemberDecision.Rejected rejected:
+                return (new OperationResult.Rejected(rejected.Reason, rejected.Detail), working);
+            case MemberDecision.Accepted accepted:
+                var applied = new OperationResult.Applied(accepted.Result, accepted.Entries, accepted.Member);
+                if (accepted.Entries.IsEmpty && accepted.Outbox.IsEmpty && operation.IdempotencyKey is null && accepted.Member == working.Member)
                 {
-                    return (new OperationResult.Applied(operation.SuccessStatus, body, accepted.Entries, working), working);
+                    return (applied, working);
                 }
-                var next = accepted.Account with
+                return (applied, working with
                 {
+                    Member = accepted.Member,
                     Journal = working.Journal.AddRange(accepted.Entries),
                     Idempotency = operation.IdempotencyKey is { } k
-                        ? working.Idempotency.Add(new IdempotencyRecord(k, operation.RequestHash, operation.SuccessStatus, body, now))
+                        ? working.Idempotency.Add(new IdempotencyRecord(k, operation.RequestHash, JsonSerializer.Serialize(accepted.Result, accepted.Result.GetType(), JsonDefaults.Options), now))
                         : working.Idempotency,
-                    UpdatedAt = now,
-                };
-                return (new OperationResult.Applied(operation.SuccessStatus, body, accepted.Entries, next), next);
+                    Outbox = working.Outbox.AddRange(accepted.Outbox),
+                    Changed = true,
+                });
             default:
-                throw new InvalidOperationException("Unknown operation decision.");
+                throw new InvalidOperationException("Unknown member decision.");
         }
     }
 
     /// <summary>
-    /// Work that must be durable before the commit can refer to it: full journal pages of already committed entries
-    /// are sealed (the commit then drops them from the document), old idempotency records spill to their own
-    /// documents, and new expiry dates are listed in the due index. Each write is idempotent, so a commit that then
-    /// loses a conflict leaves nothing wrong behind.
+    /// The outbox the commit writes: the items of the batch's decisions and of the commit steps (one per id), after the
+    /// items still there that this process knows were carried out (a later commit removes them, never the one that adds).
     /// </summary>
-    private async Task<AccountDocument> PrepareCommitAsync(MemberId memberId, AccountDocument committed, AccountDocument working,
-        DateOnly today, DateTimeOffset now, AttemptMemory memory, CancellationToken cancellationToken)
+    private (Member Member, ImmutableArray<OutboxRecord> Outbox, IReadOnlyList<OutboxRecord> Added) WithSideEffects(MemberId memberId, Member? before, Working working,
+        ImmutableArray<OutboxRecord> existing, DateOnly today, DateTimeOffset now)
+    {
+        var member = working.Member!;
+        var items = new List<OutboxItem>(working.Outbox);
+        foreach (var step in _steps)
+        {
+            var (next, stepItems) = step(before, member, today);
+            member = next;
+            items.AddRange(stepItems);
+        }
+        var kept = existing.Where(r => !_outbox.IsDone(memberId, r.Id)).ToList();
+        var added = items.DistinctBy(i => i.Id).Where(i => kept.All(r => r.Id != i.Id)).Select(i => _outbox.Record(i, now)).ToList();
+        ImmutableArray<OutboxRecord> outbox = [.. kept, .. added];
+        if (outbox.Length > LedgerLimits.OutboxItemsMax)
+        {
+            throw new OutboxFullException(memberId, outbox.Length);
+        }
+        return (member, outbox, added);
+    }
+
+    /// <summary>
+    /// Work that must be durable before the commit can refer to it: full journal pages of already committed entries
+    /// are sealed (the commit then drops them from the document) and old idempotency records spill to their own
+    /// documents. Each write is idempotent, so a commit that then loses a conflict leaves nothing wrong behind.
+    /// </summary>
+    private async Task<AccountDocument> PrepareCommitAsync(MemberId memberId, AccountDocument? committed, AccountDocument working,
+        DateTimeOffset now, AttemptMemory memory, CancellationToken cancellationToken)
     {
         var writes = new List<Task>();
-
-        var fullPages = committed.Journal.Length / LedgerLimits.PageEntries;
-        var sealedThrough = committed.SealedThrough;
+        var committedJournal = committed?.Journal ?? [];
+        var fullPages = committedJournal.Length / LedgerLimits.PageEntries;
+        var sealedThrough = committed?.SealedThrough ?? 0;
         for (var p = 0; p < fullPages; p++)
         {
-            var entries = committed.Journal.Slice(p * LedgerLimits.PageEntries, LedgerLimits.PageEntries);
+            var entries = committedJournal.Slice(p * LedgerLimits.PageEntries, LedgerLimits.PageEntries);
             var pageNo = (entries[0].Seq - 1) / LedgerLimits.PageEntries;
             writes.Add(_store.CreatePageAsync(new JournalPageDocument
             {
@@ -160,7 +237,7 @@ public sealed partial class MemberLedger
         if (retained.Count > LedgerLimits.RecentIdempotencyRecordsMax)
         {
             // Only records that are already committed may leave the document before this commit succeeds.
-            var committedKeys = committed.Idempotency.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+            var committedKeys = (committed?.Idempotency ?? []).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
             var spill = retained.Where(r => committedKeys.Contains(r.Key))
                 .Take(retained.Count - LedgerLimits.RecentIdempotencyRecordsMax / 2)
                 .ToList();
@@ -177,15 +254,6 @@ public sealed partial class MemberLedger
             }
         }
 
-        // A lot expiring on D is due on D + 1 (a restored lot already past it, tomorrow); pending points on their
-        // activation date. Past dates are no longer needed in the sets.
-        var expiryIndexed = IndexDueDates(DueIndex.Expiry, working.ExpiryIndexed,
-            working.Ledger.Lots.Where(l => l.ExpiresOn is not null).Select(l => l.ExpiresOn!.Value.AddDays(1)), memberId, today, memory, writes);
-        var pendingIndexed = IndexDueDates(DueIndex.Pending, working.PendingIndexed,
-            working.Ledger.Pending.Select(p => p.ActivatesOn), memberId, today, memory, writes);
-        // Ranks (F18, F19): a member raised above the base rank is listed under it before the commit that raises them.
-        writes.Add(_rankIndex.ListOnRankChangeAsync(memberId, committed.Earning.Rank, working.Earning.Rank, cancellationToken));
-
         await Task.WhenAll(writes);
         return working with
         {
@@ -194,23 +262,7 @@ public sealed partial class MemberLedger
             Idempotency = [.. retained],
             IdempotencySpilledUntil = spillUntil,
             IdempotencySpills = spills,
-            ExpiryIndexed = expiryIndexed,
-            PendingIndexed = pendingIndexed,
         };
-    }
-
-    /// <summary>Lists the member under every due date not yet listed (before the commit that needs it: an extra entry is harmless).</summary>
-    private ImmutableArray<DateOnly> IndexDueDates(string kind, ImmutableArray<DateOnly> alreadyIndexed, IEnumerable<DateOnly> dueDates,
-        MemberId memberId, DateOnly today, AttemptMemory memory, List<Task> writes)
-    {
-        var indexed = alreadyIndexed.Where(d => d > today).ToList();
-        foreach (var dueOn in dueDates.Select(d => d > today ? d : today.AddDays(1)).Distinct().Where(d => !indexed.Contains(d)).ToList())
-        {
-            // A retry after a conflict does not list the member again under a date an earlier attempt listed.
-            if (memory.Listed.Add((kind, dueOn))) writes.Add(_dueIndex.AddAsync(kind, dueOn, memberId));
-            indexed.Add(dueOn);
-        }
-        return [.. indexed.Order()];
     }
 
     /// <summary>
@@ -260,7 +312,6 @@ public sealed partial class MemberLedger
         public Dictionary<string, IdempotencyRecord?> Lookups { get; } = new(StringComparer.Ordinal);
         public long? LookupsAtSpills { get; set; }
         public HashSet<string> Spilled { get; } = new(StringComparer.Ordinal);
-        public HashSet<(string Kind, DateOnly DueOn)> Listed { get; } = [];
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Member {MemberId}: commit conflict, attempt {Attempt}")]
@@ -269,4 +320,8 @@ public sealed partial class MemberLedger
 
 /// <summary>Other writers kept changing a member's document for every retry.</summary>
 public sealed class LedgerContentionException(MemberId memberId)
-    : ContentionException($"Member {memberId} kept changing during {LedgerLimits.ConflictRetriesMax} attempts.");
+    : ContentionException($"Member {memberId} kept changing during {ConflictRetry.AttemptsMax} attempts.");
+
+/// <summary>The member's outbox is full because its side effects keep failing: new writes wait until they are carried out.</summary>
+public sealed class OutboxFullException(MemberId memberId, int items)
+    : ContentionException($"Member {memberId} has {items} outbox items not carried out (at most {LedgerLimits.OutboxItemsMax}).");

@@ -1,76 +1,80 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 using Points.Domain.Ledger;
+using Points.Domain.Members;
+using Points.Domain.Primitives;
+using Points.Functions.Storage;
 
 namespace Points.Functions.Ledger;
 
 /// <summary>
-/// One request against one member: an optional idempotency key with the hash of the request it belongs to, and the
-/// decision to take against the member's account document (its ledger, profile and counters).
+/// One request against one member: who asks, an optional idempotency key with the hash of the request it belongs to,
+/// and the decision to take against the member (a domain decider).
 /// </summary>
 /// <param name="Actor">Who asked (API key id, job name), recorded on every entry.</param>
 /// <param name="IdempotencyKey">Null for internal operations (e.g. expiry) that are idempotent by nature.</param>
-/// <param name="RequestHash">Hash of the canonical request: the same key with another hash is refused.</param>
-/// <param name="Decide">Pure: the account and context in, a decision out. May run more than once (conflict retries).</param>
-/// <param name="SuccessStatus">HTTP status of an accepted operation.</param>
-/// <param name="RelatedReference">For reversals: the reference whose entries the decision needs.</param>
-public sealed record MemberOperation(
-    string Actor,
-    string? IdempotencyKey,
-    string RequestHash,
-    Func<MemberOperationInput, OperationDecision> Decide,
-    int SuccessStatus = 201,
-    string? RelatedReference = null)
+/// <param name="RequestHash">Hash of the request as parsed: the same key with another hash is refused.</param>
+/// <param name="Decide">Pure: the member and context in, a decision out. May run more than once (conflict retries).</param>
+public sealed record MemberOperation(string Actor, string? IdempotencyKey, string RequestHash, Func<MemberOperationInput, MemberDecision> Decide)
 {
+    /// <summary>For reversals: the reference whose entries the decision needs (<see cref="MemberOperationInput.Related"/>).</summary>
+    public string? RelatedReference { get; init; }
+
+    /// <summary>Registration: decided (with no member) when the member does not exist, and the document is created.</summary>
+    public bool MayCreate { get; init; }
+
+    /// <summary>
+    /// Answers only from the idempotency record of its key: for a caller that saw the record a moment ago. Should the
+    /// record have dropped out of retention since, the operation fails with <see cref="IdempotencyRecordLapsedException"/>.
+    /// </summary>
+    public bool ReplayOnly { get; init; }
+
     /// <summary>The common case: one ledger command, decided by <see cref="LedgerDecider"/>.</summary>
-    public static MemberOperation ForCommand(string actor, string? idempotencyKey, string requestHash,
-        LedgerCommand command, Func<LedgerOutcome.Accepted, object> respond, int successStatus = 201) =>
-        new(actor, idempotencyKey, requestHash,
-            input => OperationDecision.From(LedgerDecider.Decide(input.Account.Ledger, command, input.Context), input.Account, respond),
-            successStatus);
+    public static MemberOperation ForCommand(string actor, string? idempotencyKey, string requestHash, LedgerCommand command,
+        Func<LedgerOutcome.Accepted, object> result) =>
+        new(actor, idempotencyKey, requestHash, input => MemberDecision.Of(LedgerDecider.Decide(input.Member.Ledger, command, input.Context), input.Member, result));
+
+    /// <summary>Replays the recorded answer of <paramref name="idempotencyKey"/> (see <see cref="ReplayOnly"/>).</summary>
+    public static MemberOperation Replay(string actor, string idempotencyKey, string requestHash) =>
+        new(actor, idempotencyKey, requestHash, _ => throw new IdempotencyRecordLapsedException()) { ReplayOnly = true };
 }
 
-/// <param name="Account">The member's account as decided so far in this batch.</param>
+/// <param name="MemberId">The member the operation is for.</param>
+/// <param name="Found">The member as decided so far in this batch; null only for a <see cref="MemberOperation.MayCreate"/> operation on a new member.</param>
 /// <param name="Related">Entries recorded under <see cref="MemberOperation.RelatedReference"/>, sealed or not.</param>
 /// <param name="Context">Time, program policy and actor.</param>
-public sealed record MemberOperationInput(AccountDocument Account, IReadOnlyList<JournalEntry> Related, LedgerContext Context);
-
-/// <summary>What an operation decided: refused with a stable code, or a new account with the entries that explain it.</summary>
-public abstract record OperationDecision
+public sealed record MemberOperationInput(MemberId MemberId, Member? Found, IReadOnlyList<JournalEntry> Related, LedgerContext Context)
 {
-    private OperationDecision() { }
-
-    public sealed record Rejected(string Code, string Detail) : OperationDecision
-    {
-        /// <summary>The ledger's refusal, with its stable code.</summary>
-        public static Rejected Of(LedgerOutcome.Rejected rejected) => new(rejected.Reason.Code(), rejected.Detail);
-    }
-
-    /// <param name="Account">The account after the operation; its ledger must be the ledger after <paramref name="Entries"/>.</param>
-    public sealed record Accepted(AccountDocument Account, ImmutableArray<JournalEntry> Entries, object Response) : OperationDecision;
-
-    public static OperationDecision From(LedgerOutcome outcome, AccountDocument account, Func<LedgerOutcome.Accepted, object> respond) => outcome switch
-    {
-        LedgerOutcome.Rejected r => Rejected.Of(r),
-        LedgerOutcome.Accepted a => new Accepted(account with { Ledger = a.State }, a.Entries, respond(a)),
-        _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
-    };
+    public Member Member => Found ?? throw new InvalidOperationException($"Member {MemberId} does not exist; only a registration decides without one.");
 }
 
-/// <summary>How an operation ended. Expected outcomes only; failures of storage propagate as exceptions.</summary>
+/// <summary>How an operation ended. Expected outcomes only; failures propagate as exceptions to the operation's caller alone.</summary>
 public abstract record OperationResult
 {
     private OperationResult() { }
 
-    /// <summary>Applied now; <paramref name="Body"/> is the JSON response, stored for replays when the operation has a key.</summary>
-    public sealed record Applied(int Status, string Body, ImmutableArray<JournalEntry> Entries, AccountDocument Account) : OperationResult;
+    /// <summary>Applied now: the decider's typed <paramref name="Result"/>, the entries written and the member after the batch's commit.</summary>
+    public sealed record Applied(object Result, ImmutableArray<JournalEntry> Entries, Member Member) : OperationResult;
 
-    /// <summary>The key was used before with the same request: the first response, verbatim.</summary>
-    public sealed record Replayed(int Status, string Body) : OperationResult;
+    /// <summary>The key was used before with the same request: the first result, verbatim (JSON).</summary>
+    public sealed record Replayed(string Result) : OperationResult
+    {
+        public T ResultAs<T>() => JsonSerializer.Deserialize<T>(Result, JsonDefaults.Options)
+            ?? throw new InvalidOperationException("A recorded result is never null.");
+    }
 
-    public sealed record Rejected(string Code, string Detail) : OperationResult;
+    /// <summary>Refused by the deciding feature, with a reason from its closed set.</summary>
+    public sealed record Rejected(Enum Reason, string Detail) : OperationResult;
 
     /// <summary>The key was used before with a different request.</summary>
     public sealed record KeyReused : OperationResult;
 
     public sealed record MemberNotFound : OperationResult;
+
+    /// <summary>The operation's decision threw (a bug or a retryable condition): rethrown to its caller, the rest of the batch goes on.</summary>
+    internal sealed record Failed(System.Runtime.ExceptionServices.ExceptionDispatchInfo Error) : OperationResult;
 }
+
+/// <summary>An idempotency record seen a moment ago dropped out of retention before the replay was decided: retry the request.</summary>
+public sealed class IdempotencyRecordLapsedException()
+    : Exception("The record of this request expired while it was replayed; retry the request.");

@@ -1,4 +1,5 @@
 using Points.Domain.Ledger;
+using Points.Domain.Members;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
 
@@ -31,9 +32,9 @@ public sealed class MemberViews(LedgerStore store)
     /// The balance as of <paramref name="today"/>: lots whose expiry date has passed are left out even if the expiry
     /// job has not journaled them yet (domain.md: they are gone from 00:00 the next day).
     /// </summary>
-    public static MemberSummary Summary(AccountDocument account, DateOnly today)
+    public static MemberSummary Summary(Member member, DateOnly today)
     {
-        var ledger = account.Ledger;
+        var ledger = member.Ledger;
         // Pending points whose day has come count as usable even before the activation job journals them.
         var live = ledger.Lots
             .Concat(ledger.Pending.Where(p => p.ActivatesOn <= today).Select(p => new Lot(p.LotId, p.CreatedSeq, p.Kind, p.ExpiresOn, p.ActivatesOn, p.Points)))
@@ -49,9 +50,9 @@ public sealed class MemberViews(LedgerStore store)
             .Take(ExpiringDatesShown)
             .Select(g => new ExpiringPoints(g.Key, g.Sum(l => l.Remaining.Value)))
             .ToList();
-        var profile = account.Profile;
-        return new MemberSummary(account.MemberId, balance, Math.Max(balance, 0), ledger.Held.Value, pending, ledger.Debt.Value,
-            new PointsByKind(Of(LotKind.Regular), Of(LotKind.Special), Of(LotKind.Purchased)), account.Earning.Rank,
+        var profile = member.Profile;
+        return new MemberSummary(member.Id.Value, balance, Math.Max(balance, 0), ledger.Held.Value, pending, ledger.Debt.Value,
+            new PointsByKind(Of(LotKind.Regular), Of(LotKind.Special), Of(LotKind.Purchased)), member.Earning.Rank,
             ledger.LifetimeEarned.Value, profile.ReferralCode, expiring, profile.JoinedOn, profile.Tags, profile.StoreId,
             profile.NewsletterOptIn, profile.BirthDate);
     }

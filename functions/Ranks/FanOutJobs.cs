@@ -1,4 +1,6 @@
 using System.Globalization;
+using Points.Domain.Primitives;
+using Points.Functions.Earning;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
 
@@ -9,7 +11,7 @@ namespace Points.Functions.Ranks;
 /// concerned page by page and sends them as shards to the <c>ledger-jobs</c> queue, then records the period in its
 /// checkpoint (container <c>jobs</c>). Its cost follows the members listed, not all members. A rerun of a completed
 /// period sends nothing; a run that stopped halfway is redone whole on the next run, which is harmless because every
-/// member's processing is idempotent per period (<see cref="PeriodBookkeeping"/>).
+/// member's processing is idempotent per period (<see cref="Points.Domain.Ranks.PeriodBookkeeping"/>).
 /// </summary>
 public abstract partial class FanOutJob(string name, MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints,
     ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
@@ -18,11 +20,16 @@ public abstract partial class FanOutJob(string name, MemberLists lists, LedgerJo
 
     public string Name { get; } = name;
 
+    protected MemberLists Lists => lists;
+
     /// <summary>The periods to run now, oldest first, given the last completed one (null before the first run).</summary>
     protected abstract IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today);
 
     /// <summary>The index lists holding the members concerned by <paramref name="period"/>.</summary>
     protected abstract IEnumerable<string> ListsFor(string period, ProgramSettings settings);
+
+    /// <summary>What <c>ProcessLedgerJobs</c> does with a shard of this job: the operation for each member, and the list's upkeep.</summary>
+    public abstract Task<LedgerJobPlan> PlanAsync(LedgerJobShard shard, ProgramSettings settings, CancellationToken cancellationToken);
 
     public async Task<Summary> RunAsync(bool isPastDue, CancellationToken cancellationToken)
     {
@@ -63,7 +70,7 @@ public abstract class MonthlyFanOutJob(string name, MemberLists lists, LedgerJob
 {
     protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
     {
-        var month = ProgramCalendar.MonthOf(today);
+        var month = CalendarText.MonthOf(today);
         if (lastCompleted is null || string.CompareOrdinal(lastCompleted, month) < 0) yield return month;
     }
 }
@@ -74,12 +81,15 @@ public abstract class MonthlyFanOutJob(string name, MemberLists lists, LedgerJob
 /// purchases. Downgrades happen only here; upgrades happen at purchase time.
 /// </summary>
 public sealed class EvaluateRanksJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
-    TimeProvider clock, ILogger<EvaluateRanksJob> log)
+    TimeProvider clock, ILogger<EvaluateRanksJob> log, RankIndex rankIndex)
     : MonthlyFanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
 {
     public const string FunctionName = "EvaluateRanks";
 
     protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => RankIndex.ListsAboveBase(settings);
+
+    public override Task<LedgerJobPlan> PlanAsync(LedgerJobShard shard, ProgramSettings settings, CancellationToken cancellationToken) =>
+        Task.FromResult(LedgerJobPlan.ForRankList(PeriodicOperations.EvaluateRank(shard.Period, settings), shard.List, rankIndex));
 }
 
 /// <summary>
@@ -87,13 +97,16 @@ public sealed class EvaluateRanksJob(MemberLists lists, LedgerJobQueue queue, Jo
 /// ranks that grant monthly points; each member gets their evaluated rank's points once per month.
 /// </summary>
 public sealed class AllocateRankPointsJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
-    TimeProvider clock, ILogger<AllocateRankPointsJob> log)
+    TimeProvider clock, ILogger<AllocateRankPointsJob> log, RankIndex rankIndex)
     : MonthlyFanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
 {
     public const string FunctionName = "AllocateRankPoints";
 
     protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) =>
         RankIndex.ListsAboveBase(settings).Where(list => settings.Ranks.Any(r => RankIndex.ListOf(r.Name) == list && r.MonthlyPoints > 0));
+
+    public override Task<LedgerJobPlan> PlanAsync(LedgerJobShard shard, ProgramSettings settings, CancellationToken cancellationToken) =>
+        Task.FromResult(LedgerJobPlan.ForRankList(PeriodicOperations.AllocateRankPoints(shard.Period, settings), shard.List, rankIndex));
 }
 
 /// <summary>
@@ -102,7 +115,7 @@ public sealed class AllocateRankPointsJob(MemberLists lists, LedgerJobQueue queu
 /// <see cref="CatchUpDaysMax"/>; a first run does today only (it does not grant anniversaries that passed before it existed).
 /// </summary>
 public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
-    TimeProvider clock, ILogger<GrantAnniversaryPointsJob> log)
+    TimeProvider clock, ILogger<GrantAnniversaryPointsJob> log, EarningConfigStore earningConfig)
     : FanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
 {
     public const string FunctionName = "GrantAnniversaryPoints";
@@ -111,10 +124,18 @@ public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue 
 
     protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
     {
-        var from = lastCompleted is null ? today : ProgramCalendar.ParseDay(lastCompleted).AddDays(1);
+        var from = lastCompleted is null ? today : CalendarText.ParseDay(lastCompleted).AddDays(1);
         if (from < today.AddDays(-CatchUpDaysMax)) from = today.AddDays(-CatchUpDaysMax);
-        for (var day = from; day <= today; day = day.AddDays(1)) yield return ProgramCalendar.DayOf(day);
+        for (var day = from; day <= today; day = day.AddDays(1)) yield return CalendarText.DayOf(day);
     }
 
-    protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => AnniversaryIndex.ListsDueOn(ProgramCalendar.ParseDay(period));
+    protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => AnniversaryIndex.ListsDueOn(CalendarText.ParseDay(period));
+
+    public override async Task<LedgerJobPlan> PlanAsync(LedgerJobShard shard, ProgramSettings settings, CancellationToken cancellationToken)
+    {
+        var config = await earningConfig.GetConfigAsync(settings, cancellationToken);
+        return new LedgerJobPlan(PeriodicOperations.GrantAnniversary(CalendarText.ParseDay(shard.Period), config),
+            member => AnniversaryIndex.ListOf(member.Profile.JoinedOn) == shard.List,
+            (memberId, member, ct) => Lists.AddAsync(AnniversaryIndex.ListOf(member.Profile.JoinedOn), memberId, ct));
+    }
 }

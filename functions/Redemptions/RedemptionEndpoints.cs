@@ -1,5 +1,6 @@
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
+using Points.Domain.Redemptions;
 using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Catalog;
@@ -9,23 +10,18 @@ namespace Points.Functions.Redemptions;
 
 public sealed record RedemptionRequest(long Points, string? Purpose, string? OrderId, string? CatalogItemId, string? StoreId, string? Channel = null);
 
-public sealed record RedemptionResponse(string RedemptionId, long Points, IReadOnlyList<ConsumedLot> Consumed, long Balance);
-
-public sealed record ConsumedLot(string LotId, LotKind Kind, long Points);
-
 public sealed record ReversalRequest(string? Reference, long? Points);
-
-public sealed record ReversalResponse(long Seq, long Points, long Balance);
 
 public static class RedemptionEndpoints
 {
     public const long PointsPerRequestMax = 1_000_000_000;
-    private const int ReferenceLengthMax = 128;
+    public const int ReferenceLengthMax = 128;
+    public const int ChannelLengthMax = 64;
 
     public static void MapRedemptionEndpoints(this IEndpointRouteBuilder api)
     {
         api.MapPost("/v1/members/{memberId}/redemptions", Redeem).RequireScope(Scopes.PointsWrite)
-            .Produces<RedemptionResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+            .Produces<RedemptionResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422).ProducesProblem(503);
         api.MapPost("/v1/members/{memberId}/reversals", Reverse).RequireScope(Scopes.PointsWrite)
             .Produces<ReversalResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
     }
@@ -40,14 +36,10 @@ public static class RedemptionEndpoints
         if (request!.Purpose == "catalog") return await catalog.RedeemAsync(id, key, request, http);
 
         var redemptionId = "rdm_" + Guid.CreateVersion7().ToString("N");
-        var details = new EntryDetails(redemptionId, request!.OrderId is { } order ? [order] : [], null, request.StoreId, request.Channel);
-        var result = await ledger.ExecuteAsync(id, MemberOperation.ForCommand(
-            http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
-            new LedgerCommand.Debit(EntryType.Spend, request.Points) { Details = details },
-            accepted => new RedemptionResponse(redemptionId, request.Points,
-                accepted.Entries.Single(e => e.Type == EntryType.Spend).Lots.Select(l => new ConsumedLot(l.LotId, l.Kind, -l.Points.Value)).ToList(),
-                accepted.State.Balance.Value)));
-        return result.ToHttp(http);
+        var details = new EntryDetails(redemptionId, request.OrderId is { } order ? [order] : [], null, request.StoreId, request.Channel);
+        var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
+            input => RedemptionDecider.Redeem(input.Member, redemptionId, request.Points, details, input.Context)));
+        return result.ToHttp(http, StatusCodes.Status201Created);
     }
 
     private static IResult? Validate(RedemptionRequest request) => request switch
@@ -59,7 +51,7 @@ public static class RedemptionEndpoints
         { Purpose: "order", OrderId: null or "" } => Problems.Invalid("orderId", "Required when purpose is order."),
         { OrderId.Length: > ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {ReferenceLengthMax} characters."),
         { StoreId.Length: > RequestReader.IdLengthMax } => Problems.Invalid("storeId", $"At most {RequestReader.IdLengthMax} characters."),
-        { Channel.Length: 0 or > 64 } => Problems.Invalid("channel", "1–64 characters."),
+        { Channel.Length: 0 or > ChannelLengthMax } => Problems.Invalid("channel", $"1–{ChannelLengthMax} characters."),
         _ => null,
     };
 
@@ -74,34 +66,8 @@ public static class RedemptionEndpoints
         if (request.Points is < 1 or > PointsPerRequestMax) return Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}.");
 
         var points = request.Points is { } p ? new PointAmount(p) : (PointAmount?)null;
-        var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), key,
-            RequestReader.HashOf("POST", http.Request.Path, request), input => DecideReversal(input, reference, points), RelatedReference: reference));
-        return result.ToHttp(http);
-    }
-
-    /// <summary>
-    /// Reverses the entries recorded under the reference; when they rewarded a purchase, the same share of the
-    /// purchase's yen leaves the rank metric (domain.md: the metric is net of reversals).
-    /// </summary>
-    private static OperationDecision DecideReversal(MemberOperationInput input, string reference, PointAmount? points)
-    {
-        var command = new LedgerCommand.Reverse(reference, points, input.Related) { Details = new EntryDetails(reference, [], null, null, null) };
-        var outcome = LedgerDecider.Decide(input.Account.Ledger, command, input.Context);
-        if (outcome is LedgerOutcome.Rejected rejected)
-        {
-            return OperationDecision.Rejected.Of(rejected);
-        }
-        var accepted = (LedgerOutcome.Accepted)outcome;
-        var reversals = accepted.Entries.Where(e => e.Type == EntryType.Reverse).ToList();
-        var reversed = -reversals.Sum(e => e.Points.Value);
-        var account = input.Account with { Ledger = accepted.State };
-        if (input.Related.FirstOrDefault(e => e.PurchaseYen is not null) is { PurchaseYen: { } yen, PurchaseOn: { } on })
-        {
-            var rewarded = input.Related.Where(e => e.Type == EntryType.Earn && e.ReversalOf is null).Sum(e => e.Points.Value);
-            var returnedYen = (long)((Int128)yen * reversed / Math.Max(rewarded, 1)); // floor: the metric never drops by more than was returned
-            account = account with { Earning = account.Earning.WithoutPurchaseYen(on, returnedYen) };
-        }
-        return new OperationDecision.Accepted(account, accepted.Entries,
-            new ReversalResponse(reversals[^1].Seq, -reversed, accepted.State.Balance.Value));
+        var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
+            input => RedemptionDecider.Reverse(input.Member, reference, points, input.Related, input.Context)) { RelatedReference = reference });
+        return result.ToHttp(http, StatusCodes.Status201Created);
     }
 }

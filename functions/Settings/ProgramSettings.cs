@@ -18,9 +18,6 @@ public sealed record ProgramSettings
     /// <summary>Ranks by threshold of purchases over the trailing 12 months (domain.md "Ranks").</summary>
     public IReadOnlyList<Points.Domain.Earning.RankDefinition> Ranks { get; init; } = Points.Domain.Earning.RankDefinition.Defaults;
 
-    public Points.Domain.Earning.RankDefinition RankNamed(string name) =>
-        Ranks.FirstOrDefault(r => r.Name == name) ?? Points.Domain.Earning.RankDefinition.For(Ranks, 0);
-
     public IReadOnlyDictionary<string, string[]> Validate()
     {
         var errors = new Dictionary<string, string[]>();
@@ -34,6 +31,14 @@ public sealed record ProgramSettings
         return errors;
     }
 
+    /// <summary>The program-zone calendar date of <paramref name="instant"/>.</summary>
+    public DateOnly DateOf(DateTimeOffset instant) => ProgramCalendar.DateOf(instant, Zone);
+
+    /// <summary>What every member decision is given: the time, today in the program zone, the expiry policy and who acts.</summary>
+    public Points.Domain.Ledger.LedgerContext ContextAt(DateTimeOffset now, string actor) => new(now, DateOf(now), RegularExpiry.ToPolicy()!, actor);
+
+    /// <summary>The zone of <see cref="TimeZone"/>: derived, never stored or answered.</summary>
+    [JsonIgnore]
     public TimeZoneInfo Zone => TryFindZone(TimeZone, out var zone) ? zone : throw new InvalidOperationException($"Unknown time zone '{TimeZone}'.");
 
     private static bool TryFindZone(string id, out TimeZoneInfo zone) => TimeZoneInfo.TryFindSystemTimeZoneById(id, out zone!);
@@ -87,19 +92,9 @@ public sealed class ProgramSettingsStore
     }
 }
 
-/// <summary>Program-zone calendar: "today" and "this month" are in the program's zone, never UTC (product.md).</summary>
+/// <summary>Program-zone calendar: "today" and "this month" are in the program's zone, never UTC (product.md). Stored day and month text: <see cref="Points.Domain.Primitives.CalendarText"/>.</summary>
 public static class ProgramCalendar
 {
     public static DateOnly DateOf(DateTimeOffset instant, TimeZoneInfo zone) =>
         DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
-
-    /// <summary>A day as stored text (checkpoints, index partitions): <c>yyyy-MM-dd</c>, sortable, culture-free.</summary>
-    public static string DayOf(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-
-    public static DateOnly ParseDay(string day) => DateOnly.ParseExact(day, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>A month as stored text (checkpoints, purchase totals): <c>yyyy-MM</c>.</summary>
-    public static string MonthOf(DateOnly day) => day.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
-
-    public static DateOnly FirstDayOf(string month) => ParseDay(month + "-01");
 }

@@ -19,7 +19,7 @@ public static class SettingsEndpoints
         var (settings, problem) = await RequestReader.ReadBodyAsync<ProgramSettings>(http);
         if (problem is not null) return problem;
         var errors = settings!.Validate();
-        if (errors.Count > 0) return Problems.For("invalid_request", "Some settings are invalid.", errors.ToDictionary());
+        if (errors.Count > 0) return Problems.Invalid("Some settings are invalid.", errors.ToDictionary());
         await store.SaveAsync(settings, http.RequestAborted);
         return Results.Json(settings, JsonDefaults.Options);
     }

@@ -37,6 +37,8 @@ public static class Containers
     public const string Indexes = "indexes";
     public const string Config = "config";
     public const string Jobs = "jobs";
+    /// <summary>The change-feed trigger's leases (DispatchOutbox); the Functions host (or the local runner) writes them, the app never does.</summary>
+    public const string Leases = "leases";
 
     public static readonly IReadOnlyList<(string Name, string PartitionKeyPath)> All =
     [
@@ -44,6 +46,7 @@ public static class Containers
         (Indexes, "/pk"),
         (Config, "/pk"),
         (Jobs, "/pk"),
+        (Leases, "/id"),
     ];
 }
 

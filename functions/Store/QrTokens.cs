@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Points.Domain.Primitives;
+using Points.Domain.Store;
 
 namespace Points.Functions.Store;
 
@@ -20,9 +21,6 @@ public sealed class StoreOptions
     public int QrTokenMinutes { get; set; } = 5;
 }
 
-/// <summary>A verified QR token: the member it was issued to, its lifetime (issued-at inclusive, expiry exclusive) and its nonce.</summary>
-public sealed record QrToken(MemberId MemberId, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, string Nonce);
-
 /// <summary>
 /// Short-lived signed tokens a member shows as a QR code at a store terminal (F14).
 /// <para>
@@ -30,7 +28,7 @@ public sealed record QrToken(MemberId MemberId, DateTimeOffset IssuedAt, DateTim
 /// <c>q1|{memberId}|{issuedAt}|{expiresAt}|{nonce}</c> (instants as Unix seconds; the nonce is 16 random bytes in
 /// base64url; <c>|</c> cannot occur in a member id). The signature is HMAC-SHA256 over the payload's base64url text.
 /// Tokens are bound to one member by the signature, so the terminal never names the member. Whether the token has
-/// expired or was already used is decided with the member's ledger (<see cref="StoreTransaction"/>), so a retried
+/// expired or was already used is decided with the member (<see cref="StoreDecider"/>), so a retried
 /// transaction replays its first result even after the token lapsed.
 /// </para>
 /// </summary>

@@ -1,3 +1,5 @@
+using Points.Domain.Primitives;
+using Points.Domain.Store;
 using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Earning;
@@ -10,10 +12,14 @@ namespace Points.Functions.Store;
 
 public sealed record QrTokenResponse(string Token, DateTimeOffset ExpiresAt);
 
-/// <summary>In-store use (F14): the member's QR token, and the terminal's purchase that spends and earns at once.</summary>
+public sealed record StoreTransactionRequest(string? QrToken, string? StoreId, long? PurchaseAmount, long? PointsToUse);
+
+/// <summary>
+/// In-store use (F14): the member's QR token, and the terminal's purchase that spends and earns at once, as ONE member
+/// operation (<see cref="StoreDecider"/>): a retry with the same Idempotency-Key replays both, even after the token lapsed.
+/// </summary>
 public static class StoreEndpoints
 {
-
     public static void MapStoreEndpoints(this IEndpointRouteBuilder api)
     {
         api.MapPost("/v1/members/{memberId}/qr-token", IssueQrToken).RequireScope(Scopes.MembersRead)
@@ -26,7 +32,7 @@ public static class StoreEndpoints
     {
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
         var (account, _) = await accounts.ReadAccountAsync(id, http.RequestAborted);
-        if (account is null) return Problems.For("member_not_found");
+        if (account is null) return Problems.For(Problems.MemberNotFound);
         var (token, expiresAt) = tokens.Issue(id);
         return Results.Json(new QrTokenResponse(token, expiresAt), JsonDefaults.Options);
     }
@@ -38,14 +44,17 @@ public static class StoreEndpoints
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<StoreTransactionRequest>(http);
         if (bodyProblem is not null) return bodyProblem;
         var settings = await settingsStore.GetAsync(http.RequestAborted);
-        if (Validate(request!, settings) is { Count: > 0 } errors) return Problems.For("invalid_request", "Some fields are invalid.", errors);
+        if (Validate(request!, settings) is { Count: > 0 } errors) return Problems.Invalid("Some fields are invalid.", errors);
         if (!tokens.TryRead(request!.QrToken, out var token))
-            return Problems.For("invalid_qr_token", "The QR token is malformed or its signature does not match.");
+            return Problems.For(StoreRejection.InvalidQrToken, "The QR token is malformed or its signature does not match.");
 
-        var (rules, campaigns) = await earning.GetActiveAsync(http.RequestAborted);
-        var result = await ledger.ExecuteAsync(token.MemberId, StoreTransaction.For(token, request, key, rules, campaigns, settings,
-            http.CallerName(), RequestReader.HashOf("POST", http.Request.Path, request)));
-        return result.ToHttp(http);
+        var config = await earning.GetConfigAsync(settings, http.RequestAborted);
+        var purchase = new StorePurchase("stx_" + Guid.CreateVersion7().ToString("N"), "store:" + key, request.StoreId!,
+            request.PurchaseAmount!.Value, request.PointsToUse ?? 0, settings.YenPerPoint);
+        // The purchase event's id is the idempotency key: the same key replays the transaction, spend and earn together.
+        var result = await ledger.ExecuteAsync(token.MemberId, new MemberOperation(http.CallerName(), purchase.EventId,
+            RequestReader.HashOf("POST", http.Request.Path, request), input => StoreDecider.Transact(input.Member, token, purchase, config, input.Context)));
+        return result.ToHttp(http, StatusCodes.Status201Created);
     }
 
     private static Dictionary<string, string[]> Validate(StoreTransactionRequest request, ProgramSettings settings)

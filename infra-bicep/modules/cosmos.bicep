@@ -5,7 +5,8 @@
 // - Capacity: 'serverless' (dev, spiky/low traffic, pay per RU) or 'autoscale' throughput shared by all
 //   containers at database level (prod). Serverless is an account capability fixed at creation.
 // - Indexing: only the paths the code filters on are indexed (everything else excluded with /*), which
-//   keeps the RU cost of every write low. Point reads and read/change feed need no index.
+//   keeps the RU cost of every write low. Point reads and read/change feed need no index. The leases
+//   container of the change-feed trigger keeps a full index (its processor queries it).
 
 import { cosmosContainer, resourceTags } from 'types.bicep'
 
@@ -99,11 +100,14 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           indexingMode: 'consistent'
           automatic: true
           includedPaths: map(container.indexedPaths, path => { path: path })
-          excludedPaths: [
-            {
-              path: '/*'
-            }
-          ]
+          // '/*' in indexedPaths means a full index (nothing excluded).
+          excludedPaths: contains(container.indexedPaths, '/*')
+            ? []
+            : [
+                {
+                  path: '/*'
+                }
+              ]
         }
       }
     }

@@ -14,9 +14,9 @@ namespace Points.Functions.Imports.Csv;
 /// </remarks>
 public sealed class AdjustmentCsvReader(CsvImportLimits limits)
 {
-    public const long PointsMagnitudeMax = Adjustments.Adjustment.PointsMagnitudeMax;
+    public const long PointsMagnitudeMax = Points.Domain.Adjustments.Adjustment.PointsMagnitudeMax;
     public const int MemberIdLengthMax = Points.Domain.Primitives.MemberId.LengthMax;
-    public const int ReasonLengthMax = Adjustments.Adjustment.ReasonLengthMax;
+    public const int ReasonLengthMax = Points.Domain.Adjustments.Adjustment.ReasonLengthMax;
     public const int IdempotencyKeyLengthMax = Api.RequestReader.IdempotencyKeyLengthMax;
 
     private const int MemberIdColumn = 0;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Azure.Storage.Blobs;
+using Points.Domain.Members;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
 using Points.Functions.Members;
@@ -27,10 +28,10 @@ public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputH
     {
         const int members = 5_000, rowsPerMember = 20;
         var prefix = "imp-" + Guid.NewGuid().ToString("N")[..6] + "-";
-        var registry = app.Service<MemberRegistry>();
+        var ledger = app.Service<MemberLedger>();
         await Parallel.ForEachAsync(Enumerable.Range(0, members), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
-            await registry.RegisterOrUpdateAsync(MemberId.Parse(prefix + i), default, p => p ?? new MemberProfile { JoinedOn = new DateOnly(2026, 1, 1), ReferralCode = $"IMPORT{i}" },
-                app.Clock.GetUtcNow(), CancellationToken.None));
+            await ledger.ExecuteAsync(MemberId.Parse(prefix + i), MemberEndpoints.Register(MemberId.Parse(prefix + i),
+                new ProfileChange(new DateOnly(2026, 1, 1), null, null, null, null), new Newcomer($"IMPORT{i}", null, null), null, "test")));
 
         var csv = new StringBuilder("会員ID,ポイント,種別,有効期限,理由\r\n");
         for (var m = 0; m < members; m++)

@@ -24,6 +24,8 @@ public class AppFixture : IAsyncLifetime
     protected AppFixture(DateTimeOffset start) => Clock = new FakeTimeProvider(start);
 
     public FakeTimeProvider Clock { get; }
+    /// <summary>Kills outbox dispatches after commits, for fault-injection tests (disarmed unless a test arms it).</summary>
+    public OutboxFaultInjector OutboxFaults { get; } = new();
     public WebApplication App { get; private set; } = null!;
     public LocalStack Emulators { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
@@ -56,6 +58,7 @@ public class AppFixture : IAsyncLifetime
         var builder = PointsApp.CreateBuilder(["--urls", "http://127.0.0.1:0", "--environment", "Development"]);
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<TimeProvider>(Clock);
+        builder.Services.AddSingleton<Points.Functions.Ledger.Outbox.IOutboxFaults>(OutboxFaults);
         ConfigureServices(builder.Services);
         App = PointsApp.Build(builder);
         ConfigureApp(App);

@@ -65,18 +65,6 @@ public sealed class AnniversaryPointsTests(EarlyClockFixture app, ITestOutputHel
         Assert.Equal([("anniversary:2025", AnniversaryPoints), ("anniversary:2028", AnniversaryPoints)], await GrantsAsync(client, dayBefore, "anniversary:"));
     }
 
-    [Theory]
-    [InlineData("2024-02-29", "2025-02-28", true)]
-    [InlineData("2024-02-29", "2025-03-01", false)]
-    [InlineData("2024-02-29", "2028-02-28", false)]
-    [InlineData("2024-02-29", "2028-02-29", true)]
-    [InlineData("2024-02-29", "2024-02-29", false)] // the join day itself
-    [InlineData("2026-11-23", "2027-11-23", true)]
-    [InlineData("2026-02-28", "2028-02-28", true)]
-    [InlineData("2026-02-28", "2028-02-29", false)]
-    public void AnniversaryDay_FollowsTheJoinDate_WithFeb29OnFeb28InCommonYears(string joinedOn, string day, bool expected) =>
-        Assert.Equal(expected, PeriodicOperations.IsAnniversary(DateOnly.Parse(joinedOn), DateOnly.Parse(day)));
-
     [Fact]
     public void ListsDueOnFeb28_IncludeFeb29Joiners_OnlyInCommonYears()
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Azure.Cosmos;
 using Points.Domain.Expiry;
 using Points.Domain.Ledger;
+using Points.Domain.Members;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
 using Points.Functions.Members;
@@ -19,7 +20,7 @@ public static class Seeding
     /// </summary>
     public static MemberProfile Profile(string memberId, DateOnly joinedOn) => new() { JoinedOn = joinedOn, ReferralCode = "SEED-" + memberId };
 
-    /// <summary>The account document <see cref="MemberRegistry"/> creates for a new member: a profile and an empty ledger.</summary>
+    /// <summary>The account document a registration creates for a new member: a profile and an empty ledger.</summary>
     public static AccountDocument NewAccount(string memberId, DateTimeOffset now, DateOnly today) => new()
     {
         MemberId = memberId,
@@ -52,12 +53,13 @@ public static class Seeding
         return watch.Elapsed;
     }
 
-    /// <summary>Registers members through the app's <see cref="MemberRegistry"/> (read, then create), <see cref="Concurrency"/> at a time.</summary>
-    public static async Task<TimeSpan> RegisterAsync(MemberRegistry registry, IReadOnlyList<string> memberIds, DateTimeOffset now, DateOnly today)
+    /// <summary>Registers members through the app's commit path (<see cref="MemberLedger"/>: read, then create), <see cref="Concurrency"/> at a time.</summary>
+    public static async Task<TimeSpan> RegisterAsync(MemberLedger ledger, IReadOnlyList<string> memberIds, DateOnly today)
     {
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(memberIds, new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (memberId, ct) =>
-            await registry.RegisterOrUpdateAsync(MemberId.Parse(memberId), default, p => p ?? Profile(memberId, today), now, ct));
+            await ledger.ExecuteAsync(MemberId.Parse(memberId), MemberEndpoints.Register(MemberId.Parse(memberId),
+                new ProfileChange(today, null, null, null, null), new Newcomer("SEED-" + memberId, null, null), null, "bench-seed")));
         return watch.Elapsed;
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Points.Benchmarks.Infrastructure;
+using Points.Domain.Adjustments;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Adjustments;

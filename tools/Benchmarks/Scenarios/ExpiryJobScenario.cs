@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Points.Benchmarks.Infrastructure;
 using Points.Domain.Expiry;
+using Points.Domain.Adjustments;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Adjustments;
@@ -53,21 +54,20 @@ public sealed class ExpiryJobScenario : IScenario
             var today = DateOnly.FromDateTime(now.ToOffset(Jst).DateTime);
             var policy = new ExpiryPolicy.FixedMonths(12, true);
             var ledgerContainer = app.Service<CosmosStorage>().Ledger;
-            var registry = app.Service<MemberRegistry>();
+            var ledger = app.Service<MemberLedger>();
 
             // How to create members fast: the same number both ways, same concurrency, same empty account.
-            BenchContext.Log($"4: creating {sample:N0} members through MemberRegistry and {sample:N0} with direct upserts");
-            var viaRegistry = await Seeding.RegisterAsync(registry, Ids("reg", 0, sample), now, today);
+            BenchContext.Log($"4: creating {sample:N0} members through the member commit path and {sample:N0} with direct upserts");
+            var viaRegistry = await Seeding.RegisterAsync(ledger, Ids("reg", 0, sample), today);
             var viaUpserts = await Seeding.UpsertAccountsAsync(ledgerContainer, Ids("ups", 0, sample).Select(id => Seeding.NewAccount(id, now, today)).ToList());
             var upsertsFaster = viaUpserts < viaRegistry;
-            figures.Add(Figure.Context(Scenario, "setup: MemberRegistry registrations", sample / viaRegistry.TotalSeconds, "/s", "read + create per member, concurrency 32"));
+            figures.Add(Figure.Context(Scenario, "setup: registrations through MemberLedger", sample / viaRegistry.TotalSeconds, "/s", "read + create per member, concurrency 32"));
             figures.Add(Figure.Context(Scenario, "setup: direct account upserts", sample / viaUpserts.TotalSeconds, "/s",
                 $"one upsert per member, concurrency 32; {(upsertsFaster ? "used" : "not used")} for the other members"));
 
             BenchContext.Log($"4: {due:N0} due members (registered, then a special lot expiring {SpecialExpiry:yyyy-MM-dd} through MemberLedger)");
             var dueIds = Ids("due", 0, due);
-            await Seeding.RegisterAsync(registry, dueIds, now, today);
-            var ledger = app.Service<MemberLedger>();
+            await Seeding.RegisterAsync(ledger, dueIds, today);
             var granted = 0;
             await Parallel.ForEachAsync(dueIds, new ParallelOptions { MaxDegreeOfParallelism = Seeding.Concurrency }, async (id, _) =>
             {
@@ -88,7 +88,7 @@ public sealed class ExpiryJobScenario : IScenario
                 if (upsertsFaster)
                     await Seeding.UpsertAccountsAsync(ledgerContainer, ids.Select(id => Seeding.AccountWithRegularPoints(id, 100, now, today, policy)).ToList());
                 else
-                    await Seeding.RegisterAsync(registry, ids, now, today);
+                    await Seeding.RegisterAsync(ledger, ids, today);
             }
             BenchContext.Log($"4: {rest:N0} members in {restWatch.Elapsed.TotalSeconds:0} s");
 

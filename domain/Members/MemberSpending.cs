@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Points.Functions.Catalog;
+namespace Points.Domain.Members;
 
 /// <summary>
 /// What spending needs to remember per member, inside the account document so that it changes in the same atomic
@@ -10,7 +10,7 @@ namespace Points.Functions.Catalog;
 /// </summary>
 public sealed record MemberSpending
 {
-    /// <summary>Far above the catalog's <see cref="CatalogStore.ItemsMax"/> live items: the oldest uses beyond it belong to items long gone.</summary>
+    /// <summary>Far above the catalog's 200 live items: the oldest uses beyond it belong to items long gone.</summary>
     public const int CatalogUsesMax = 500;
     /// <summary>Unexpired tokens one member may have used at once; far above any real visit rate (tokens live minutes).</summary>
     public const int QrTokensUsedMax = 64;

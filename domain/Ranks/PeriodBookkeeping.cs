@@ -1,10 +1,10 @@
-namespace Points.Functions.Ranks;
+namespace Points.Domain.Ranks;
 
 /// <summary>
-/// What the periodic jobs have already done for one member, kept in the member's account document: the month whose
-/// rank evaluation is done, the month whose rank points were granted, the year whose anniversary points were granted.
-/// Checked and updated in the same commit as the change itself, so a rerun, a shard delivered twice or two instances at
-/// once change nothing more. Idempotency records could not do this: they are kept only 7 days.
+/// What the periodic jobs have already done for one member: the month whose rank evaluation is done, the month whose
+/// rank points were granted, the year whose anniversary points were granted. Checked and updated in the same commit as
+/// the change itself, so a rerun, a shard delivered twice or two instances at once change nothing more. Idempotency
+/// records could not do this: they are kept only 7 days.
 /// </summary>
 /// <param name="RankEvaluatedFor">Month (<c>yyyy-MM</c>, program zone) of the last monthly rank evaluation.</param>
 /// <param name="RankPointsGrantedFor">Month (<c>yyyy-MM</c>) whose monthly rank points were granted last.</param>

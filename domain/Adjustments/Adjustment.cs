@@ -1,35 +1,39 @@
 using Points.Domain.Ledger;
-using Points.Domain.Primitives;
-using Points.Functions.Ledger;
+using Points.Domain.Members;
 
-namespace Points.Functions.Adjustments;
+namespace Points.Domain.Adjustments;
 
 /// <summary>
-/// A manual grant or deduction by an admin (F10), from the API or a CSV row: positive points credit a lot of the
-/// kind given, negative points deduct in consumption order. Always carries a reason (audited).
+/// A manual grant or deduction by an admin (F10), from the API or a CSV row: positive points credit a lot of
+/// <paramref name="Kind"/>, negative points deduct in consumption order. Always carries a reason (audited).
 /// </summary>
+/// <param name="Points">Non-zero, within ±<see cref="PointsMagnitudeMax"/>.</param>
 /// <param name="Reference">Optional: a grant or deduction made under a reference can later be reversed by it.</param>
 public sealed record Adjustment(long Points, LotKind Kind, DateOnly? ExpiresOn, string Reason, string? Reference = null)
 {
     public const long PointsMagnitudeMax = 1_000_000_000;
     public const int ReasonLengthMax = 200;
+    public const int ReferenceLengthMax = 128;
 
+    /// <summary>The adjustment's entry and the balance after it.</summary>
     public sealed record Response(long Seq, long Balance);
 
-    public MemberOperation ToOperation(string actor, string idempotencyKey, string requestHash) => MemberOperation.ForCommand(
-        actor, idempotencyKey, requestHash,
-        (Points > 0
+    public MemberDecision Decide(Member member, LedgerContext context)
+    {
+        var command = (Points > 0
             ? new LedgerCommand.Credit(EntryType.Adjust, Points, Kind, ExpiresOn)
             : (LedgerCommand)new LedgerCommand.Debit(EntryType.Adjust, -Points))
-            with { Details = new EntryDetails(Reference, [], Reason, null, null) },
-        accepted => new Response(accepted.Entries.Last(e => e.Type == EntryType.Adjust).Seq, accepted.State.Balance.Value));
+            with { Details = new EntryDetails(Reference, [], Reason, null, null) };
+        return MemberDecision.Of(LedgerDecider.Decide(member.Ledger, command, context), member,
+            accepted => new Response(accepted.Entries.Last(e => e.Type == EntryType.Adjust).Seq, accepted.State.Balance.Value));
+    }
 
     /// <summary>Checks the shape of an adjustment; the ledger decides the rest (expiry rules, balance).</summary>
     public static Dictionary<string, string[]> Validate(long points, string? reason, string? reference = null)
     {
         var errors = new Dictionary<string, string[]>();
-        if (reference is { Length: 0 or > 128 })
-            errors["reference"] = ["1–128 characters when given."];
+        if (reference is { Length: 0 or > ReferenceLengthMax })
+            errors["reference"] = [$"1–{ReferenceLengthMax} characters when given."];
         if (points == 0 || Math.Abs(points) > PointsMagnitudeMax)
             errors["points"] = [$"Must be a non-zero integer within ±{PointsMagnitudeMax}."];
         if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > ReasonLengthMax)

@@ -1,0 +1,28 @@
+using Points.Domain.Catalog;
+using Points.Domain.Earning;
+using Points.Domain.Ledger;
+using Points.Domain.Primitives;
+using Points.Domain.Ranks;
+
+namespace Points.Domain.Members;
+
+/// <summary>
+/// One member as the deciders see it: the aggregate every member command is decided against and committed as one
+/// write. It is made of slices, each owned by a feature: the ledger (lots, holds, debt), earning (rank, caps, monthly
+/// purchases), spending (catalog uses, QR tokens), the periods the periodic jobs are done for, and the due dates the
+/// member is listed under. Features that come later (purchases, withdrawals, special campaigns) add their slice here;
+/// documents that grow with activity live beside the member, not in it.
+/// </summary>
+public sealed record Member
+{
+    public required MemberId Id { get; init; }
+    public required MemberProfile Profile { get; init; }
+    public required MemberAccount Ledger { get; init; }
+    public MemberEarning Earning { get; init; } = MemberEarning.New;
+    public MemberSpending Spending { get; init; } = MemberSpending.None;
+    public PeriodBookkeeping Periods { get; init; } = PeriodBookkeeping.New;
+    public DueListings Listings { get; init; } = DueListings.None;
+
+    /// <summary>A member as registration creates them: no points, the base rank, nothing done yet.</summary>
+    public static Member Register(MemberId id, MemberProfile profile) => new() { Id = id, Profile = profile, Ledger = MemberAccount.Open(id) };
+}

@@ -1,0 +1,94 @@
+using System.Collections.Immutable;
+using Points.Domain.Earning;
+using Points.Domain.Ledger;
+using Points.Domain.Members;
+using Points.Domain.Primitives;
+
+namespace Points.Domain.Ranks;
+
+/// <summary>What a periodic job did to one member: the rank now, the rank before (null when not evaluated) and points granted.</summary>
+public sealed record PeriodicOutcome(string Rank, string? RankBefore, long PointsGranted);
+
+/// <summary>
+/// The per-member decisions of the periodic jobs (F18, F19). Each is checked against <see cref="PeriodBookkeeping"/>
+/// first and changes nothing when its period is done, so reruns and redelivered shards grant nothing twice.
+/// </summary>
+public static class PeriodDecider
+{
+    /// <summary>The monthly evaluation for <paramref name="month"/>: downgrades or confirms, never upgrades (purchases do).</summary>
+    public static MemberDecision EvaluateRank(Member member, string month, IReadOnlyList<RankDefinition> ranks, LedgerContext context) =>
+        DecideMonth(member, month, ranks, grantPoints: false, context);
+
+    /// <summary>
+    /// The monthly rank points for <paramref name="month"/>, after that month's evaluation (done here when the evaluation
+    /// job has not reached the member yet), so the points always follow the evaluated rank whichever job runs first.
+    /// </summary>
+    public static MemberDecision AllocateRankPoints(Member member, string month, IReadOnlyList<RankDefinition> ranks, LedgerContext context) =>
+        DecideMonth(member, month, ranks, grantPoints: true, context);
+
+    private static MemberDecision DecideMonth(Member member, string month, IReadOnlyList<RankDefinition> ranks, bool grantPoints, LedgerContext context)
+    {
+        var periods = member.Periods;
+        var earning = member.Earning;
+        if (!periods.IsRankEvaluatedFor(month))
+        {
+            earning = earning with { Rank = RankRules.AtEvaluation(earning, ranks, month, context.Today).Name };
+            periods = periods with { RankEvaluatedFor = month };
+        }
+
+        var rank = RankRules.Named(ranks, earning.Rank);
+        var grant = grantPoints && !periods.AreRankPointsGrantedFor(month) && rank.MonthlyPoints > 0;
+        if (!grant && periods == member.Periods)
+        {
+            return new MemberDecision.Accepted(member, [], new PeriodicOutcome(earning.Rank, earning.Rank, 0)); // done before: nothing to commit
+        }
+
+        var ledger = member.Ledger;
+        var entries = ImmutableArray<JournalEntry>.Empty;
+        if (grant)
+        {
+            var credit = new LedgerCommand.Credit(EntryType.Earn, rank.MonthlyPoints, LotKind.Regular, null)
+            {
+                Details = new EntryDetails($"rank-allocation:{month}", [], $"monthly points of rank {rank.Name}", null, null),
+            };
+            switch (LedgerDecider.Decide(ledger, credit, context))
+            {
+                case LedgerOutcome.Accepted accepted:
+                    (ledger, entries) = (accepted.State, accepted.Entries);
+                    periods = periods with { RankPointsGrantedFor = month };
+                    break;
+                case LedgerOutcome.Rejected rejected:
+                    return MemberDecision.Rejected.Of(rejected);
+            }
+        }
+        return new MemberDecision.Accepted(member with { Ledger = ledger, Earning = earning, Periods = periods }, entries,
+            new PeriodicOutcome(earning.Rank, member.Earning.Rank, grant ? rank.MonthlyPoints : 0));
+    }
+
+    /// <summary>
+    /// Anniversary points for the anniversary falling on <paramref name="day"/>, by the rules with trigger
+    /// <c>anniversary</c>, once per member per year. A member whose anniversary is not that day (the join date changed
+    /// since they were listed) or who joined this year gets nothing. When no rule grants anything, nothing is recorded,
+    /// so a rule added later that day still applies on a rerun.
+    /// </summary>
+    public static MemberDecision.Accepted GrantAnniversary(Member member, DateOnly day, EarningConfig config, LedgerContext context)
+    {
+        var unchanged = new MemberDecision.Accepted(member, [], new PeriodicOutcome(member.Earning.Rank, null, 0));
+        if (!Anniversaries.Falls(member.Profile.JoinedOn, day) || member.Periods.IsAnniversaryGrantedFor(day.Year))
+        {
+            return unchanged;
+        }
+        var anniversary = new EarnCommand(new EarningEvent($"anniversary:{day.Year}", Triggers.Anniversary, context.Now, context.Today, null,
+            member.Profile.StoreId, null), null);
+        var granted = EarningDecider.Decide(member, anniversary, config, context);
+        if (granted.Entries.IsEmpty)
+        {
+            return unchanged;
+        }
+        return granted with
+        {
+            Member = granted.Member with { Periods = granted.Member.Periods with { AnniversaryGrantedFor = day.Year } },
+            Result = new PeriodicOutcome(member.Earning.Rank, null, granted.Entries.Where(e => e.Type == EntryType.Earn).Sum(e => e.Points).Value),
+        };
+    }
+}
