@@ -11,9 +11,8 @@ namespace Points.Domain.Adjustments;
 /// <param name="Reference">Optional: a grant or deduction made under a reference can later be reversed by it.</param>
 public sealed record Adjustment(long Points, LotKind Kind, DateOnly? ExpiresOn, string Reason, string? Reference = null)
 {
-    public const long PointsMagnitudeMax = 1_000_000_000;
+    public const long PointsMagnitudeMax = Primitives.PointAmount.PerRequestMax;
     public const int ReasonLengthMax = 200;
-    public const int ReferenceLengthMax = 128;
 
     /// <summary>The adjustment's entry and the balance after it.</summary>
     public sealed record Response(long Seq, long Balance);
@@ -32,8 +31,8 @@ public sealed record Adjustment(long Points, LotKind Kind, DateOnly? ExpiresOn, 
     public static Dictionary<string, string[]> Validate(long points, string? reason, string? reference = null)
     {
         var errors = new Dictionary<string, string[]>();
-        if (reference is { Length: 0 or > ReferenceLengthMax })
-            errors["reference"] = [$"1–{ReferenceLengthMax} characters when given."];
+        if (reference is { Length: 0 or > EntryDetails.ReferenceLengthMax })
+            errors["reference"] = [$"1–{EntryDetails.ReferenceLengthMax} characters when given."];
         if (points == 0 || Math.Abs(points) > PointsMagnitudeMax)
             errors["points"] = [$"Must be a non-zero integer within ±{PointsMagnitudeMax}."];
         if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > ReasonLengthMax)

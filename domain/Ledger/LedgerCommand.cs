@@ -49,6 +49,11 @@ public abstract record LedgerCommand
 /// </summary>
 public sealed record EntryDetails(string? Reference, IReadOnlyList<string> References, string? Reason, string? StoreId, string? Channel)
 {
+    /// <summary>Longest reference a partner or admin may give (an order id, an event id, an adjustment's reference).</summary>
+    public const int ReferenceLengthMax = 128;
+    /// <summary>Longest channel name (web, app, store…).</summary>
+    public const int ChannelLengthMax = 64;
+
     public string? RuleId { get; init; }
     public int? RuleVersion { get; init; }
     /// <summary>On the first earn of a purchase event: the purchase's yen and program-zone day (the rank metric).</summary>

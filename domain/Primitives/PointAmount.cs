@@ -8,6 +8,8 @@ namespace Points.Domain.Primitives;
 public readonly record struct PointAmount : IComparable<PointAmount>
 {
     public const long MaxMagnitude = 1_000_000_000_000;
+    /// <summary>The most points one request (a redemption, an adjustment, a reversal, a CSV row) may move: 10^9, a thousandth of the bound.</summary>
+    public const long PerRequestMax = 1_000_000_000;
 
     public long Value { get; }
 

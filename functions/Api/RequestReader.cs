@@ -42,7 +42,7 @@ public static partial class RequestReader
         {
             return true;
         }
-        problem = Problems.Invalid("memberId", "Must be 1–64 characters of A-Z a-z 0-9 . _ -");
+        problem = Problems.Invalid("memberId", $"Must be 1–{MemberId.LengthMax} characters of A-Z a-z 0-9 . _ -");
         return false;
     }
 
@@ -55,7 +55,7 @@ public static partial class RequestReader
         {
             return true;
         }
-        problem = Problems.For(Problems.IdempotencyKeyRequired, "Send an Idempotency-Key header of 1–128 characters [A-Za-z0-9._:-].");
+        problem = Problems.For(Problems.IdempotencyKeyRequired, $"Send an Idempotency-Key header of 1–{IdempotencyKeyLengthMax} characters [A-Za-z0-9._:-].");
         return false;
     }
 

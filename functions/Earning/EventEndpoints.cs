@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Points.Domain.Earning;
+using Points.Domain.Ledger;
 using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Ledger;
@@ -18,9 +19,9 @@ public static partial class EventEndpoints
     public const long AmountYenMax = 10_000_000_000;
     public const int ItemsMax = 100;
     public const int QuantityMax = 10_000;
-    public const int ChannelLengthMax = 64;
-    public const int ReferenceLengthMax = 128;
     public const int SkuLengthMax = 64;
+    /// <summary>Also in the pattern of <see cref="CustomName"/>.</summary>
+    public const int CustomNameLengthMax = 64;
     /// <summary>Events may arrive late (partner queues) but not from the far past, nor from the future beyond clock skew.</summary>
     public static readonly TimeSpan LateEventsMax = TimeSpan.FromDays(30);
     public static readonly TimeSpan ClockSkewMax = TimeSpan.FromMinutes(5);
@@ -55,16 +56,16 @@ public static partial class EventEndpoints
     private static Dictionary<string, string[]> Validate(EventRequest request, DateTimeOffset now)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!RequestReader.IsWellFormedKey(request.EventId)) errors["eventId"] = ["Required: 1–128 characters [A-Za-z0-9._:-]."];
+        if (!RequestReader.IsWellFormedKey(request.EventId)) errors["eventId"] = [$"Required: 1–{RequestReader.IdempotencyKeyLengthMax} characters [A-Za-z0-9._:-]."];
         if (request.Type is not { } type || !Triggers.EventTypes.Contains(type)) errors["type"] = [$"One of {string.Join(", ", Triggers.EventTypes)}."];
-        if (request.Type == "custom" && (request.Name is null || !CustomName().IsMatch(request.Name))) errors["name"] = ["Custom events need a name: 1–64 of [a-z0-9_-]."];
+        if (request.Type == "custom" && (request.Name is null || !CustomName().IsMatch(request.Name))) errors["name"] = [$"Custom events need a name: 1–{CustomNameLengthMax} of [a-z0-9_-]."];
         if (request.Type == "purchase" && request.Amount is null) errors["amount"] = ["Purchases need an amount in yen."];
         if (request.Amount is < 0 or > AmountYenMax) errors["amount"] = [$"0..{AmountYenMax} yen."];
         if (request.OccurredAt is { } at && (at > now + ClockSkewMax || at < now - LateEventsMax))
             errors["occurredAt"] = [$"Within the last {LateEventsMax.TotalDays} days and not in the future."];
         if (request.StoreId is { Length: 0 or > RequestReader.IdLengthMax }) errors["storeId"] = [$"1–{RequestReader.IdLengthMax} characters."];
-        if (request.Channel is { Length: 0 or > ChannelLengthMax }) errors["channel"] = [$"1–{ChannelLengthMax} characters."];
-        if (request.Reference is { Length: 0 or > ReferenceLengthMax }) errors["reference"] = [$"1–{ReferenceLengthMax} characters."];
+        if (request.Channel is { Length: 0 or > EntryDetails.ChannelLengthMax }) errors["channel"] = [$"1–{EntryDetails.ChannelLengthMax} characters."];
+        if (request.Reference is { Length: 0 or > EntryDetails.ReferenceLengthMax }) errors["reference"] = [$"1–{EntryDetails.ReferenceLengthMax} characters."];
         if (request.Items is { } items && (items.Count > ItemsMax || items.Any(i => i.Sku is not { Length: > 0 and <= SkuLengthMax } || i.Quantity is < 1 or > QuantityMax || i.UnitPrice < 0)))
             errors["items"] = [$"At most {ItemsMax} items, each with a sku (1–{SkuLengthMax}), quantity 1..{QuantityMax} and unitPrice ≥ 0."];
         return errors;

@@ -14,9 +14,7 @@ public sealed record ReversalRequest(string? Reference, long? Points);
 
 public static class RedemptionEndpoints
 {
-    public const long PointsPerRequestMax = 1_000_000_000;
-    public const int ReferenceLengthMax = 128;
-    public const int ChannelLengthMax = 64;
+    public const long PointsPerRequestMax = PointAmount.PerRequestMax;
 
     public static void MapRedemptionEndpoints(this IEndpointRouteBuilder api)
     {
@@ -49,9 +47,9 @@ public static class RedemptionEndpoints
         { Purpose: "catalog", CatalogItemId: null or "" } => Problems.Invalid("catalogItemId", "Required when purpose is catalog."),
         { CatalogItemId.Length: > CatalogSpecs.ItemIdLengthMax } => Problems.Invalid("catalogItemId", $"At most {CatalogSpecs.ItemIdLengthMax} characters."),
         { Purpose: "order", OrderId: null or "" } => Problems.Invalid("orderId", "Required when purpose is order."),
-        { OrderId.Length: > ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {ReferenceLengthMax} characters."),
+        { OrderId.Length: > EntryDetails.ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {EntryDetails.ReferenceLengthMax} characters."),
         { StoreId.Length: > RequestReader.IdLengthMax } => Problems.Invalid("storeId", $"At most {RequestReader.IdLengthMax} characters."),
-        { Channel.Length: 0 or > ChannelLengthMax } => Problems.Invalid("channel", $"1–{ChannelLengthMax} characters."),
+        { Channel.Length: 0 or > EntryDetails.ChannelLengthMax } => Problems.Invalid("channel", $"1–{EntryDetails.ChannelLengthMax} characters."),
         _ => null,
     };
 
@@ -61,8 +59,8 @@ public static class RedemptionEndpoints
         if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<ReversalRequest>(http);
         if (bodyProblem is not null) return bodyProblem;
-        if (request!.Reference is not { Length: > 0 and <= ReferenceLengthMax } reference)
-            return Problems.Invalid("reference", $"Required, 1–{ReferenceLengthMax} characters.");
+        if (request!.Reference is not { Length: > 0 and <= EntryDetails.ReferenceLengthMax } reference)
+            return Problems.Invalid("reference", $"Required, 1–{EntryDetails.ReferenceLengthMax} characters.");
         if (request.Points is < 1 or > PointsPerRequestMax) return Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}.");
 
         var points = request.Points is { } p ? new PointAmount(p) : (PointAmount?)null;

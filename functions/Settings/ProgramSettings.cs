@@ -11,6 +11,10 @@ namespace Points.Functions.Settings;
 /// </summary>
 public sealed record ProgramSettings
 {
+    public const int YenPerPointMax = 10_000;
+    public const int RanksMax = 20;
+    public const int RankMultiplierPermilleMax = 100_000;
+
     public string TimeZone { get; init; } = "Asia/Tokyo";
     /// <summary>Yen value of one point (≥ 1).</summary>
     public int YenPerPoint { get; init; } = 1;
@@ -22,12 +26,12 @@ public sealed record ProgramSettings
     {
         var errors = new Dictionary<string, string[]>();
         if (!TryFindZone(TimeZone, out _)) errors["timeZone"] = [$"Unknown time zone '{TimeZone}'."];
-        if (YenPerPoint is < 1 or > 10_000) errors["yenPerPoint"] = ["Must be 1..10000."];
+        if (YenPerPoint is < 1 or > YenPerPointMax) errors["yenPerPoint"] = [$"Must be 1..{YenPerPointMax}."];
         if (RegularExpiry.ToPolicy() is not { } policy) errors["regularExpiry.type"] = ["Must be fixedMonths, fiscalYear or none."];
         else if (ExpiryPolicy.Validate(policy) is { } message) errors["regularExpiry"] = [message];
-        if (Ranks.Count is 0 or > 20 || !Ranks.Any(r => r.ThresholdYen == 0) || Ranks.Select(r => r.Name).Distinct().Count() != Ranks.Count
-            || Ranks.Any(r => r.MultiplierPermille is < 1 or > 100_000 || r.MonthlyPoints < 0 || r.ThresholdYen < 0 || string.IsNullOrWhiteSpace(r.Name)))
-            errors["ranks"] = ["1–20 ranks with distinct names, one at threshold 0, multipliers 1..100000 per mille."];
+        if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.ThresholdYen == 0) || Ranks.Select(r => r.Name).Distinct().Count() != Ranks.Count
+            || Ranks.Any(r => r.MultiplierPermille is < 1 or > RankMultiplierPermilleMax || r.MonthlyPoints < 0 || r.ThresholdYen < 0 || string.IsNullOrWhiteSpace(r.Name)))
+            errors["ranks"] = [$"1–{RanksMax} ranks with distinct names, one at threshold 0, multipliers 1..{RankMultiplierPermilleMax} per mille."];
         return errors;
     }
 

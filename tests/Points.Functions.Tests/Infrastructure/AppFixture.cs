@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Time.Testing;
+using Points.Functions.Hosting;
 using Points.Functions.Storage;
 using Points.Tools.LocalStack;
 
@@ -44,6 +45,9 @@ public class AppFixture : IAsyncLifetime
 
     protected virtual void Configure(Dictionary<string, string?> settings) { }
 
+    /// <summary>Features a test class plugs in beside the app's own (exactly as a new feature folder would).</summary>
+    protected virtual Feature[] ExtraFeatures => [];
+
     public async Task InitializeAsync()
     {
         Emulators = await SharedEmulators.GetAsync();
@@ -55,7 +59,7 @@ public class AppFixture : IAsyncLifetime
         }
         Configure(settings);
 
-        var builder = PointsApp.CreateBuilder(["--urls", "http://127.0.0.1:0", "--environment", "Development"]);
+        var builder = PointsApp.CreateBuilder(["--urls", "http://127.0.0.1:0", "--environment", "Development"], ExtraFeatures);
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<TimeProvider>(Clock);
         builder.Services.AddSingleton<Points.Functions.Ledger.Outbox.IOutboxFaults>(OutboxFaults);
