@@ -1,9 +1,37 @@
+using Points.Domain.Adjustments;
+using Points.Domain.Ledger;
+using Points.Functions.Api;
+using Points.Functions.Auth;
 using Points.Functions.Hosting;
+using Points.Functions.Ledger;
 
 namespace Points.Functions.Adjustments;
+
+public sealed record AdjustmentRequest(long Points, LotKind? Kind, DateOnly? ExpiresOn, string? Reason, string? Reference);
 
 /// <summary>Manual grants and deductions by admins (F10); bulk ones come as CSV (Imports).</summary>
 public sealed class AdjustmentsFeature : Feature
 {
-    public override void MapRoutes(IEndpointRouteBuilder api) => api.MapAdjustmentEndpoints();
+    public override void MapRoutes(IEndpointRouteBuilder api) =>
+        api.MapPost("/v1/admin/members/{memberId}/adjustments", Adjust).RequireScope(Scopes.Admin)
+            .Produces<Adjustment.Response>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+
+    /// <summary>The adjustment as a member operation (the API and CSV imports share it).</summary>
+    public static MemberOperation Operation(Adjustment adjustment, string actor, string idempotencyKey, string requestHash) =>
+        new(actor, idempotencyKey, requestHash, input => adjustment.Decide(input.Member, input.Context));
+
+    private static async Task<IResult> Adjust(string memberId, HttpContext http, MemberLedger ledger)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
+        var (request, bodyProblem) = await RequestReader.ReadBodyAsync<AdjustmentRequest>(http);
+        if (bodyProblem is not null) return bodyProblem;
+        var errors = Adjustment.Validate(request!.Points, request.Reason, request.Reference);
+        if (errors.Count > 0) return Problems.Invalid("Some fields are invalid.", errors);
+
+        var adjustment = new Adjustment(request.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim(), request.Reference);
+        var result = await ledger.ExecuteAsync(id,
+            Operation(adjustment, http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request)));
+        return result.ToHttp(http, StatusCodes.Status201Created);
+    }
 }

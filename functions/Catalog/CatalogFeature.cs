@@ -1,9 +1,16 @@
 using Points.Domain.Catalog;
 using Points.Functions.Api;
+using Points.Functions.Auth;
 using Points.Functions.Hosting;
 using Points.Functions.Ledger.Outbox;
+using Points.Functions.Ledger;
+using Points.Functions.Storage;
 
 namespace Points.Functions.Catalog;
+
+public sealed record CatalogList(IReadOnlyList<CatalogItemView> Items);
+
+public sealed record MemberCatalog(string MemberId, IReadOnlyList<MemberCatalogItem> Items);
 
 /// <summary>The point-usage catalog (F12): items with stock and per-member limits, and redemptions of them.</summary>
 public sealed class CatalogFeature : Feature
@@ -15,12 +22,53 @@ public sealed class CatalogFeature : Feature
         services.AddOutboxHandler<SettleStockHold, StockHoldSettlement>("stock-hold-settlement");
     }
 
-    public override void MapRoutes(IEndpointRouteBuilder api) => api.MapCatalogEndpoints();
-
     public override IEnumerable<RejectionProblem> Rejections =>
     [
         new(CatalogRejection.NotEligible, new("not_eligible", 422, "The member cannot redeem this catalog item now.")),
         new(CatalogRejection.LimitReached, new("limit_reached", 422, "The member has reached their limit for this catalog item.")),
         new(CatalogRejection.OutOfStock, new("out_of_stock", 422, "The catalog item is out of stock.")),
     ];
+
+    public override void MapRoutes(IEndpointRouteBuilder api)
+    {
+        api.MapGet("/v1/admin/catalog", async (CatalogStore catalog, HttpContext http) =>
+            Results.Json(new CatalogList([.. (await catalog.ListAsync(http.RequestAborted)).Select(CatalogItemView.Of)]), JsonDefaults.Options))
+            .RequireScope(Scopes.Admin).Produces<CatalogList>();
+        api.MapPut("/v1/admin/catalog/{itemId}", Put).RequireScope(Scopes.Admin).Produces<CatalogItemView>().ProducesProblem(400);
+        api.MapDelete("/v1/admin/catalog/{itemId}", async (string itemId, CatalogStore catalog, HttpContext http) =>
+            RequestReader.IsWellFormedId(itemId) && await catalog.DeleteAsync(itemId, http.RequestAborted)
+                ? Results.NoContent()
+                : Problems.For(Problems.NotFound, $"There is no catalog item '{itemId}'."))
+            .RequireScope(Scopes.Admin).Produces(204).ProducesProblem(404);
+        api.MapGet("/v1/catalog", ForMember).RequireScope(Scopes.MembersRead).Produces<MemberCatalog>().ProducesProblem(400).ProducesProblem(404);
+    }
+
+    private static async Task<IResult> Put(string itemId, HttpContext http, CatalogStore catalog)
+    {
+        if (!RequestReader.IsWellFormedId(itemId)) return RequestReader.InvalidId("itemId");
+        var (spec, problem) = await RequestReader.ReadBodyAsync<CatalogItemSpec>(http);
+        if (problem is not null) return problem;
+        var errors = CatalogSpecs.Validate(spec!);
+        if (errors.Count > 0) return Problems.Invalid("The catalog item is invalid.", errors);
+        return await catalog.SaveAsync(itemId, CatalogSpecs.Normalize(spec!), http.RequestAborted) is { } saved
+            ? Results.Json(CatalogItemView.Of(saved), JsonDefaults.Options)
+            : Problems.Invalid("itemId", $"The catalog holds at most {CatalogStore.ItemsMax} items; delete one first.");
+    }
+
+    /// <summary>Items the member may redeem now: in their window, eligible, under the member's limit, with stock left.</summary>
+    private static async Task<IResult> ForMember(string? memberId, HttpContext http, CatalogStore catalog, LedgerStore accounts, TimeProvider clock)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        var (account, _) = await accounts.ReadAccountAsync(id, http.RequestAborted);
+        if (account is null) return Problems.For(Problems.MemberNotFound);
+        var member = account.ToMember();
+        var now = clock.GetUtcNow();
+        var items = (await catalog.ListAsync(http.RequestAborted))
+            .Select(item => (Item: item, Terms: item.ToTerms()))
+            .Where(i => CatalogDecider.Check(i.Terms, member, now) is null && i.Item.StockLeft() is null or > 0)
+            .Select(i => new MemberCatalogItem(i.Item.ItemId, i.Item.Spec.Name!, i.Terms.Cost, i.Item.Spec.Kind!,
+                CatalogDecider.RemainingFor(i.Terms, member), i.Item.StockLeft(), i.Item.Spec.ActiveUntil))
+            .ToList();
+        return Results.Json(new MemberCatalog(id.Value, items), JsonDefaults.Options);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
+using Points.Functions.Hosting;
 using Points.Functions.Ledger;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
@@ -90,4 +91,20 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Function}: {Dates} due dates, {Members} members, {Entries} entries")]
     private static partial void LogRun(ILogger log, string function, int dates, int members, int entries);
+}
+
+/// <summary>Daily expiry of due lots (F16) and activation of pending points (F38), through the due indexes.</summary>
+public sealed class ExpiryFeature : Feature
+{
+    public override void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<ExpirePointsJob>();
+        services.AddSingleton<ActivatePendingPointsJob>();
+    }
+
+    public override void MapFunctions(WebApplication app)
+    {
+        app.MapTimerFunction<ExpirePointsJob>(ExpirePointsJob.FunctionName, DueMembersJob.RunTimerAsync);
+        app.MapTimerFunction<ActivatePendingPointsJob>(ActivatePendingPointsJob.FunctionName, DueMembersJob.RunTimerAsync);
+    }
 }

@@ -8,6 +8,7 @@ using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Adjustments;
 using Points.Functions.Api;
+using Points.Functions.Hosting;
 using Points.Functions.Imports.Csv;
 using Points.Functions.Ledger;
 using Points.Functions.Storage;
@@ -161,7 +162,7 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
             var key = row.IdempotencyKey ?? $"csv:{contentHash[..32]}:{row.Row}";
             await inFlight.WaitAsync(cancellationToken);
             chunk.Add((row, DescribeAsync(ledger.ExecuteAsync(MemberId.Parse(row.MemberId),
-                adjustment.ToOperation($"import:{name}", key, RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment }))), inFlight)));
+                AdjustmentsFeature.Operation(adjustment, $"import:{name}", key, RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment }))), inFlight)));
             if (chunk.Count >= ChunkRows) await FlushAsync();
         }
         await FlushAsync();
@@ -217,4 +218,26 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
             return read;
         }
     }
+}
+
+/// <summary>CSV bulk adjustments dropped into blob storage (csv.md), through the blob-triggered <c>ImportAdjustments</c>.</summary>
+public sealed class ImportsFeature : Feature
+{
+    /// <summary>Largest inline trigger payload accepted: the Functions front end caps bodies at 100 MB (facts §1.7).</summary>
+    public const long InvocationBodyBytesMax = 140L * 1024 * 1024;
+
+    public override void AddServices(IServiceCollection services, IConfiguration configuration) => services.AddSingleton<AdjustmentImport>();
+
+    public override void MapFunctions(WebApplication app) =>
+        app.MapFunction(AdjustmentImport.FunctionName, async (HttpContext http, AdjustmentImport import) =>
+        {
+            RequestReader.AllowLargeBody(http, InvocationBodyBytesMax);
+            var payload = await InvocationPayload.ReadAsync(http.Request.Body, keepData: false, http.RequestAborted);
+            if (payload.MetadataString("name") is not { Length: > 0 } name)
+            {
+                return Results.BadRequest("The invocation has no blob name (Metadata.name).");
+            }
+            var summary = await import.RunAsync(name, http.RequestAborted);
+            return InvocationReply.Ok($"{name}: {summary.Status}, {summary.Rows} rows, {summary.Applied} applied, {summary.Duplicate} duplicate, {summary.Rejected} rejected, {summary.Invalid} invalid.");
+        });
 }

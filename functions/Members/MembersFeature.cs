@@ -1,8 +1,18 @@
+using Points.Domain.Earning;
 using Points.Domain.Members;
+using Points.Domain.Primitives;
 using Points.Functions.Api;
+using Points.Functions.Auth;
+using Points.Functions.Earning;
 using Points.Functions.Hosting;
+using Points.Functions.Ledger;
+using Points.Functions.Settings;
+using Points.Functions.Storage;
 
 namespace Points.Functions.Members;
+
+public sealed record RegisterMemberRequest(
+    DateOnly? JoinedOn, DateOnly? BirthDate, IReadOnlyList<string>? Tags, string? StoreId, bool? NewsletterOptIn, string? ReferredByCode);
 
 /// <summary>Members (F1, F9): registration and profile, referral codes, the summary and the history.</summary>
 public sealed class MembersFeature : Feature
@@ -13,12 +23,139 @@ public sealed class MembersFeature : Feature
         services.AddSingleton<MemberViews>();
     }
 
-    public override void MapRoutes(IEndpointRouteBuilder api) => api.MapMemberEndpoints();
-
     public override IEnumerable<RejectionProblem> Rejections =>
     [
         new(RegistrationRejection.InvalidReferralCode, new("invalid_referral_code", 422, "No member has that referral code.")),
         new(RegistrationRejection.SelfReferral, new("self_referral", 422, "A member cannot refer themselves.")),
         new(RegistrationRejection.ReferralAfterRegistration, new("referral_after_registration", 422, "A referral code can only be given when the member registers.")),
     ];
+
+    public const int TagsMax = 20;
+    public const int TagLengthMax = 50;
+    public const int ReferralCodeLengthMax = 32;
+    public const int HistoryLimitDefault = 50;
+
+    public override void MapRoutes(IEndpointRouteBuilder api)
+    {
+        api.MapPut("/v1/members/{memberId}", RegisterOrUpdate).RequireScope(Scopes.MembersWrite)
+            .Produces<MemberSummary>(200).Produces<MemberSummary>(201).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(422);
+        api.MapGet("/v1/members/{memberId}", Get).RequireScope(Scopes.MembersRead)
+            .Produces<MemberSummary>().ProducesProblem(404);
+        api.MapGet("/v1/members/{memberId}/transactions", History).RequireScope(Scopes.MembersRead)
+            .Produces<HistoryPage>().ProducesProblem(400).ProducesProblem(404);
+    }
+
+    /// <summary>
+    /// Registers (201) or updates (200) a member through the member commit path. A first registration reserves the
+    /// member's referral code, and fires the <c>registration</c> trigger and, with a valid <c>referredByCode</c>, the
+    /// <c>referral</c> trigger for the referrer and <c>referral_welcome</c> for the new member. Those triggers are
+    /// idempotent events fired on every PUT until recorded, so a registration interrupted halfway is completed by the
+    /// partner's retry.
+    /// </summary>
+    private static async Task<IResult> RegisterOrUpdate(string memberId, HttpContext http, LedgerStore store, ReferralCodes referralCodes,
+        MemberLedger ledger, EarningConfigStore earning, ProgramSettingsStore settingsStore, TimeProvider clock)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        var (request, bodyProblem) = await RequestReader.ReadBodyAsync<RegisterMemberRequest>(http);
+        if (bodyProblem is not null) return bodyProblem;
+        var settings = await settingsStore.GetAsync(http.RequestAborted);
+        var today = settings.DateOf(clock.GetUtcNow());
+        if (Validate(request!, today) is { } invalid) return invalid;
+
+        var (existing, _) = await store.ReadAccountAsync(id, http.RequestAborted);
+        var referral = request!.ReferredByCode is { } code
+            // A registered member repeating the code they registered with was checked then (codes are never deleted).
+            ? new ReferralClaim(code, existing is null ? await referralCodes.FindAsync(code, http.RequestAborted) : null)
+            : null;
+        // Checked here on the member as read so that no referral code is reserved for a refused request; the
+        // registration decides again on the member as committed.
+        if (Registration.CheckReferral(id, existing?.Profile, referral) is { } refusal) return Problems.For(refusal.Reason, refusal.Detail);
+        var newcomer = existing is null
+            ? new Newcomer(await referralCodes.ReserveAsync(id.Value, http.RequestAborted), referral?.Code, referral?.Referrer)
+            : null;
+        var change = new ProfileChange(request.JoinedOn, request.BirthDate, request.Tags, request.StoreId, request.NewsletterOptIn);
+        var registered = await ledger.ExecuteAsync(id, Register(id, change, newcomer, referral, http.CallerName()));
+        if (registered is not OperationResult.Applied { Result: RegistrationResponse outcome } applied) return registered.ToHttp(http, StatusCodes.Status200OK);
+
+        var member = await FireRegistrationTriggersAsync(applied.Member, ledger, await earning.GetConfigAsync(settings, http.RequestAborted),
+            settings, http.CallerName(), http.RequestAborted) ?? (await store.ReadAccountAsync(id, http.RequestAborted)).Account!.ToMember();
+        return Results.Json(MemberViews.Summary(member, today), JsonDefaults.Options, statusCode: outcome.Created ? 201 : 200);
+    }
+
+    /// <summary>
+    /// Registers the member or updates their profile, through the one commit path: a registration creates the member
+    /// document. PUT is idempotent by nature, so no idempotency key.
+    /// </summary>
+    /// <param name="newcomer">For a member not registered yet (their reserved referral code); ignored for a registered one.</param>
+    public static MemberOperation Register(MemberId memberId, ProfileChange change, Newcomer? newcomer, ReferralClaim? referral, string actor) =>
+        new(actor, null, "", input => Registration.Decide(memberId, input.Found, change, newcomer, referral, input.Context.Today)) { MayCreate = true };
+
+    /// <summary>
+    /// Fires the once-in-a-life triggers not yet fired for this member. The new member records each one in the commit
+    /// that grants it, so a PUT months later fires nothing; the referrer is paid (event <c>referral:{member}</c>) only
+    /// while the new member's welcome is still unrecorded, i.e. during registration and its prompt retries. Returns the
+    /// member as the triggers left them, or null when only a read can tell (a trigger's answer was a replay).
+    /// </summary>
+    private static async Task<Member?> FireRegistrationTriggersAsync(Member member, MemberLedger ledger, EarningConfig config,
+        ProgramSettings settings, string actor, CancellationToken cancellationToken)
+    {
+        var fired = member.Earning.OnceTriggersFired;
+        var profile = member.Profile;
+        Task<OperationResult> Fire(MemberId target, string trigger, string eventId, bool oncePerMember)
+        {
+            return ledger.ExecuteAsync(target, new MemberOperation(actor, EarningOperation.KeyOf(eventId),
+                RequestReader.HashOf("TRIGGER", trigger, new { eventId, member = target.Value }),
+                input => EarningDecider.Decide(input.Member, new EarnCommand(
+                    new EarningEvent(eventId, trigger, input.Context.Now, input.Context.Today, null, profile.StoreId, null), member.Id.Value)
+                { OncePerMember = oncePerMember }, config, input.Context)));
+        }
+
+        Member? latest = member;
+        static Member? MemberAfter(OperationResult result) => result is OperationResult.Applied applied ? applied.Member : null;
+        if (!fired.Contains(Triggers.Registration))
+        {
+            latest = MemberAfter(await Fire(member.Id, Triggers.Registration, $"registration:{member.Id}", oncePerMember: true));
+        }
+        if (profile.ReferredBy is { } referrer && MemberId.TryParse(referrer, out var referrerId) && !fired.Contains(Triggers.ReferralWelcome))
+        {
+            await Fire(referrerId, Triggers.Referral, $"referral:{member.Id}", oncePerMember: false);
+            latest = MemberAfter(await Fire(member.Id, Triggers.ReferralWelcome, $"referral-welcome:{member.Id}", oncePerMember: true));
+        }
+        return latest;
+    }
+
+    private static IResult? Validate(RegisterMemberRequest request, DateOnly today)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.Tags is { } tags && (tags.Count > TagsMax || tags.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > TagLengthMax)))
+            errors["tags"] = [$"At most {TagsMax} tags of 1–{TagLengthMax} characters."];
+        if (request.StoreId is { } store && (store.Length is 0 or > RequestReader.IdLengthMax))
+            errors["storeId"] = [$"1–{RequestReader.IdLengthMax} characters."];
+        if (request.BirthDate > today) errors["birthDate"] = ["Must not be in the future."];
+        if (request.JoinedOn > today) errors["joinedOn"] = ["Must not be in the future."];
+        if (request.ReferredByCode is { Length: 0 or > ReferralCodeLengthMax }) errors["referredByCode"] = [$"1–{ReferralCodeLengthMax} characters."];
+        return errors.Count == 0 ? null : Problems.Invalid("Some fields are invalid.", errors);
+    }
+
+    private static async Task<IResult> Get(string memberId, HttpContext http, LedgerStore store, ProgramSettingsStore settingsStore, TimeProvider clock)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        var (account, _) = await store.ReadAccountAsync(id, http.RequestAborted);
+        if (account is null) return Problems.For(Problems.MemberNotFound);
+        var settings = await settingsStore.GetAsync(http.RequestAborted);
+        return Results.Json(MemberViews.Summary(account.ToMember(), settings.DateOf(clock.GetUtcNow())), JsonDefaults.Options);
+    }
+
+    private static async Task<IResult> History(string memberId, int? limit, long? before, HttpContext http, LedgerStore store,
+        MemberViews views, ProgramSettingsStore settingsStore)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        if (limit is < 1 or > LedgerLimits.HistoryLimitMax) return Problems.Invalid("limit", $"Must be 1..{LedgerLimits.HistoryLimitMax}.");
+        if (before is < 1) return Problems.Invalid("before", "Must be a sequence number ≥ 1.");
+        var (account, _) = await store.ReadAccountAsync(id, http.RequestAborted);
+        if (account is null) return Problems.For(Problems.MemberNotFound);
+        var settings = await settingsStore.GetAsync(http.RequestAborted);
+        var page = await views.HistoryAsync(account, limit ?? HistoryLimitDefault, before, settings.Zone, http.RequestAborted);
+        return Results.Json(page, JsonDefaults.Options);
+    }
 }

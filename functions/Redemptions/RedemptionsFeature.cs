@@ -1,9 +1,73 @@
+using Points.Domain.Ledger;
+using Points.Domain.Primitives;
+using Points.Domain.Redemptions;
+using Points.Functions.Api;
+using Points.Functions.Auth;
+using Points.Functions.Catalog;
 using Points.Functions.Hosting;
+using Points.Functions.Ledger;
 
 namespace Points.Functions.Redemptions;
+
+public sealed record RedemptionRequest(long Points, string? Purpose, string? OrderId, string? CatalogItemId, string? StoreId, string? Channel = null);
+
+public sealed record ReversalRequest(string? Reference, long? Points);
 
 /// <summary>Spending points (F11) and reversing earns, spends and referenced adjustments (their refusals are the ledger's).</summary>
 public sealed class RedemptionsFeature : Feature
 {
-    public override void MapRoutes(IEndpointRouteBuilder api) => api.MapRedemptionEndpoints();
+    public const long PointsPerRequestMax = PointAmount.PerRequestMax;
+
+    public override void MapRoutes(IEndpointRouteBuilder api)
+    {
+        api.MapPost("/v1/members/{memberId}/redemptions", Redeem).RequireScope(Scopes.PointsWrite)
+            .Produces<RedemptionResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422).ProducesProblem(503);
+        api.MapPost("/v1/members/{memberId}/reversals", Reverse).RequireScope(Scopes.PointsWrite)
+            .Produces<ReversalResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+    }
+
+    private static async Task<IResult> Redeem(string memberId, HttpContext http, MemberLedger ledger, CatalogRedemptions catalog)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
+        var (request, bodyProblem) = await RequestReader.ReadBodyAsync<RedemptionRequest>(http);
+        if (bodyProblem is not null) return bodyProblem;
+        if (Validate(request!) is { } invalid) return invalid;
+        if (request!.Purpose == "catalog") return await catalog.RedeemAsync(id, key, request, http);
+
+        var redemptionId = "rdm_" + Guid.CreateVersion7().ToString("N");
+        var details = new EntryDetails(redemptionId, request.OrderId is { } order ? [order] : [], null, request.StoreId, request.Channel);
+        var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
+            input => RedemptionDecider.Redeem(input.Member, redemptionId, request.Points, details, input.Context)));
+        return result.ToHttp(http, StatusCodes.Status201Created);
+    }
+
+    private static IResult? Validate(RedemptionRequest request) => request switch
+    {
+        { Points: < 1 or > PointsPerRequestMax } => Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}."),
+        { Purpose: not ("order" or "catalog" or "other") } => Problems.Invalid("purpose", "Must be order, catalog or other."),
+        { Purpose: "catalog", CatalogItemId: null or "" } => Problems.Invalid("catalogItemId", "Required when purpose is catalog."),
+        { CatalogItemId.Length: > CatalogSpecs.ItemIdLengthMax } => Problems.Invalid("catalogItemId", $"At most {CatalogSpecs.ItemIdLengthMax} characters."),
+        { Purpose: "order", OrderId: null or "" } => Problems.Invalid("orderId", "Required when purpose is order."),
+        { OrderId.Length: > EntryDetails.ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {EntryDetails.ReferenceLengthMax} characters."),
+        { StoreId.Length: > RequestReader.IdLengthMax } => Problems.Invalid("storeId", $"At most {RequestReader.IdLengthMax} characters."),
+        { Channel.Length: 0 or > EntryDetails.ChannelLengthMax } => Problems.Invalid("channel", $"1–{EntryDetails.ChannelLengthMax} characters."),
+        _ => null,
+    };
+
+    private static async Task<IResult> Reverse(string memberId, HttpContext http, MemberLedger ledger)
+    {
+        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
+        var (request, bodyProblem) = await RequestReader.ReadBodyAsync<ReversalRequest>(http);
+        if (bodyProblem is not null) return bodyProblem;
+        if (request!.Reference is not { Length: > 0 and <= EntryDetails.ReferenceLengthMax } reference)
+            return Problems.Invalid("reference", $"Required, 1–{EntryDetails.ReferenceLengthMax} characters.");
+        if (request.Points is < 1 or > PointsPerRequestMax) return Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}.");
+
+        var points = request.Points is { } p ? new PointAmount(p) : (PointAmount?)null;
+        var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
+            input => RedemptionDecider.Reverse(input.Member, reference, points, input.Related, input.Context)) { RelatedReference = reference });
+        return result.ToHttp(http, StatusCodes.Status201Created);
+    }
 }

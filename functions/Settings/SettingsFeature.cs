@@ -1,4 +1,7 @@
+using Points.Functions.Api;
+using Points.Functions.Auth;
 using Points.Functions.Hosting;
+using Points.Functions.Storage;
 
 namespace Points.Functions.Settings;
 
@@ -11,5 +14,21 @@ public sealed class SettingsFeature : Feature
         services.AddSingleton<ProgramSettingsStore>();
     }
 
-    public override void MapRoutes(IEndpointRouteBuilder api) => api.MapSettingsEndpoints();
+    public override void MapRoutes(IEndpointRouteBuilder api)
+    {
+        api.MapGet("/v1/admin/settings", async (ProgramSettingsStore store, HttpContext http) =>
+                Results.Json(await store.GetAsync(http.RequestAborted), JsonDefaults.Options))
+            .RequireScope(Scopes.Admin).Produces<ProgramSettings>();
+        api.MapPut("/v1/admin/settings", Put).RequireScope(Scopes.Admin).Produces<ProgramSettings>().ProducesProblem(400);
+    }
+
+    private static async Task<IResult> Put(HttpContext http, ProgramSettingsStore store)
+    {
+        var (settings, problem) = await RequestReader.ReadBodyAsync<ProgramSettings>(http);
+        if (problem is not null) return problem;
+        var errors = settings!.Validate();
+        if (errors.Count > 0) return Problems.Invalid("Some settings are invalid.", errors.ToDictionary());
+        await store.SaveAsync(settings, http.RequestAborted);
+        return Results.Json(settings, JsonDefaults.Options);
+    }
 }

@@ -31,16 +31,25 @@ public static partial class DispatchOutboxFunction
         return InvocationReply.Ok($"{FunctionName}: {items} outbox items of {pending.Count} members confirmed.");
     }
 
-    /// <summary>The changed documents: <c>Data.documents</c> as an array, or as a string holding the array (the host may encode it).</summary>
+    /// <summary>How many times the host may wrap the documents in JSON strings (it encodes them twice: tools/LocalTriggers).</summary>
+    private const int EncodingsMax = 3;
+
+    /// <summary>
+    /// The changed documents: <c>Data.documents</c>, an array, or a string holding it (the Functions host sends a string
+    /// whose text is a JSON string of the array). Anything else is not a change-feed invocation: refused, so the host retries.
+    /// </summary>
     private static IEnumerable<JsonElement> Documents(JsonElement payload)
     {
-        if (!payload.TryGetProperty("Data", out var data) || !data.TryGetProperty(DocumentsBinding, out var documents)) return [];
-        if (documents.ValueKind == JsonValueKind.String)
+        if (!payload.TryGetProperty("Data", out var data) || !data.TryGetProperty(DocumentsBinding, out var documents))
+            throw new InvalidDataException($"The invocation has no Data.{DocumentsBinding}.");
+        for (var unwrapped = 0; documents.ValueKind == JsonValueKind.String && unwrapped < EncodingsMax; unwrapped++)
         {
             using var inner = JsonDocument.Parse(documents.GetString()!);
             documents = inner.RootElement.Clone();
         }
-        return documents.ValueKind == JsonValueKind.Array ? documents.EnumerateArray() : [];
+        return documents.ValueKind == JsonValueKind.Array
+            ? documents.EnumerateArray()
+            : throw new InvalidDataException($"Data.{DocumentsBinding} is not an array of documents.");
     }
 
     private static (MemberId, OutboxRecord[])? PendingItems(JsonElement document)

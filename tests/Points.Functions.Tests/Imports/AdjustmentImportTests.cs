@@ -30,7 +30,7 @@ public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputH
         var prefix = "imp-" + Guid.NewGuid().ToString("N")[..6] + "-";
         var ledger = app.Service<MemberLedger>();
         await Parallel.ForEachAsync(Enumerable.Range(0, members), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
-            await ledger.ExecuteAsync(MemberId.Parse(prefix + i), MemberEndpoints.Register(MemberId.Parse(prefix + i),
+            await ledger.ExecuteAsync(MemberId.Parse(prefix + i), MembersFeature.Register(MemberId.Parse(prefix + i),
                 new ProfileChange(new DateOnly(2026, 1, 1), null, null, null, null), new Newcomer($"IMPORT{i}", null, null), null, "test")));
 
         var csv = new StringBuilder("会員ID,ポイント,種別,有効期限,理由\r\n");

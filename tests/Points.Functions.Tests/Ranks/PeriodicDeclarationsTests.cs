@@ -42,7 +42,7 @@ public sealed partial class PeriodicDeclarationsTests
         var bicep = File.ReadAllText(Path.Combine(Repository.Root, "infra-bicep", "main.bicep"));
         var provisioned = QueueNameList().Match(bicep).Groups[1].Value;
 
-        Assert.Equal(("queueTrigger", LedgerJobFunctions.ShardBinding), (declaration.Trigger!.Type, declaration.Trigger.Name));
+        Assert.Equal(("queueTrigger", RanksFeature.ShardBinding), (declaration.Trigger!.Type, declaration.Trigger.Name));
         Assert.Contains($"\"queueName\": \"{QueueNames.LedgerJobs}\"", json);
         Assert.All(QueueNames.All, queue => Assert.Contains($"'{queue}'", provisioned));
     }

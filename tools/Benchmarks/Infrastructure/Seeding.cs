@@ -58,7 +58,7 @@ public static class Seeding
     {
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(memberIds, new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (memberId, ct) =>
-            await ledger.ExecuteAsync(MemberId.Parse(memberId), MemberEndpoints.Register(MemberId.Parse(memberId),
+            await ledger.ExecuteAsync(MemberId.Parse(memberId), MembersFeature.Register(MemberId.Parse(memberId),
                 new ProfileChange(today, null, null, null, null), new Newcomer("SEED-" + memberId, null, null), null, "bench-seed")));
         return watch.Elapsed;
     }

@@ -19,7 +19,7 @@ namespace Points.Benchmarks.Scenarios;
 /// points with an expiry, as in AdjustmentImportTests) through the blob path: dropped in Azurite, found by the local
 /// trigger runner, sent to <c>ImportAdjustments</c> as the Functions host would, streamed, validated, applied, result
 /// written. Compared with applying the same 100,000 adjustments directly through the application service
-/// (<see cref="MemberLedger.ExecuteAsync"/> with <see cref="Adjustment.ToOperation"/>, the same idempotency keys'
+/// (<see cref="MemberLedger.ExecuteAsync"/> with <see cref="AdjustmentsFeature.Operation"/>, the same idempotency keys'
 /// shape, in file order, <see cref="AdjustmentImport.InFlightMax"/> in flight like the import) on other members of
 /// the same shape. Peak memory is sampled during a 20,000-row and the 100,000-row import (see <see cref="MemorySampler"/>).
 /// </summary>
@@ -218,7 +218,7 @@ public sealed class CsvImportScenario : IScenario
                 ? new Adjustment(points, LotKind.Special, specialExpiry, "期間限定ポイント付与")
                 : new Adjustment(points, LotKind.Regular, null, "キャンペーン付与");
             await inFlight.WaitAsync();
-            var task = ledger.ExecuteAsync(MemberId.Parse(member), adjustment.ToOperation("bench:direct", $"direct:{run}:{r}",
+            var task = ledger.ExecuteAsync(MemberId.Parse(member), AdjustmentsFeature.Operation(adjustment, "bench:direct", $"direct:{run}:{r}",
                 RequestReader.HashOf("CSV", AdjustmentImport.Prefix, new { MemberId = member, adjustment })));
             _ = task.ContinueWith(_ => inFlight.Release(), TaskScheduler.Default);
             chunk.Add(task);

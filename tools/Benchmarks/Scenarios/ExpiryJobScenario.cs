@@ -72,7 +72,7 @@ public sealed class ExpiryJobScenario : IScenario
             await Parallel.ForEachAsync(dueIds, new ParallelOptions { MaxDegreeOfParallelism = Seeding.Concurrency }, async (id, _) =>
             {
                 var adjustment = new Adjustment(50, LotKind.Special, SpecialExpiry, "benchmark: limited-time points");
-                var result = await ledger.ExecuteAsync(MemberId.Parse(id), adjustment.ToOperation("bench", "due-" + id,
+                var result = await ledger.ExecuteAsync(MemberId.Parse(id), AdjustmentsFeature.Operation(adjustment, "bench", "due-" + id,
                     RequestReader.HashOf("POST", "/bench", adjustment)));
                 if (result is OperationResult.Applied) Interlocked.Increment(ref granted);
             });
