@@ -73,9 +73,6 @@ public static class PointsApp
         services.AddSingleton<AllocateRankPointsJob>();
         services.AddSingleton<GrantAnniversaryPointsJob>();
         services.AddSingleton<LedgerJobProcessor>();
-        services.Configure<LocalTriggerOptions>(builder.Configuration.GetSection("LocalTriggers"));
-        services.AddSingleton<LocalTriggerRunner>();
-        services.AddHostedService(sp => sp.GetRequiredService<LocalTriggerRunner>());
         services.AddSingleton<FunctionHandlers>();
         services.AddProblemDetails();
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
@@ -131,16 +128,6 @@ public static class PointsApp
             var summary = await import.RunAsync(name, http.RequestAborted);
             return InvocationReply.Ok($"{name}: {summary.Status}, {summary.Rows} rows, {summary.Applied} applied, {summary.Duplicate} duplicate, {summary.Rejected} rejected, {summary.Invalid} invalid.");
         });
-
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalTriggerOptions>>().Value.IsActive)
-        {
-            // Development only: the Functions host's admin endpoint to run a non-HTTP function now.
-            app.MapPost("/admin/functions/{name}", async (string name, LocalTriggerRunner runner, HttpContext http) =>
-            {
-                using var response = await runner.RunTimerNowAsync(name, http.RequestAborted);
-                return Results.Text(await response.Content.ReadAsStringAsync(http.RequestAborted), "application/json", statusCode: (int)response.StatusCode);
-            }).ExcludeFromDescription();
-        }
         return app;
     }
 
