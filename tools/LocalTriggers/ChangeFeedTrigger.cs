@@ -130,8 +130,10 @@ internal sealed partial class ChangeFeedTrigger
         {
             var page = await iterator.ReadNextAsync(cancellationToken);
             if (page.StatusCode == HttpStatusCode.NotModified) return true;
-            if (!await InvokeAsync(page, cancellationToken)) return false;
-            await _leases.UpsertItemAsync(new ChangeFeedLease(_function, page.ContinuationToken), new PartitionKey(_function), cancellationToken: cancellationToken);
+            // A page once sent is seen through even when the app is stopping, as the host drains invocations in flight:
+            // a delivery whose checkpoint is cut off would be delivered again by the next runner.
+            if (!await InvokeAsync(page, CancellationToken.None)) return false;
+            await _leases.UpsertItemAsync(new ChangeFeedLease(_function, page.ContinuationToken), new PartitionKey(_function), cancellationToken: CancellationToken.None);
             _continuation = page.ContinuationToken;
         }
         return true;
