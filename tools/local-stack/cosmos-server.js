@@ -39,7 +39,6 @@ readDocument.default = (account, req, res, params) => {
   return originalReadDocument(account, req, res, params);
 };
 
-
 // Why the second fix: 1.0.1 fakes the change feed. It answers a feed request (A-IM: Incremental feed) without
 // If-None-Match with the whole read feed and ETag "1", and every request with If-None-Match with 304, so an SDK
 // iterator started from Now() or from a continuation never sees a new write. Cosmos DB keeps, per document, the
@@ -85,7 +84,7 @@ readDocuments.default = (account, req, res, params) => {
     res.statusCode = 404;
     return { code: "NotFound", message: "Entity with the specified id does not exist in the system.," };
   }
-  // The server's response code (index.js) rewrites any 200 answer to a feed request into its fake (ETag "1",
+  // The server's request handler (index.js) rewrites any 200 answer to a feed request into its fake (ETag "1",
   // 304 when If-None-Match is present); without the header it leaves our answer alone.
   delete req.headers["a-im"];
 
@@ -112,7 +111,8 @@ readDocuments.default = (account, req, res, params) => {
   const maxItemCount = parseInt(req.headers["x-ms-max-item-count"], 10);
   const page = maxItemCount > 0 ? changed.slice(0, maxItemCount) : changed;
   if (page.length === 0) {
-    return notModified(res, after);
+    // A continuation keeps its ETag. From the beginning or a time, every write so far was looked at: continue after it.
+    return notModified(res, ifNoneMatch === "" ? sequence : after);
   }
   res.setHeader("etag", String(page[page.length - 1]._lsn));
   res.setHeader("x-ms-item-count", String(page.length));
