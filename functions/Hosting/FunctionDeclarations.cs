@@ -4,7 +4,7 @@ namespace Points.Functions.Hosting;
 
 /// <summary>One binding of a function.json (the fields this app uses).</summary>
 public sealed record FunctionBinding(string Name, string Type, string Direction, string? Schedule, string? Path, string? DataType, string? Route,
-    string? QueueName);
+    string? QueueName, string? Connection, string? DatabaseName, string? ContainerName, string? LeaseContainerName);
 
 public sealed record FunctionDeclaration(string Name, IReadOnlyList<FunctionBinding> Bindings)
 {
@@ -14,7 +14,7 @@ public sealed record FunctionDeclaration(string Name, IReadOnlyList<FunctionBind
 
 /// <summary>
 /// Reads the function declarations (<c>{FunctionName}/function.json</c>), the single source of truth for triggers:
-/// the Functions host reads them in Azure, the local trigger runner reads them here.
+/// the Functions host reads them in Azure, the local trigger runner (tools/LocalTriggers) in development.
 /// </summary>
 public static class FunctionDeclarations
 {
@@ -30,7 +30,8 @@ public static class FunctionDeclarations
                 b.GetProperty("name").GetString()!,
                 b.GetProperty("type").GetString()!,
                 b.GetProperty("direction").GetString()!,
-                Optional(b, "schedule"), Optional(b, "path"), Optional(b, "dataType"), Optional(b, "route"), Optional(b, "queueName"))).ToList();
+                Optional(b, "schedule"), Optional(b, "path"), Optional(b, "dataType"), Optional(b, "route"), Optional(b, "queueName"),
+                Optional(b, "connection"), Optional(b, "databaseName"), Optional(b, "containerName"), Optional(b, "leaseContainerName"))).ToList();
             declarations.Add(new FunctionDeclaration(Path.GetFileName(Path.GetDirectoryName(file)!), bindings));
         }
         return declarations;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Points.Functions;
 using Points.Tools.LocalStack;
+using Points.Tools.LocalTriggers;
 
 // The local run (F34): emulators, the demo program's settings, the app on 127.0.0.1:7071 and the trigger runner.
 // Ctrl-C stops the app and every emulator process.
@@ -24,7 +25,9 @@ settings["Storage:ConnectionString"] = emulators.StorageConnectionString;
 
 var builder = PointsApp.CreateBuilder(["--urls", Url, "--environment", "Development", .. args]);
 builder.Configuration.AddInMemoryCollection(settings);
+builder.AddLocalTriggers();
 var app = PointsApp.Build(builder);
+app.MapLocalTriggerEndpoints();
 await app.EnsureStorageAsync(CancellationToken.None);
 await app.StartAsync();
 

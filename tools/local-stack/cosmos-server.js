@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Starts the pinned @vercel/cosmosdb-server with one compatibility fix, then hands over to its own CLI
+// Starts the pinned @vercel/cosmosdb-server with two compatibility fixes, then hands over to its own CLI
 // (same arguments: --port N --host H [--no-ssl]).
 //
-// Why the fix: in version 1.0.1 a point read (GET .../docs/{id}) of a document that does not exist
+// Why the first fix: in version 1.0.1 a point read (GET .../docs/{id}) of a document that does not exist
 // answers 500 "Cannot read properties of undefined" instead of 404, because the handler compares the
 // partition key fields of the document before checking that it exists. Real Cosmos DB answers 404,
 // and application code relies on that ("read, and create when not found"). Delete, replace and patch
@@ -10,6 +10,8 @@
 "use strict";
 
 const readDocument = require("@vercel/cosmosdb-server/lib/handler/read-document");
+const readDocuments = require("@vercel/cosmosdb-server/lib/handler/read-documents");
+const Documents = require("@vercel/cosmosdb-server/lib/account/documents").default;
 const partitionHeader = require("@vercel/cosmosdb-server/lib/utils/get-partition-from-header");
 
 const originalReadDocument = readDocument.default;
@@ -35,6 +37,86 @@ readDocument.default = (account, req, res, params) => {
     }
   }
   return originalReadDocument(account, req, res, params);
+};
+
+// Why the second fix: 1.0.1 fakes the change feed. It answers a feed request (A-IM: Incremental feed) without
+// If-None-Match with the whole read feed and ETag "1", and every request with If-None-Match with 304, so an SDK
+// iterator started from Now() or from a continuation never sees a new write. Cosmos DB keeps, per document, the
+// sequence number (_lsn) of its latest write; the feed returns the documents whose latest write is newer than the
+// client's ETag, oldest first, and the ETag of a page is the _lsn of its last document. We do the same with one
+// sequence for the whole server (increasing within each container too, which is all a client can observe).
+// Only the latest version of a document exists here, and a deleted one is simply gone: the LatestVersion mode.
+//
+// What the .NET SDK 3.64 sends on GET .../docs with A-IM (measured):
+//   Beginning()              no If-None-Match
+//   Now()                    If-None-Match: *                      (answered 304 with the current sequence)
+//   ContinuationToken(t)     If-None-Match: <the ETag we returned> (unquoted, as we send it)
+//   Time(t)                  If-Modified-Since: <HTTP date>, no If-None-Match
+// For a whole container it scopes the request with x-ms-documentdb-partitionkeyrangeid: 0 (the server has one
+// range, so nothing to filter); FeedRange.FromPartitionKey(pk) sends x-ms-documentdb-partitionkey instead, which
+// we honour. The SDK also reads .../pkranges as an incremental feed: that route keeps the server's own answer
+// (ETag "1", then 304), right for ranges that never change.
+let sequence = 0;
+
+const originalSet = Documents.prototype._set;
+// Every create, replace, upsert and patch of a document ends here (replace and upsert re-insert the document).
+Documents.prototype._set = function (data) {
+  sequence += 1;
+  data._lsn = sequence;
+  return originalSet.call(this, data);
+};
+
+function notModified(res, etag) {
+  res.statusCode = 304;
+  res.setHeader("etag", String(etag));
+  // The SDK parses the item count of every feed answer, 304 included (a missing header throws in 3.64).
+  res.setHeader("x-ms-item-count", "0");
+  return {};
+}
+
+const originalReadDocuments = readDocuments.default;
+readDocuments.default = (account, req, res, params) => {
+  if (!/^incremental feed$/i.test(req.headers["a-im"] || "")) {
+    return originalReadDocuments(account, req, res, params);
+  }
+  const collection = account.database(params.dbId).collection(params.collId);
+  if (!collection.read()) {
+    res.statusCode = 404;
+    return { code: "NotFound", message: "Entity with the specified id does not exist in the system.," };
+  }
+  // The server's request handler (index.js) rewrites any 200 answer to a feed request into its fake (ETag "1",
+  // 304 when If-None-Match is present); without the header it leaves our answer alone.
+  delete req.headers["a-im"];
+
+  const ifNoneMatch = (req.headers["if-none-match"] || "").replace(/"/g, "");
+  if (ifNoneMatch === "*") {
+    return notModified(res, sequence);
+  }
+  const after = ifNoneMatch === "" ? 0 : Number(ifNoneMatch);
+  if (!Number.isSafeInteger(after)) {
+    res.statusCode = 400;
+    return { code: "BadRequest", message: `Invalid If-None-Match for the change feed: ${ifNoneMatch}` };
+  }
+  const modifiedSince = ifNoneMatch === "" && req.headers["if-modified-since"]
+    ? Math.floor(Date.parse(req.headers["if-modified-since"]) / 1000)
+    : null;
+  const partitionKeyHeader = partitionHeader.default(req);
+  const partition = partitionKeyHeader ? partitionHeader.parsePartitionKey(partitionKeyHeader, undefined) : undefined;
+
+  const changed = [...collection.documents._data.values()].map(item => item.read())
+    .filter(doc => doc._lsn > after)
+    .filter(doc => modifiedSince === null || doc._ts >= modifiedSince)
+    .filter(doc => partition === undefined || collection.documents._getPartition(doc) === partition)
+    .sort((a, b) => a._lsn - b._lsn);
+  const maxItemCount = parseInt(req.headers["x-ms-max-item-count"], 10);
+  const page = maxItemCount > 0 ? changed.slice(0, maxItemCount) : changed;
+  if (page.length === 0) {
+    // A continuation keeps its ETag. From the beginning or a time, every write so far was looked at: continue after it.
+    return notModified(res, ifNoneMatch === "" ? sequence : after);
+  }
+  res.setHeader("etag", String(page[page.length - 1]._lsn));
+  res.setHeader("x-ms-item-count", String(page.length));
+  return { _rid: collection.read()._rid, Documents: page, _count: page.length };
 };
 
 require("@vercel/cosmosdb-server/lib/cli.js");

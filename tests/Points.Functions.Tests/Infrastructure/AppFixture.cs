@@ -8,6 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 using Points.Functions.Hosting;
 using Points.Functions.Storage;
 using Points.Tools.LocalStack;
+using Points.Tools.LocalTriggers;
 
 namespace Points.Functions.Tests.Infrastructure;
 
@@ -61,12 +62,15 @@ public class AppFixture : IAsyncLifetime
 
         var builder = PointsApp.CreateBuilder(["--urls", "http://127.0.0.1:0", "--environment", "Development"], ExtraFeatures);
         builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddLocalTriggers();
         builder.Services.AddSingleton<TimeProvider>(Clock);
         builder.Services.AddSingleton<Points.Functions.Ledger.Outbox.IOutboxFaults>(OutboxFaults);
         ConfigureServices(builder.Services);
         App = PointsApp.Build(builder);
+        App.MapLocalTriggerEndpoints();
         ConfigureApp(App);
         await App.EnsureStorageAsync(CancellationToken.None);
+        await BeforeStartAsync(App);
         await App.StartAsync();
         var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
@@ -75,6 +79,9 @@ public class AppFixture : IAsyncLifetime
     protected virtual void ConfigureServices(IServiceCollection services) { }
 
     protected virtual void ConfigureApp(WebApplication app) { }
+
+    /// <summary>Runs once the app's storage exists and before the app (and its local trigger runner) starts.</summary>
+    protected virtual Task BeforeStartAsync(WebApplication app) => Task.CompletedTask;
 
     public HttpClient Client(string? apiKey = AllScopesKey)
     {

@@ -167,6 +167,17 @@ public sealed partial class PlatformTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Fact]
+    public void Handler_CarriesNoLocalTriggerRunner_NorItsCronParser()
+    {
+        // The runner is development tooling (tools/LocalTriggers): under the Functions host the host runs the triggers.
+        var handler = typeof(PointsApp).Assembly;
+
+        Assert.DoesNotContain(handler.GetTypes(), t => t.Name.StartsWith("LocalTrigger", StringComparison.Ordinal));
+        Assert.DoesNotContain(handler.GetReferencedAssemblies(), a => a.Name is "NCrontab.Signed" or "Points.LocalTriggers");
+        Assert.DoesNotContain("NCrontab", File.ReadAllText(Path.Combine(Repository.Root, "functions", "Points.Functions.csproj")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DomainSources_NeverReadTheClock()
     {
         var domain = Path.Combine(Repository.Root, "domain");

@@ -6,12 +6,13 @@ using Microsoft.Extensions.Logging.Console;
 using Points.Functions;
 using Points.Functions.Storage;
 using Points.Tools.LocalStack;
+using Points.Tools.LocalTriggers;
 
 namespace Points.Benchmarks.Infrastructure;
 
 /// <summary>
 /// The real app on a loopback port (Kestrel, real HTTP), started the way the integration tests' AppFixture does:
-/// <see cref="PointsApp.CreateBuilder"/> and <see cref="PointsApp.Build"/>, the same configuration keys, one API key
+/// <see cref="PointsApp.CreateBuilder"/> and <see cref="PointsApp.Build"/> with the local trigger runner, the same configuration keys, one API key
 /// holding every scope. Its logs go to stderr (warnings and above) so that stdout keeps only the report.
 /// </summary>
 public sealed class BenchApp : IAsyncDisposable
@@ -36,11 +37,13 @@ public sealed class BenchApp : IAsyncDisposable
 
         var builder = PointsApp.CreateBuilder(["--urls", "http://127.0.0.1:0", "--environment", "Development"]);
         builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddLocalTriggers();
         builder.Services.AddSingleton(clock);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var app = PointsApp.Build(builder);
+        app.MapLocalTriggerEndpoints();
         await app.EnsureStorageAsync(CancellationToken.None);
         var counter = app.Services.GetRequiredService<CosmosRequestCounter>();
         var traffic = CosmosTraffic.Attach(counter);

@@ -9,29 +9,16 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NCrontab;
+using Points.Functions.Hosting;
 using Points.Functions.Storage;
 
-namespace Points.Functions.Hosting;
-
-public sealed class LocalTriggerOptions
-{
-    /// <summary>Off by default, and never on under the Functions host (which runs the triggers itself).</summary>
-    public bool Enabled { get; set; }
-    public bool IsActive => Enabled && !AzureHosting.IsUnderFunctionsHost;
-    public int BlobPollMilliseconds { get; set; } = 1000;
-    /// <summary>The Functions host's default: five attempts per blob, then a poison message (facts §2).</summary>
-    public int BlobAttemptsMax { get; set; } = 5;
-    /// <summary>Where the function.json files are; default: the ones shipped with the app.</summary>
-    public string? DeclarationsPath { get; set; }
-    /// <summary>How often an empty trigger queue is polled again.</summary>
-    public int QueuePollMilliseconds { get; set; } = 1000;
-    /// <summary>The host's <c>maxDequeueCount</c> (host.json <c>extensions.queues</c>): five attempts, then <c>{queue}-poison</c>.</summary>
-    public int QueueDequeueCountMax { get; set; } = 5;
-    /// <summary>How long a failed message stays invisible before its next attempt: the host's <c>visibilityTimeout</c>, 0 by default.</summary>
-    public int QueueRetryDelayMilliseconds { get; set; }
-}
+namespace Points.Tools.LocalTriggers;
 
 /// <summary>
 /// Development only: does what the Functions host does for the non-HTTP functions, from the same function.json
@@ -39,12 +26,13 @@ public sealed class LocalTriggerOptions
 /// sent to its function once (a receipt per blob name and ETag in <c>azure-webjobs-hosts</c>), retried up to five
 /// attempts, then reported on the <c>webjobs-blobtrigger-poison</c> queue. A queue trigger's queue is polled; each
 /// message (base64, the host's default encoding) goes to its function, is deleted after a 2xx, becomes visible again
-/// after a failure, and after its fifth dequeue goes to <c>{queue}-poison</c>. Invocations use the host's payload shapes
-/// and POST to <c>/{FunctionName}</c> over HTTP on this app's own address.
+/// after a failure, and after its fifth dequeue goes to <c>{queue}-poison</c>. A Cosmos DB trigger's container is followed
+/// through its change feed (<see cref="ChangeFeedTrigger"/>). Invocations use the host's payload shapes and POST to
+/// <c>/{FunctionName}</c> over HTTP on this app's own address.
 /// </summary>
 public sealed partial class LocalTriggerRunner(
-    IOptions<LocalTriggerOptions> options, BlobStorage blobs, IOptions<BlobOptions> storageOptions, IServer server, IHostApplicationLifetime lifetime,
-    ILogger<LocalTriggerRunner> log) : BackgroundService
+    IOptions<LocalTriggerOptions> options, BlobStorage blobs, IOptions<BlobOptions> storageOptions, IConfiguration configuration, IServer server,
+    IHostApplicationLifetime lifetime, ILogger<LocalTriggerRunner> log) : BackgroundService
 {
     /// <summary>Messages taken at once, and processed in parallel: the host's default <c>batchSize</c>.</summary>
     public const int QueueBatchSize = 16;
@@ -53,8 +41,28 @@ public sealed partial class LocalTriggerRunner(
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(15) };
     private readonly Dictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CosmosClient> _cosmosClients = new(StringComparer.Ordinal);
+    private readonly List<ChangeFeedTrigger> _changeFeeds = [];
     private IReadOnlyList<FunctionDeclaration> _declarations = [];
 
+    /// <summary>
+    /// Reads the declarations and fixes where each change feed starts before the host reports the app started (the
+    /// Functions host starts its listeners first too), so a document written once the app is up is never missed.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.IsActive)
+        {
+            _declarations = FunctionDeclarations.Load(options.Value.DeclarationsPath ?? FunctionDeclarations.DefaultDirectory);
+            foreach (var declaration in _declarations.Where(d => d.Trigger?.Type == "cosmosDBTrigger"))
+            {
+                var feed = ChangeFeedTrigger.For(declaration, CosmosClientFor, configuration, options.Value, _http, log);
+                await feed.TryStartAsync(cancellationToken);
+                _changeFeeds.Add(feed);
+            }
+        }
+        await base.StartAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,10 +73,27 @@ public sealed partial class LocalTriggerRunner(
             await started.Task.WaitAsync(stoppingToken);
         }
         _http.BaseAddress = new Uri(server.Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        _declarations = FunctionDeclarations.Load(options.Value.DeclarationsPath ?? FunctionDeclarations.DefaultDirectory);
         var timers = _declarations.Where(d => d.Trigger?.Type == "timerTrigger").Select(d => RunTimerAsync(d, stoppingToken));
         var queues = _declarations.Where(d => d.Trigger?.Type == "queueTrigger").Select(d => PollQueueAsync(d, d.Trigger!.QueueName!, stoppingToken));
-        await Task.WhenAll([.. timers, .. queues, PollBlobsAsync(stoppingToken)]);
+        var changeFeeds = _changeFeeds.Select(f => f.RunAsync(stoppingToken));
+        await Task.WhenAll([.. timers, .. queues, .. changeFeeds, PollBlobsAsync(stoppingToken)]);
+    }
+
+    public override void Dispose()
+    {
+        foreach (var client in _cosmosClients.Values) client.Dispose();
+        _http.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>One client per connection named by the Cosmos DB triggers (usually just <c>Cosmos</c>).</summary>
+    private CosmosClient CosmosClientFor(string connection)
+    {
+        if (!_cosmosClients.TryGetValue(connection, out var client))
+        {
+            _cosmosClients[connection] = client = ChangeFeedTrigger.CreateClient(configuration, connection);
+        }
+        return client;
     }
 
     /// <summary>Invokes a timer function now, as the host's admin "run" does (used by <c>POST /admin/functions/{name}</c>).</summary>
@@ -290,7 +315,7 @@ public sealed partial class LocalTriggerRunner(
         return Convert.TryFromBase64String(raw, bytes, out var length) ? Encoding.UTF8.GetString(bytes, 0, length) : null;
     }
 
-    private static object Sys(string name) => new { MethodName = name, UtcNow = DateTimeOffset.UtcNow, RandGuid = Guid.NewGuid() };
+    internal static object Sys(string name) => new { MethodName = name, UtcNow = DateTimeOffset.UtcNow, RandGuid = Guid.NewGuid() };
 
     private sealed class InlineBlobContent : HttpContent
     {
