@@ -128,8 +128,10 @@ public sealed class OutboxTests(OutboxFixture app) : IClassFixture<OutboxFixture
         app.OutboxFaults.Disarm(MemberId.Parse(member));
         var documents = $"[{{\"id\":\"journal-0000000000\",\"memberId\":\"{member}\",\"docType\":\"journal\"}},{Encoding.UTF8.GetString(await RawAccountAsync(app, member))}]";
 
+        // As the Functions host sends them: a JSON string whose text is a JSON string of the array.
         var reply = await app.Client().SendRawAsync(HttpMethod.Post, "/" + DispatchOutboxFunction.FunctionName,
-            new StringContent(JsonSerializer.Serialize(new { Data = new { documents }, Metadata = new { } }), Encoding.UTF8, "application/json"));
+            new StringContent(JsonSerializer.Serialize(new { Data = new { documents = JsonSerializer.Serialize(documents) }, Metadata = new { } }),
+                Encoding.UTF8, "application/json"));
 
         AssertInvocationReply(reply);
         Assert.Equal(1, Counts.Of(member, "p3"));
