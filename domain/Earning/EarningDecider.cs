@@ -29,6 +29,12 @@ public sealed record AwardedPoints(string RuleId, long Points, LotKind Kind, Dat
 /// <summary>What an event did: the awards and the balance after them.</summary>
 public sealed record EventResponse(string EventId, IReadOnlyList<AwardedPoints> Awarded, long Balance);
 
+/// <summary>An event decided: the member after it, the entries of its awards, and what the caller is told.</summary>
+public sealed record Earned(Member Member, ImmutableArray<JournalEntry> Entries, EventResponse Response)
+{
+    public MemberDecision.Accepted ToDecision() => new(Member, Entries, Response);
+}
+
 /// <summary>
 /// Decides an earning event (domain.md "Earning"): a purchase adds to the month's totals and may raise the rank at once,
 /// the rules are evaluated (<see cref="EarningEngine"/>), and every award is credited. An event that awards nothing is
@@ -36,17 +42,21 @@ public sealed record EventResponse(string EventId, IReadOnlyList<AwardedPoints> 
 /// </summary>
 public static class EarningDecider
 {
-    public static MemberDecision.Accepted Decide(Member member, EarnCommand command, EarningConfig config, LedgerContext context)
+    public static MemberDecision Decide(Member member, EarnCommand command, EarningConfig config, LedgerContext context) =>
+        Earn(member, command, config, context).ToDecision();
+
+    /// <summary>The decision as a typed value, for deciders that earn as part of something else (a store purchase, an anniversary).</summary>
+    public static Earned Earn(Member member, EarnCommand command, EarningConfig config, LedgerContext context)
     {
         var e = command.Event;
         if (command.OncePerMember && member.Earning.OnceTriggersFired.Contains(e.Trigger))
         {
-            return new MemberDecision.Accepted(member, [], new EventResponse(e.EventId, [], member.Ledger.Balance.Value));
+            return new Earned(member, [], new EventResponse(e.EventId, [], member.Ledger.Balance.Value));
         }
         var earning = member.Earning;
         var rankBefore = RankRules.Named(config.Ranks, earning.Rank);
         var rankAfter = rankBefore;
-        if (e.Trigger == Triggers.Purchase && e.AmountYen is > 0 and var amount)
+        if (e.Trigger == Triggers.Purchase && e.AmountYen is { Value: > 0 } amount)
         {
             earning = earning.WithPurchase(e.Day, amount, command.Skus);
             rankAfter = RankRules.AfterPurchase(config.Ranks, rankBefore, earning.TrailingYearYen(e.Day));
@@ -92,6 +102,6 @@ public static class EarningDecider
                 OnceTriggersFired = command.OncePerMember ? earning.OnceTriggersFired.Add(e.Trigger) : earning.OnceTriggersFired,
             },
         };
-        return new MemberDecision.Accepted(next, entries.ToImmutable(), new EventResponse(e.EventId, awarded, ledger.Balance.Value));
+        return new Earned(next, entries.ToImmutable(), new EventResponse(e.EventId, awarded, ledger.Balance.Value));
     }
 }

@@ -44,7 +44,7 @@ public static class EarningEngine
                 continue;
             }
             var multipliers = rule.ApplyRankMultiplier ? [rank.MultiplierPermille, .. campaignPermilles] : campaignPermilles;
-            var computed = Compute(rule.Formula, e.AmountYen, multipliers);
+            var computed = Compute(rule.Formula, e.AmountYen?.Value, multipliers);
             var counter = counters.FirstOrDefault(c => c.RuleId == rule.RuleId)
                 ?? new RuleCounter(rule.RuleId, [], [], new PeriodCount("lifetime", 0, 0));
             var points = Cap(computed, rule.Caps, Find(counter.Days, day), Find(counter.Months, month), counter.Lifetime);

@@ -1,3 +1,4 @@
+using Points.Domain.Primitives;
 using Points.Domain.Ledger;
 
 namespace Points.Domain.Earning;
@@ -99,7 +100,7 @@ public sealed record Campaign(
 }
 
 /// <summary>A rank and what it brings (F18, F19): reached at <paramref name="ThresholdYen"/> of the trailing metric.</summary>
-public sealed record RankDefinition(string Name, long ThresholdYen, int MultiplierPermille, long MonthlyPoints)
+public sealed record RankDefinition(string Name, Yen ThresholdYen, int MultiplierPermille, long MonthlyPoints)
 {
     public static readonly IReadOnlyList<RankDefinition> Defaults =
     [
@@ -109,9 +110,9 @@ public sealed record RankDefinition(string Name, long ThresholdYen, int Multipli
     ];
 
     /// <summary>The highest rank whose threshold the metric reaches.</summary>
-    public static RankDefinition For(IReadOnlyList<RankDefinition> ranks, long metricYen) =>
+    public static RankDefinition For(IReadOnlyList<RankDefinition> ranks, Yen metricYen) =>
         ranks.Where(r => r.ThresholdYen <= metricYen).MaxBy(r => r.ThresholdYen) ?? ranks.MinBy(r => r.ThresholdYen)!;
 }
 
 /// <summary>An event as the earning engine sees it. <paramref name="AmountYen"/> is set for purchases.</summary>
-public sealed record EarningEvent(string EventId, string Trigger, DateTimeOffset OccurredAt, DateOnly Day, long? AmountYen, string? StoreId, string? Channel);
+public sealed record EarningEvent(string EventId, string Trigger, DateTimeOffset OccurredAt, DateOnly Day, Yen? AmountYen, string? StoreId, string? Channel);

@@ -38,7 +38,7 @@ public sealed record MemberEarning(string Rank, ImmutableArray<RuleCounter> Coun
         var current = Purchases.FirstOrDefault(p => p.Month == key) ?? new MonthlyPurchases(key, 0, 0, []);
         var bought = current with
         {
-            AmountYen = (current.AmountYen + amount).Value,
+            AmountYen = current.AmountYen + amount,
             Count = current.Count + 1,
             Skus = [.. current.Skus.Union(skus, StringComparer.Ordinal).Take(SkusPerMonthMax)],
         };
@@ -54,10 +54,10 @@ public sealed record MemberEarning(string Rank, ImmutableArray<RuleCounter> Coun
         var key = CalendarText.MonthOf(day);
         return this with
         {
-            Purchases = [.. Purchases.Select(p => p.Month == key ? p with { AmountYen = new Yen(p.AmountYen).Less(amount).Value } : p)],
+            Purchases = [.. Purchases.Select(p => p.Month == key ? p with { AmountYen = p.AmountYen.Less(amount) } : p)],
         };
     }
 }
 
 /// <summary>Purchases of one program-zone month (<c>yyyy-MM</c>): total yen, how many, and the distinct SKUs.</summary>
-public sealed record MonthlyPurchases(string Month, long AmountYen, int Count, ImmutableArray<string> Skus);
+public sealed record MonthlyPurchases(string Month, Yen AmountYen, int Count, ImmutableArray<string> Skus);

@@ -64,6 +64,6 @@ public sealed record JournalEntry
     public string? RuleId { get; init; }
     public int? RuleVersion { get; init; }
     /// <summary>On the first earn of a purchase event: the purchase it rewarded, so a reversal can net the rank metric.</summary>
-    public long? PurchaseYen { get; init; }
+    public Yen? PurchaseYen { get; init; }
     public DateOnly? PurchaseOn { get; init; }
 }

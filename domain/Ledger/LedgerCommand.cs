@@ -57,7 +57,7 @@ public sealed record EntryDetails(string? Reference, IReadOnlyList<string> Refer
     public string? RuleId { get; init; }
     public int? RuleVersion { get; init; }
     /// <summary>On the first earn of a purchase event: the purchase's yen and program-zone day (the rank metric).</summary>
-    public long? PurchaseYen { get; init; }
+    public Yen? PurchaseYen { get; init; }
     public DateOnly? PurchaseOn { get; init; }
 
     public static readonly EntryDetails Empty = new(null, [], null, null, null);

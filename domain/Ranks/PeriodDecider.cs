@@ -80,15 +80,12 @@ public static class PeriodDecider
         }
         var anniversary = new EarnCommand(new EarningEvent($"anniversary:{day.Year}", Triggers.Anniversary, context.Now, context.Today, null,
             member.Profile.StoreId, null), null);
-        var granted = EarningDecider.Decide(member, anniversary, config, context);
+        var granted = EarningDecider.Earn(member, anniversary, config, context);
         if (granted.Entries.IsEmpty)
         {
             return unchanged;
         }
-        return granted with
-        {
-            Member = granted.Member with { Periods = granted.Member.Periods with { AnniversaryGrantedFor = day.Year } },
-            Result = new PeriodicOutcome(member.Earning.Rank, null, granted.Entries.Where(e => e.Type == EntryType.Earn).Sum(e => e.Points).Value),
-        };
+        return new MemberDecision.Accepted(granted.Member with { Periods = granted.Member.Periods with { AnniversaryGrantedFor = day.Year } },
+            granted.Entries, new PeriodicOutcome(member.Earning.Rank, null, granted.Entries.Where(e => e.Type == EntryType.Earn).Sum(e => e.Points).Value));
     }
 }

@@ -23,7 +23,7 @@ public static class RankRules
     /// <summary>The rank after a purchase that brought the trailing metric to <paramref name="trailingYen"/>: up, never down.</summary>
     public static RankDefinition AfterPurchase(IReadOnlyList<RankDefinition> ranks, RankDefinition current, Yen trailingYen)
     {
-        var reached = RankDefinition.For(ranks, trailingYen.Value);
+        var reached = RankDefinition.For(ranks, trailingYen);
         return reached.ThresholdYen > current.ThresholdYen ? reached : current;
     }
 
@@ -38,7 +38,7 @@ public static class RankRules
         var current = Named(ranks, earning.Rank);
         var previousMonths = earning.TrailingYearYen(CalendarText.FirstDayOf(month).AddMonths(-1));
         var untilToday = earning.TrailingYearYen(today);
-        var reached = RankDefinition.For(ranks, Math.Max(previousMonths.Value, untilToday.Value));
+        var reached = RankDefinition.For(ranks, previousMonths > untilToday ? previousMonths : untilToday);
         return reached.ThresholdYen < current.ThresholdYen ? reached : current;
     }
 

@@ -46,7 +46,7 @@ public static class RedemptionDecider
         {
             // The points reversed never exceed the points the purchase earned: the ledger refuses more.
             var rewarded = related.Where(e => e.Type == EntryType.Earn && e.ReversalOf is null).Sum(e => e.Points).Value;
-            next = next with { Earning = next.Earning.WithoutPurchaseYen(on, new Yen(yen).ShareFloor(reversed, rewarded)) };
+            next = next with { Earning = next.Earning.WithoutPurchaseYen(on, yen.ShareFloor(reversed, rewarded)) };
         }
         return new MemberDecision.Accepted(next, accepted.Entries, new ReversalResponse(reversals[^1].Seq, -reversed, accepted.State.Balance.Value));
     }

@@ -70,9 +70,9 @@ public static class StoreDecider
         }
 
         var earn = new EarnCommand(new EarningEvent(purchase.EventId, Triggers.Purchase, now, context.Today, purchase.PaidYen.Value, purchase.StoreId, Channel), null);
-        var earned = EarningDecider.Decide(member, earn, earning, context);
+        var earned = EarningDecider.Earn(member, earn, earning, context);
         entries.AddRange(earned.Entries);
-        var awarded = (EventResponse)earned.Result;
+        var awarded = earned.Response;
         return new MemberDecision.Accepted(
             earned.Member with { Spending = earned.Member.Spending.WithQrTokenUsed(token.Nonce, token.ExpiresAt, now) },
             entries.ToImmutable(),

@@ -67,6 +67,20 @@ public static partial class RequestReader
     /// <summary>An id used in a path: 1–<see cref="IdLengthMax"/> characters of the key alphabet.</summary>
     public static bool IsWellFormedId(string? id) => IsWellFormedKey(id) && id!.Length <= IdLengthMax;
 
+    /// <summary>
+    /// An admin's PUT of a named thing (a rule, a campaign, a catalog item): a well-formed id in the path and a body
+    /// that <paramref name="validate"/> finds no fault with; otherwise the 400 to answer.
+    /// </summary>
+    public static async Task<(T? Spec, IResult? Problem)> ReadSpecAsync<T>(HttpContext http, string idField, string id,
+        Func<T, Dictionary<string, string[]>> validate, string invalidDetail) where T : class
+    {
+        if (!IsWellFormedId(id)) return (null, InvalidId(idField));
+        var (spec, problem) = await ReadBodyAsync<T>(http);
+        if (problem is not null) return (null, problem);
+        var errors = validate(spec!);
+        return errors.Count > 0 ? (null, Problems.Invalid(invalidDetail, errors)) : (spec, null);
+    }
+
     public static IResult InvalidId(string field) => Problems.Invalid(field, $"1–{IdLengthMax} characters [A-Za-z0-9._:-].");
 
     /// <summary>Hash of the request as parsed (not as sent), so whitespace or field order do not make a retry "different".</summary>

@@ -45,11 +45,8 @@ public sealed class CatalogFeature : Feature
 
     private static async Task<IResult> Put(string itemId, HttpContext http, CatalogStore catalog)
     {
-        if (!RequestReader.IsWellFormedId(itemId)) return RequestReader.InvalidId("itemId");
-        var (spec, problem) = await RequestReader.ReadBodyAsync<CatalogItemSpec>(http);
+        var (spec, problem) = await RequestReader.ReadSpecAsync<CatalogItemSpec>(http, "itemId", itemId, CatalogSpecs.Validate, "The catalog item is invalid.");
         if (problem is not null) return problem;
-        var errors = CatalogSpecs.Validate(spec!);
-        if (errors.Count > 0) return Problems.Invalid("The catalog item is invalid.", errors);
         return await catalog.SaveAsync(itemId, CatalogSpecs.Normalize(spec!), http.RequestAborted) is { } saved
             ? Results.Json(CatalogItemView.Of(saved), JsonDefaults.Options)
             : Problems.Invalid("itemId", $"The catalog holds at most {CatalogStore.ItemsMax} items; delete one first.");
@@ -61,7 +58,7 @@ public sealed class CatalogFeature : Feature
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
         var (account, _) = await accounts.ReadAccountAsync(id, http.RequestAborted);
         if (account is null) return Problems.For(Problems.MemberNotFound);
-        var member = account.ToMember();
+        var member = account.Member;
         var now = clock.GetUtcNow();
         var items = (await catalog.ListAsync(http.RequestAborted))
             .Select(item => (Item: item, Terms: item.ToTerms()))

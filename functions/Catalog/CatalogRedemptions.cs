@@ -44,7 +44,7 @@ public sealed class CatalogRedemptions(MemberLedger ledger, LedgerStore accounts
         if (item is null) return Problems.For(CatalogRejection.NotEligible, $"There is no catalog item '{itemId}'.");
         if (request.Points != item.Spec.Cost) return Problems.Invalid("points", $"Must equal the cost of catalog item '{itemId}': {item.Spec.Cost}.");
         var terms = item.ToTerms();
-        if (CatalogDecider.Check(terms, account.ToMember(), clock.GetUtcNow()) is { } refusal) return Problems.For(refusal.Reason, refusal.Detail);
+        if (CatalogDecider.Check(terms, account.Member, clock.GetUtcNow()) is { } refusal) return Problems.For(refusal.Reason, refusal.Detail);
 
         var redemptionId = "rdm_" + Guid.CreateVersion7().ToString("N");
         StockHold? hold = null;

@@ -42,11 +42,8 @@ public sealed class EarningFeature : Feature
 
     private static async Task<IResult> PutRule(string ruleId, HttpContext http, EarningConfigStore store)
     {
-        if (!RequestReader.IsWellFormedId(ruleId)) return RequestReader.InvalidId("ruleId");
-        var (spec, problem) = await RequestReader.ReadBodyAsync<RuleSpec>(http);
+        var (spec, problem) = await RequestReader.ReadSpecAsync<RuleSpec>(http, "ruleId", ruleId, EarningSpecs.Validate, "The rule is invalid.");
         if (problem is not null) return problem;
-        var errors = EarningSpecs.Validate(spec!);
-        if (errors.Count > 0) return Problems.Invalid("The rule is invalid.", errors);
         var (outcome, saved) = await store.SaveRuleAsync(ruleId, spec!, delete: false, http.RequestAborted);
         return outcome == EarningConfigStore.SaveOutcome.TooManyRules
             ? Problems.Invalid("ruleId", $"The program holds at most {EarningConfigStore.RulesMax} rules; delete one first.")
@@ -55,11 +52,8 @@ public sealed class EarningFeature : Feature
 
     private static async Task<IResult> PutCampaign(string campaignId, HttpContext http, EarningConfigStore store)
     {
-        if (!RequestReader.IsWellFormedId(campaignId)) return RequestReader.InvalidId("campaignId");
-        var (spec, problem) = await RequestReader.ReadBodyAsync<CampaignSpec>(http);
+        var (spec, problem) = await RequestReader.ReadSpecAsync<CampaignSpec>(http, "campaignId", campaignId, EarningSpecs.Validate, "The campaign is invalid.");
         if (problem is not null) return problem;
-        var errors = EarningSpecs.Validate(spec!);
-        if (errors.Count > 0) return Problems.Invalid("The campaign is invalid.", errors);
         var saved = await store.SaveCampaignAsync(campaignId, spec!, delete: false, http.RequestAborted);
         return Results.Json(new { campaignId = saved!.Id, saved.Spec, saved.UpdatedAt }, JsonDefaults.Options);
     }

@@ -187,7 +187,7 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
 
     private static RowOutcome Describe(OperationResult result) => result switch
     {
-        OperationResult.Applied a => new(AdjustmentResultStatus.Applied, "", "", ((Adjustment.Response)a.Result).Balance),
+        OperationResult.Applied { Result: Adjustment.Response applied } => new(AdjustmentResultStatus.Applied, "", "", applied.Balance),
         OperationResult.Replayed r => new(AdjustmentResultStatus.Duplicate, "duplicate", "Applied before with the same idempotency key.",
             r.ResultAs<Adjustment.Response>().Balance),
         OperationResult.Rejected r => new(AdjustmentResultStatus.Rejected, Problems.Of(r.Reason).Code, r.Detail, null),

@@ -4,8 +4,6 @@ using System.Text.Json.Serialization;
 using Points.Domain.Earning;
 using Points.Domain.Ledger;
 using Points.Domain.Members;
-using Points.Domain.Primitives;
-using Points.Domain.Ranks;
 
 namespace Points.Functions.Ledger;
 
@@ -25,16 +23,8 @@ public sealed record AccountDocument
     public string Id { get; init; } = DocumentId;
     public required string MemberId { get; init; }
     public string DocType { get; init; } = Type;
-    public required MemberProfile Profile { get; init; }
-    public required MemberAccount Ledger { get; init; }
-    /// <summary>Rank, rule counters (caps) and monthly purchase totals (rank metric).</summary>
-    public MemberEarning Earning { get; init; } = MemberEarning.New;
-    /// <summary>Catalog uses (per-member limits) and used in-store QR tokens.</summary>
-    public MemberSpending Spending { get; init; } = MemberSpending.None;
-    /// <summary>Months and year the periodic jobs (rank evaluation, rank points, anniversary) are done for.</summary>
-    public PeriodBookkeeping Periods { get; init; } = PeriodBookkeeping.New;
-    /// <summary>Due dates the member is listed under in the expiry and pending indexes.</summary>
-    public DueListings Listings { get; init; } = DueListings.None;
+    /// <summary>The member's slices, as the deciders see them.</summary>
+    public required Member Member { get; init; }
     /// <summary>Committed entries with Seq &gt; <see cref="SealedThrough"/>, oldest first.</summary>
     public ImmutableArray<JournalEntry> Journal { get; init; } = [];
     public long SealedThrough { get; init; }
@@ -48,31 +38,13 @@ public sealed record AccountDocument
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 
-    public Member ToMember() => new()
-    {
-        Id = Points.Domain.Primitives.MemberId.Parse(MemberId),
-        Profile = Profile,
-        Ledger = Ledger,
-        Earning = Earning,
-        Spending = Spending,
-        Periods = Periods,
-        Listings = Listings,
-    };
-
     /// <summary>A new document for a member registration created.</summary>
-    public static AccountDocument Of(Member member, DateTimeOffset now) =>
-        new AccountDocument { MemberId = member.Id.Value, Profile = member.Profile, Ledger = member.Ledger, CreatedAt = now, UpdatedAt = now }.With(member);
+    public static AccountDocument Of(Member member, DateTimeOffset now) => new() { MemberId = member.Id.Value, Member = member, CreatedAt = now, UpdatedAt = now };
 
-    /// <summary>This document holding <paramref name="member"/>'s slices.</summary>
-    public AccountDocument With(Member member) => this with
-    {
-        Profile = member.Profile,
-        Ledger = member.Ledger,
-        Earning = member.Earning,
-        Spending = member.Spending,
-        Periods = member.Periods,
-        Listings = member.Listings,
-    };
+    // Shorthands for readers of the document (views, tests).
+    [JsonIgnore] public MemberProfile Profile => Member.Profile;
+    [JsonIgnore] public MemberAccount Ledger => Member.Ledger;
+    [JsonIgnore] public MemberEarning Earning => Member.Earning;
 }
 
 /// <summary>

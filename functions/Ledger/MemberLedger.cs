@@ -84,7 +84,7 @@ public sealed partial class MemberLedger
         var spilled = account is null ? ImmutableDictionary<string, IdempotencyRecord>.Empty
             : await LoadSpilledRecordsAsync(memberId, account, batch, now, memory, cancellationToken);
 
-        var before = account?.ToMember();
+        var before = account?.Member;
         var working = new Working(before, account?.Journal ?? [], account?.Idempotency ?? [], [], Changed: false);
         var results = new OperationResult[batch.Count];
         for (var i = 0; i < batch.Count; i++)
@@ -97,8 +97,9 @@ public sealed partial class MemberLedger
         }
 
         var (member, outbox, added) = WithSideEffects(memberId, before, working, account?.Outbox ?? [], context.Today, now);
-        var next = (account ?? AccountDocument.Of(member, now)).With(member) with
+        var next = (account ?? AccountDocument.Of(member, now)) with
         {
+            Member = member,
             Journal = working.Journal,
             Idempotency = working.Idempotency,
             Outbox = outbox,

@@ -78,7 +78,7 @@ public sealed class MembersFeature : Feature
         if (registered is not OperationResult.Applied { Result: RegistrationResponse outcome } applied) return registered.ToHttp(http, StatusCodes.Status200OK);
 
         var member = await FireRegistrationTriggersAsync(applied.Member, ledger, await earning.GetConfigAsync(settings, http.RequestAborted),
-            settings, http.CallerName(), http.RequestAborted) ?? (await store.ReadAccountAsync(id, http.RequestAborted)).Account!.ToMember();
+            settings, http.CallerName(), http.RequestAborted) ?? (await store.ReadAccountAsync(id, http.RequestAborted)).Account!.Member;
         return Results.Json(MemberViews.Summary(member, today), JsonDefaults.Options, statusCode: outcome.Created ? 201 : 200);
     }
 
@@ -143,7 +143,7 @@ public sealed class MembersFeature : Feature
         var (account, _) = await store.ReadAccountAsync(id, http.RequestAborted);
         if (account is null) return Problems.For(Problems.MemberNotFound);
         var settings = await settingsStore.GetAsync(http.RequestAborted);
-        return Results.Json(MemberViews.Summary(account.ToMember(), settings.DateOf(clock.GetUtcNow())), JsonDefaults.Options);
+        return Results.Json(MemberViews.Summary(account.Member, settings.DateOf(clock.GetUtcNow())), JsonDefaults.Options);
     }
 
     private static async Task<IResult> History(string memberId, int? limit, long? before, HttpContext http, LedgerStore store,

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Points.Domain.Expiry;
+using Points.Domain.Primitives;
 using Points.Functions.Storage;
 
 namespace Points.Functions.Settings;
@@ -29,8 +30,8 @@ public sealed record ProgramSettings
         if (YenPerPoint is < 1 or > YenPerPointMax) errors["yenPerPoint"] = [$"Must be 1..{YenPerPointMax}."];
         if (RegularExpiry.ToPolicy() is not { } policy) errors["regularExpiry.type"] = ["Must be fixedMonths, fiscalYear or none."];
         else if (ExpiryPolicy.Validate(policy) is { } message) errors["regularExpiry"] = [message];
-        if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.ThresholdYen == 0) || Ranks.Select(r => r.Name).Distinct().Count() != Ranks.Count
-            || Ranks.Any(r => r.MultiplierPermille is < 1 or > RankMultiplierPermilleMax || r.MonthlyPoints < 0 || r.ThresholdYen < 0 || string.IsNullOrWhiteSpace(r.Name)))
+        if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.ThresholdYen == Yen.Zero) || Ranks.Select(r => r.Name).Distinct().Count() != Ranks.Count
+            || Ranks.Any(r => r.MultiplierPermille is < 1 or > RankMultiplierPermilleMax || r.MonthlyPoints < 0 || string.IsNullOrWhiteSpace(r.Name)))
             errors["ranks"] = [$"1–{RanksMax} ranks with distinct names, one at threshold 0, multipliers 1..{RankMultiplierPermilleMax} per mille."];
         return errors;
     }

@@ -21,14 +21,8 @@ public static class Seeding
     public static MemberProfile Profile(string memberId, DateOnly joinedOn) => new() { JoinedOn = joinedOn, ReferralCode = "SEED-" + memberId };
 
     /// <summary>The account document a registration creates for a new member: a profile and an empty ledger.</summary>
-    public static AccountDocument NewAccount(string memberId, DateTimeOffset now, DateOnly today) => new()
-    {
-        MemberId = memberId,
-        Profile = Profile(memberId, today),
-        Ledger = MemberAccount.Open(MemberId.Parse(memberId)),
-        CreatedAt = now,
-        UpdatedAt = now,
-    };
+    public static AccountDocument NewAccount(string memberId, DateTimeOffset now, DateOnly today) =>
+        AccountDocument.Of(Member.Register(MemberId.Parse(memberId), Profile(memberId, today)), now);
 
     /// <summary>
     /// A member who earned <paramref name="points"/> regular points today, decided by the real <see cref="LedgerDecider"/>
@@ -40,7 +34,7 @@ public static class Seeding
         var outcome = LedgerDecider.Decide(account.Ledger, new LedgerCommand.Credit(EntryType.Earn, points, LotKind.Regular, null),
             new LedgerContext(now, today, policy, "bench-seed"));
         var accepted = (LedgerOutcome.Accepted)outcome;
-        return account with { Ledger = accepted.State, Journal = accepted.Entries };
+        return account with { Member = account.Member with { Ledger = accepted.State }, Journal = accepted.Entries };
     }
 
     /// <summary>Writes account documents with plain Cosmos SDK upserts, <see cref="Concurrency"/> at a time; returns the time taken.</summary>

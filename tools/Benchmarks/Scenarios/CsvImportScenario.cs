@@ -8,6 +8,7 @@ using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Adjustments;
 using Points.Functions.Api;
+using Points.Functions.Hosting;
 using Points.Functions.Imports;
 using Points.Functions.Ledger;
 using Points.Functions.Storage;
@@ -36,6 +37,20 @@ public sealed class CsvImportScenario : IScenario
     public string Title => "CSV import through the blob path vs the application service";
     public bool NeedsEmulators => true;
 
+    /// <summary>
+    /// A declarations folder with the import's blob trigger only. The runner then does not also follow the ledger's
+    /// change feed (<c>DispatchOutbox</c>): on Flex Consumption that trigger scales on instances of its own, so its work
+    /// does not belong in the import's figures, and it would run on through the direct run that the import is compared with.
+    /// </summary>
+    private static string ImportDeclarationOnly()
+    {
+        var folder = Directory.CreateTempSubdirectory("points-bench-declarations-").FullName;
+        Directory.CreateDirectory(Path.Combine(folder, AdjustmentImport.FunctionName));
+        File.Copy(Path.Combine(FunctionDeclarations.DefaultDirectory, AdjustmentImport.FunctionName, "function.json"),
+            Path.Combine(folder, AdjustmentImport.FunctionName, "function.json"));
+        return folder;
+    }
+
     public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context)
     {
         var smallRows = context.Quick ? 2_000 : 20_000;
@@ -47,6 +62,7 @@ public sealed class CsvImportScenario : IScenario
         {
             settings["LocalTriggers:Enabled"] = "true";
             settings["LocalTriggers:BlobPollMilliseconds"] = PollMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            settings["LocalTriggers:DeclarationsPath"] = ImportDeclarationOnly();
         }))
         {
             var run = Guid.NewGuid().ToString("N")[..6];
