@@ -299,10 +299,8 @@ public sealed class CatalogApiTests(AppFixture app) : IClassFixture<AppFixture>
         var item = (await store.ReadAsync(itemId, CancellationToken.None))!;
         var request = new RedemptionRequest(10, "catalog", null, itemId, null);
         // Dies after its commit: the outbox item that settles the hold is not carried out (nor is the change feed followed here).
-        app.OutboxFaults.KillDispatchAfterCommitOf(MemberId.Parse(diedAfterCommit));
-        var committed = await app.Service<MemberLedger>().ExecuteAsync(MemberId.Parse(diedAfterCommit),
-            CatalogRedemptions.Operation("test", "died-after-key", "hash", item.ToTerms(), "rdm_died_after", held.Hold, request));
-        app.OutboxFaults.Disarm(MemberId.Parse(diedAfterCommit));
+        var committed = await app.OutboxFaults.KillingDispatchAfterCommitAsync(diedAfterCommit, () => app.Service<MemberLedger>().ExecuteAsync(
+            MemberId.Parse(diedAfterCommit), CatalogRedemptions.Operation("test", "died-after-key", "hash", item.ToTerms(), "rdm_died_after", held.Hold, request)));
         Assert.IsType<OperationResult.Applied>(committed);
 
         Assert.Equal(HttpStatusCode.Created, (await RedeemItemAsync(await MemberAsync(100), itemId, 10)).Status);

@@ -17,9 +17,20 @@ public sealed class OutboxFaultInjector : IOutboxFaults
     /// <summary>Items whose after-commit dispatch was killed.</summary>
     public ConcurrentQueue<(MemberId Member, string ItemId)> Killed { get; } = new();
 
-    public void KillDispatchAfterCommitOf(MemberId memberId) => _armed[memberId] = 1;
-
-    public void Disarm(MemberId memberId) => _armed.TryRemove(memberId, out _);
+    /// <summary>Runs <paramref name="commit"/> with the after-commit dispatches of <paramref name="member"/> killed.</summary>
+    public async Task<T> KillingDispatchAfterCommitAsync<T>(string member, Func<Task<T>> commit)
+    {
+        var memberId = MemberId.Parse(member);
+        _armed[memberId] = 1;
+        try
+        {
+            return await commit();
+        }
+        finally
+        {
+            _armed.TryRemove(memberId, out _);
+        }
+    }
 
     public void BeforeDispatch(DispatchPath path, MemberId memberId, OutboxRecord record)
     {

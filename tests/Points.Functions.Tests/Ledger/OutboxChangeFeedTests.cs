@@ -46,9 +46,7 @@ public sealed class OutboxChangeFeedTests(ChangeFeedOutboxFixture app) : IClassF
     public async Task DispatchKilledAfterTheCommit_TheChangeFeedCarriesTheItemOut_Once()
     {
         var member = await app.Client().NewMemberAsync();
-        app.OutboxFaults.KillDispatchAfterCommitOf(MemberId.Parse(member));
-        Assert.Equal(HttpStatusCode.OK, (await ProbeAsync(member, "killed")).Status);
-        app.OutboxFaults.Disarm(MemberId.Parse(member));
+        Assert.Equal(HttpStatusCode.OK, (await app.OutboxFaults.KillingDispatchAfterCommitAsync(member, () => ProbeAsync(member, "killed"))).Status);
         Assert.Contains((MemberId.Parse(member), "probe|killed"), app.OutboxFaults.Killed);
 
         await Eventually.WaitForAsync(() => Counts.Of(member, "killed") == 1, "the change feed to carry out the killed item");
@@ -57,9 +55,7 @@ public sealed class OutboxChangeFeedTests(ChangeFeedOutboxFixture app) : IClassF
         // it); a probe committed after them, once carried out by the feed's path too, shows the feed went past them all.
         await app.Client().AdjustAsync(member, 5);
         await app.Client().AdjustAsync(member, 5);
-        app.OutboxFaults.KillDispatchAfterCommitOf(MemberId.Parse(member));
-        await ProbeAsync(member, "marker");
-        app.OutboxFaults.Disarm(MemberId.Parse(member));
+        await app.OutboxFaults.KillingDispatchAfterCommitAsync(member, () => ProbeAsync(member, "marker"));
         await Eventually.WaitForAsync(() => Counts.Of(member, "marker") == 1, "the feed to reach the last commit");
         Assert.Equal(1, Counts.Of(member, "killed"));
     }
@@ -73,9 +69,9 @@ public sealed class OutboxChangeFeedTests(ChangeFeedOutboxFixture app) : IClassF
     {
         var member = await app.Client().NewMemberAsync();
         var today = DateOnly.FromDateTime(app.Clock.GetUtcNow().ToOffset(TimeSpan.FromHours(9)).DateTime);
-        app.OutboxFaults.KillDispatchAfterCommitOf(MemberId.Parse(member));
-        Assert.Equal(HttpStatusCode.Created, (await app.Client().AdjustAsync(member, 50, kind: "special", expiresOn: today.ToString("yyyy-MM-dd"))).Status);
-        app.OutboxFaults.Disarm(MemberId.Parse(member));
+        var adjusted = await app.OutboxFaults.KillingDispatchAfterCommitAsync(member,
+            () => app.Client().AdjustAsync(member, 50, kind: "special", expiresOn: today.ToString("yyyy-MM-dd")));
+        Assert.Equal(HttpStatusCode.Created, adjusted.Status);
         Assert.Contains((MemberId.Parse(member), $"due|expiry|{today.AddDays(1):yyyy-MM-dd}"), app.OutboxFaults.Killed);
 
         await Eventually.WaitForAsync(async () => await ListedAsync(member, today.AddDays(1)), "the change feed to list the member");

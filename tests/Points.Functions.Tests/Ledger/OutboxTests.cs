@@ -100,9 +100,7 @@ public sealed class OutboxTests(OutboxFixture app) : IClassFixture<OutboxFixture
     public async Task DispatchKilledAfterTheCommit_TheChangeFeedCarriesTheItemOutOnce()
     {
         var member = await app.Client().NewMemberAsync();
-        app.OutboxFaults.KillDispatchAfterCommitOf(MemberId.Parse(member));
-        Assert.Equal(HttpStatusCode.OK, (await ProbeAsync(member, "p2")).Status);
-        app.OutboxFaults.Disarm(MemberId.Parse(member));
+        Assert.Equal(HttpStatusCode.OK, (await app.OutboxFaults.KillingDispatchAfterCommitAsync(member, () => ProbeAsync(member, "p2"))).Status);
         Assert.Contains((MemberId.Parse(member), "probe|p2"), app.OutboxFaults.Killed);
         Assert.Equal(0, Counts.Of(member, "p2"));
         Assert.Contains("probe|p2", await OutboxIdsAsync(member));
@@ -123,9 +121,7 @@ public sealed class OutboxTests(OutboxFixture app) : IClassFixture<OutboxFixture
     public async Task ChangeFeedBatch_OfOtherDocuments_OrEncodedAsAString_IsUnderstood()
     {
         var member = await app.Client().NewMemberAsync();
-        app.OutboxFaults.KillDispatchAfterCommitOf(MemberId.Parse(member));
-        await ProbeAsync(member, "p3");
-        app.OutboxFaults.Disarm(MemberId.Parse(member));
+        await app.OutboxFaults.KillingDispatchAfterCommitAsync(member, () => ProbeAsync(member, "p3"));
         var documents = $"[{{\"id\":\"journal-0000000000\",\"memberId\":\"{member}\",\"docType\":\"journal\"}},{Encoding.UTF8.GetString(await RawAccountAsync(app, member))}]";
 
         // As the Functions host sends them: a JSON string whose text is a JSON string of the array.
