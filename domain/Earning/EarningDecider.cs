@@ -29,16 +29,30 @@ public sealed record AwardedPoints(string RuleId, long Points, LotKind Kind, Dat
 /// <summary>What an event did: the awards and the balance after them.</summary>
 public sealed record EventResponse(string EventId, IReadOnlyList<AwardedPoints> Awarded, long Balance);
 
-/// <summary>An event decided: the member after it, the entries of its awards, and what the caller is told.</summary>
-public sealed record Earned(Member Member, ImmutableArray<JournalEntry> Entries, EventResponse Response)
+/// <summary>An event decided: earned (the member after it, the entries of its awards, what the caller is told) or refused.</summary>
+public abstract record EarningOutcome
 {
-    public MemberDecision.Accepted ToDecision() => new(Member, Entries, Response);
+    private EarningOutcome() { }
+
+    public sealed record Earned(Member Member, ImmutableArray<JournalEntry> Entries, EventResponse Response) : EarningOutcome;
+
+    /// <summary>An award the ledger cannot take (past the per-request bound, or the member's): the whole event is refused.</summary>
+    public sealed record Refused(MemberDecision.Rejected Rejection) : EarningOutcome;
+
+    public MemberDecision ToDecision() => this switch
+    {
+        Earned e => new MemberDecision.Accepted(e.Member, e.Entries, e.Response),
+        Refused r => r.Rejection,
+        _ => throw new InvalidOperationException(),
+    };
 }
 
 /// <summary>
 /// Decides an earning event (domain.md "Earning"): a purchase adds to the month's totals and may raise the rank at once,
 /// the rules are evaluated (<see cref="EarningEngine"/>), and every award is credited. An event that awards nothing is
-/// still accepted (the caller records it, so its id cannot be reused). Earning refuses nothing.
+/// still accepted (the caller records it, so its id cannot be reused). An award the ledger cannot take refuses the whole
+/// event (<see cref="LedgerRejection.AmountTooLarge"/>, <see cref="LedgerRejection.BalanceLimitExceeded"/>); a rule whose
+/// fixed special expiry has passed grants nothing instead.
 /// </summary>
 public static class EarningDecider
 {
@@ -46,12 +60,12 @@ public static class EarningDecider
         Earn(member, command, config, context).ToDecision();
 
     /// <summary>The decision as a typed value, for deciders that earn as part of something else (a store purchase, an anniversary).</summary>
-    public static Earned Earn(Member member, EarnCommand command, EarningConfig config, LedgerContext context)
+    public static EarningOutcome Earn(Member member, EarnCommand command, EarningConfig config, LedgerContext context)
     {
         var e = command.Event;
         if (command.OncePerMember && member.Earning.OnceTriggersFired.Contains(e.Trigger))
         {
-            return new Earned(member, [], new EventResponse(e.EventId, [], member.Ledger.Balance.Value));
+            return new EarningOutcome.Earned(member, [], new EventResponse(e.EventId, [], member.Ledger.Balance.Value));
         }
         var earning = member.Earning;
         var rankBefore = RankRules.Named(config.Ranks, earning.Rank);
@@ -69,6 +83,11 @@ public static class EarningDecider
         var awarded = new List<AwardedPoints>();
         foreach (var award in evaluation.Awards)
         {
+            if (award.Points > PointAmount.PerRequestMax)
+            {
+                return new EarningOutcome.Refused(new MemberDecision.Rejected(LedgerRejection.AmountTooLarge,
+                    $"Rule {award.RuleId} awards more than {PointAmount.PerRequestMax} points for this event."));
+            }
             var firstOfPurchase = e.Trigger == Triggers.Purchase && entries.Count == 0;
             var credit = new LedgerCommand.Credit(EntryType.Earn, award.Points, award.Kind, award.ExpiresOn)
             {
@@ -82,8 +101,16 @@ public static class EarningDecider
                     PurchaseOn = firstOfPurchase ? e.Day : null,
                 },
             };
-            // A rule whose fixed special expiry has passed grants nothing rather than failing the whole event.
-            if (LedgerDecider.Decide(ledger, credit, context) is LedgerOutcome.Accepted accepted)
+            var outcome = LedgerDecider.Decide(ledger, credit, context);
+            switch (outcome)
+            {
+                // A rule whose fixed special expiry has passed grants nothing rather than failing the whole event.
+                case LedgerOutcome.Rejected { Reason: LedgerRejection.ExpiryInPast }:
+                    continue;
+                case LedgerOutcome.Rejected rejected:
+                    return new EarningOutcome.Refused(MemberDecision.Rejected.Of(rejected));
+            }
+            if (outcome is LedgerOutcome.Accepted accepted)
             {
                 ledger = accepted.State;
                 entries.AddRange(accepted.Entries);
@@ -102,6 +129,6 @@ public static class EarningDecider
                 OnceTriggersFired = command.OncePerMember ? earning.OnceTriggersFired.Add(e.Trigger) : earning.OnceTriggersFired,
             },
         };
-        return new Earned(next, entries.ToImmutable(), new EventResponse(e.EventId, awarded, ledger.Balance.Value));
+        return new EarningOutcome.Earned(next, entries.ToImmutable(), new EventResponse(e.EventId, awarded, ledger.Balance.Value));
     }
 }

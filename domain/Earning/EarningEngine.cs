@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Numerics;
+using Points.Domain.Primitives;
 using Points.Domain.Ledger;
 
 namespace Points.Domain.Earning;
@@ -53,7 +55,11 @@ public static class EarningEngine
                 continue;
             }
             awards.Add(new Award(rule.RuleId, rule.Version, points, rule.Grant.Kind, rule.Grant.ExpiryFor(e.Day), rule.Grant.PendingUntil(e.Day)));
-            counters = counters.RemoveAll(c => c.RuleId == rule.RuleId).Add(Count(counter, day, month, points));
+            // An award past the per-request bound is refused with its event (EarningDecider), so it is never counted.
+            if (points <= PointAmount.PerRequestMax)
+            {
+                counters = counters.RemoveAll(c => c.RuleId == rule.RuleId).Add(Count(counter, day, month, points));
+            }
             if (!rule.Stackable)
             {
                 break;
@@ -62,14 +68,18 @@ public static class EarningEngine
         return new EarningResult(awards.ToImmutable(), counters);
     }
 
-    /// <summary>Base points × multipliers (per mille), exact, rounded once by the formula's rounding.</summary>
+    /// <summary>
+    /// Base points × multipliers (per mille), exact, rounded once by the formula's rounding. Exact whatever the
+    /// multipliers (arbitrary precision: many ×100 campaigns would overflow even 128 bits); a result beyond
+    /// <see cref="long.MaxValue"/> saturates there, far above what a decider accepts (<see cref="PointAmount.PerRequestMax"/>).
+    /// </summary>
     public static long Compute(EarningFormula formula, long? amountYen, IReadOnlyList<int> multipliersPermille)
     {
         var (numerator, denominator, rounding) = formula switch
         {
-            EarningFormula.Fixed f => ((Int128)f.Points, (Int128)1, Rounding.Floor),
-            EarningFormula.Rate { Rounding: Rounding.Floor } r => ((Int128)(Math.Max(amountYen ?? 0, 0) / r.UnitYen) * r.PointsPerUnit, (Int128)1, Rounding.Floor),
-            EarningFormula.Rate r => ((Int128)Math.Max(amountYen ?? 0, 0) * r.PointsPerUnit, (Int128)r.UnitYen, r.Rounding),
+            EarningFormula.Fixed f => ((BigInteger)f.Points, BigInteger.One, Rounding.Floor),
+            EarningFormula.Rate { Rounding: Rounding.Floor } r => ((BigInteger)(Math.Max(amountYen ?? 0, 0) / r.UnitYen) * r.PointsPerUnit, BigInteger.One, Rounding.Floor),
+            EarningFormula.Rate r => ((BigInteger)Math.Max(amountYen ?? 0, 0) * r.PointsPerUnit, (BigInteger)r.UnitYen, r.Rounding),
             _ => throw new ArgumentOutOfRangeException(nameof(formula)),
         };
         foreach (var permille in multipliersPermille)
@@ -77,15 +87,15 @@ public static class EarningEngine
             numerator *= permille;
             denominator *= PermilleScale;
         }
-        var quotient = Int128.DivRem(numerator, denominator);
+        var quotient = BigInteger.DivRem(numerator, denominator, out var remainder);
         var result = rounding switch
         {
-            Rounding.Floor => quotient.Quotient,
-            Rounding.Ceiling => quotient.Quotient + (quotient.Remainder > 0 ? 1 : 0),
-            Rounding.HalfUp => quotient.Quotient + (quotient.Remainder * 2 >= denominator ? 1 : 0),
+            Rounding.Floor => quotient,
+            Rounding.Ceiling => quotient + (remainder > 0 ? 1 : 0),
+            Rounding.HalfUp => quotient + (remainder * 2 >= denominator ? 1 : 0),
             _ => throw new ArgumentOutOfRangeException(nameof(formula)),
         };
-        return (long)result;
+        return result > long.MaxValue ? long.MaxValue : (long)result;
     }
 
     private static bool IsEligible(Eligibility eligibility, string rank, IReadOnlyList<string> tags, EarningEvent e) =>

@@ -28,7 +28,7 @@ public sealed record MemberEarning(string Rank, ImmutableArray<RuleCounter> Coun
         var from = CalendarText.MonthOf(month.AddMonths(-11));
         var to = CalendarText.MonthOf(month);
         return Purchases.Where(p => string.CompareOrdinal(p.Month, from) >= 0 && string.CompareOrdinal(p.Month, to) <= 0)
-            .Aggregate(Yen.Zero, (sum, p) => sum + p.AmountYen);
+            .Aggregate(Yen.Zero, (sum, p) => sum.PlusCapped(p.AmountYen));
     }
 
     /// <summary>Adds a purchase to its month: amount, count and the distinct SKUs bought.</summary>
@@ -38,7 +38,7 @@ public sealed record MemberEarning(string Rank, ImmutableArray<RuleCounter> Coun
         var current = Purchases.FirstOrDefault(p => p.Month == key) ?? new MonthlyPurchases(key, 0, 0, []);
         var bought = current with
         {
-            AmountYen = current.AmountYen + amount,
+            AmountYen = current.AmountYen.PlusCapped(amount),
             Count = current.Count + 1,
             Skus = [.. current.Skus.Union(skus, StringComparer.Ordinal).Take(SkusPerMonthMax)],
         };

@@ -82,6 +82,7 @@ public static class LedgerDecider
             {
                 throw new ArgumentOutOfRangeException(nameof(command), "A credit must be positive; the edge validates it.");
             }
+            if (TooLarge(command.Points) is { } tooLarge) return tooLarge;
             DateOnly? expiresOn;
             switch (command.Kind)
             {
@@ -103,6 +104,11 @@ public static class LedgerDecider
                     break;
             }
 
+            if (command.Points > State.Headroom)
+            {
+                return Reject(LedgerRejection.BalanceLimitExceeded,
+                    $"{command.Points} more points would take the member past {PointAmount.MaxMagnitude} points.");
+            }
             if (command.PendingUntil is { } activatesOn && activatesOn > context.Today)
             {
                 var pendingSeq = State.LastSeq + 1;
@@ -122,6 +128,7 @@ public static class LedgerDecider
             {
                 throw new ArgumentOutOfRangeException(nameof(command), "A debit amount must be positive; the edge validates it.");
             }
+            if (TooLarge(command.Points) is { } tooLarge) return tooLarge;
             if (command.Type == EntryType.Spend && State.Debt.IsPositive)
             {
                 return Reject(LedgerRejection.MemberInDebt, $"The member owes {State.Debt} points.");
@@ -178,13 +185,21 @@ public static class LedgerDecider
             if (first.Points.IsNegative)
             {
                 // A spend or a deduction: the points go back to the lots they came from.
+                if (points - PointAmount.Min(State.Debt, points) > State.Headroom)
+                {
+                    return Reject(LedgerRejection.BalanceLimitExceeded, $"Giving back {points} points would take the member past {PointAmount.MaxMagnitude} points.");
+                }
                 CreditBack(points, movements, reversedBefore, EntryType.Reverse, reversal);
             }
             else
             {
                 // An earn or grant is taken back from the lots it created first, then from other lots, then as debt.
-                var preferred = Window(movements, reversedBefore, points);
                 var fromLots = PointAmount.Min(points, State.InLots);
+                if (points - fromLots > new PointAmount(PointAmount.MaxMagnitude) - State.Debt)
+                {
+                    return Reject(LedgerRejection.BalanceLimitExceeded, $"The member's debt would pass {PointAmount.MaxMagnitude} points.");
+                }
+                var preferred = Window(movements, reversedBefore, points);
                 var portions = TakeFromLots(fromLots, static _ => true, preferred);
                 Write(EntryType.Reverse, -points, portions, debtChange: points - fromLots, reversal: reversal);
             }
@@ -343,6 +358,10 @@ public static class LedgerDecider
         }
 
         private static LedgerOutcome.Rejected Reject(LedgerRejection reason, string detail) => new(reason, detail);
+
+        private static LedgerOutcome.Rejected? TooLarge(PointAmount points) => points.Value > PointAmount.PerRequestMax
+            ? Reject(LedgerRejection.AmountTooLarge, $"{points} points in one go; at most {PointAmount.PerRequestMax}.")
+            : null;
 
         private sealed record ReversalLink(long OriginalSeq, IReadOnlyList<string> References);
     }

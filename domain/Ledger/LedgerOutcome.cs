@@ -16,6 +16,10 @@ public enum LedgerRejection
     NothingToReverse,
     ReversalExceedsRemaining,
     HoldNotFound,
+    /// <summary>One credit or debit of more than <see cref="Primitives.PointAmount.PerRequestMax"/> points (e.g. an award a rule computed from a huge amount).</summary>
+    AmountTooLarge,
+    /// <summary>The member's points (in lots, held and pending) or debt would pass <see cref="Primitives.PointAmount.MaxMagnitude"/>.</summary>
+    BalanceLimitExceeded,
 }
 
 /// <summary>The result of deciding a command: the new entries and the state after them, or a rejection.</summary>

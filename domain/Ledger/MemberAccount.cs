@@ -18,8 +18,11 @@ public sealed record MemberAccount
     /// <summary>Points owed after a reversal or deduction ran past the lots; ≥ 0. Repaid first by any credit.</summary>
     public PointAmount Debt { get; init; }
     public long LastSeq { get; init; }
-    /// <summary>Sum of all positive earn, adjust and purchase credits ever (not reduced by spending).</summary>
-    public PointAmount LifetimeEarned { get; init; }
+    /// <summary>
+    /// Sum of all positive earn, adjust and purchase credits ever (not reduced by spending). A statistic that only grows,
+    /// so a plain count rather than a <see cref="PointAmount"/> (whose bound a busy member could pass over the years).
+    /// </summary>
+    public long LifetimeEarned { get; init; }
 
     public static MemberAccount Open(MemberId memberId) => new() { MemberId = memberId };
 
@@ -27,6 +30,12 @@ public sealed record MemberAccount
     public PointAmount Held => Holds.Sum(h => h.Points);
     public PointAmount PendingTotal => Pending.Sum(p => p.Points);
     public PointAmount Balance => InLots - Debt;
+
+    /// <summary>
+    /// Points that can still come in: the member's points in lots, held and pending stay within
+    /// <see cref="PointAmount.MaxMagnitude"/>, so that no later move (an activation, a release) can pass the bound.
+    /// </summary>
+    public PointAmount Headroom => new(PointAmount.MaxMagnitude - InLots.Value - Held.Value - PendingTotal.Value);
 
     /// <summary>Applies one entry. Throws when the entry does not fit the state: that is a bug, never a business outcome.</summary>
     public MemberAccount Evolve(JournalEntry entry)
@@ -49,7 +58,7 @@ public sealed record MemberAccount
             _ => Holds,
         };
         var earned = entry.Type is EntryType.Earn or EntryType.Adjust or EntryType.Purchase && entry.Points.IsPositive && !entry.Pending
-            ? LifetimeEarned + entry.Points
+            ? checked(LifetimeEarned + entry.Points.Value)
             : LifetimeEarned;
         var pending = Pending;
         if (entry.PendingLot is { } moved)

@@ -24,7 +24,13 @@ public readonly record struct Yen : IComparable<Yen>
 
     public static Yen operator +(Yen a, Yen b) => new(checked(a.Value + b.Value));
 
-    /// <summary>What is left of <paramref name="a"/> after taking <paramref name="b"/>, never below zero.</summary>
+    /// <summary>
+    /// The sum, held at <see cref="Max"/>: for totals that are statistics (a month's purchases for the rank metric), so
+    /// that a hostile stream of huge purchases cannot make a member fail; every rank threshold is far below the cap.
+    /// </summary>
+    public Yen PlusCapped(Yen b) => new(Math.Min(Max, Value + b.Value)); // both ≤ 10^13: the long sum cannot overflow
+
+    /// <summary>What is left of this amount after taking <paramref name="b"/>, never below zero.</summary>
     public Yen Less(Yen b) => new(Math.Max(0, checked(Value - b.Value)));
 
     public static bool operator <(Yen a, Yen b) => a.Value < b.Value;

@@ -71,7 +71,7 @@ public static class PeriodDecider
     /// since they were listed) or who joined this year gets nothing. When no rule grants anything, nothing is recorded,
     /// so a rule added later that day still applies on a rerun.
     /// </summary>
-    public static MemberDecision.Accepted GrantAnniversary(Member member, DateOnly day, EarningConfig config, LedgerContext context)
+    public static MemberDecision GrantAnniversary(Member member, DateOnly day, EarningConfig config, LedgerContext context)
     {
         var unchanged = new MemberDecision.Accepted(member, [], new PeriodicOutcome(member.Earning.Rank, null, 0));
         if (!Anniversaries.Falls(member.Profile.JoinedOn, day) || member.Periods.IsAnniversaryGrantedFor(day.Year))
@@ -80,7 +80,11 @@ public static class PeriodDecider
         }
         var anniversary = new EarnCommand(new EarningEvent($"anniversary:{day.Year}", Triggers.Anniversary, context.Now, context.Today, null,
             member.Profile.StoreId, null), null);
-        var granted = EarningDecider.Earn(member, anniversary, config, context);
+        var outcome = EarningDecider.Earn(member, anniversary, config, context);
+        if (outcome is not EarningOutcome.Earned granted)
+        {
+            return outcome.ToDecision();
+        }
         if (granted.Entries.IsEmpty)
         {
             return unchanged;

@@ -70,7 +70,11 @@ public static class StoreDecider
         }
 
         var earn = new EarnCommand(new EarningEvent(purchase.EventId, Triggers.Purchase, now, context.Today, purchase.PaidYen.Value, purchase.StoreId, Channel), null);
-        var earned = EarningDecider.Earn(member, earn, earning, context);
+        var outcome = EarningDecider.Earn(member, earn, earning, context);
+        if (outcome is not EarningOutcome.Earned earned)
+        {
+            return outcome.ToDecision();
+        }
         entries.AddRange(earned.Entries);
         var awarded = earned.Response;
         return new MemberDecision.Accepted(

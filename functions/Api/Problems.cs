@@ -80,5 +80,7 @@ public static class LedgerProblems
         new(LedgerRejection.NothingToReverse, new("nothing_to_reverse", 422, "Nothing remains to reverse under that reference.")),
         new(LedgerRejection.ReversalExceedsRemaining, new("reversal_exceeds_remaining", 422, "The reversal is larger than what remains reversible.")),
         new(LedgerRejection.HoldNotFound, new("hold_not_found", 422, "No such open hold.")),
+        new(LedgerRejection.AmountTooLarge, new("amount_too_large", 422, "More points than one request may move.")),
+        new(LedgerRejection.BalanceLimitExceeded, new("balance_limit_exceeded", 422, "The member's points or debt would pass the ledger's bound.")),
     ];
 }

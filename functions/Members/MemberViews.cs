@@ -53,7 +53,7 @@ public sealed class MemberViews(LedgerStore store)
         var profile = member.Profile;
         return new MemberSummary(member.Id.Value, balance, Math.Max(balance, 0), ledger.Held.Value, pending, ledger.Debt.Value,
             new PointsByKind(Of(LotKind.Regular), Of(LotKind.Special), Of(LotKind.Purchased)), member.Earning.Rank,
-            ledger.LifetimeEarned.Value, profile.ReferralCode, expiring, profile.JoinedOn, profile.Tags, profile.StoreId,
+            ledger.LifetimeEarned, profile.ReferralCode, expiring, profile.JoinedOn, profile.Tags, profile.StoreId,
             profile.NewsletterOptIn, profile.BirthDate);
     }
 

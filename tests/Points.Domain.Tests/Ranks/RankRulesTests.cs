@@ -109,9 +109,9 @@ public sealed class RankRulesTests
         var config = new EarningConfig([rule], [], DefaultRanks);
         var member = With() with { Profile = With().Profile with { JoinedOn = new DateOnly(2025, 11, 23) } };
 
-        var granted = PeriodDecider.GrantAnniversary(member, Today, config, Context());
+        var granted = Accepted(PeriodDecider.GrantAnniversary(member, Today, config, Context()));
         Assert.Equal((300L, 2026), (granted.Member.Ledger.Balance.Value, granted.Member.Periods.AnniversaryGrantedFor));
-        Assert.Empty(PeriodDecider.GrantAnniversary(granted.Member, Today, config, Context()).Entries);
-        Assert.Empty(PeriodDecider.GrantAnniversary(member, Today.AddDays(1), config, Context()).Entries); // not the anniversary
+        Assert.Empty(Accepted(PeriodDecider.GrantAnniversary(granted.Member, Today, config, Context())).Entries);
+        Assert.Empty(Accepted(PeriodDecider.GrantAnniversary(member, Today.AddDays(1), config, Context())).Entries); // not the anniversary
     }
 }

@@ -34,6 +34,8 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         "not_eligible", "limit_reached", "out_of_stock",
         // Reached in Store/StoreTransactionApiTests:
         "invalid_qr_token",
+        // Reached in Ledger/BoundsApiTests:
+        "amount_too_large", "balance_limit_exceeded",
     ];
 
     [Fact]
