@@ -28,6 +28,7 @@ public static class PointsApp
     /// <summary>The app's features. A new feature folder plugs in with one line here.</summary>
     public static readonly IReadOnlyList<Feature> Features =
     [
+        new ApiKeysFeature(),
         new SettingsFeature(),
         new LedgerFeature(),
         new MembersFeature(),
@@ -60,11 +61,9 @@ public static class PointsApp
         services.AddSingleton(TimeProvider.System);
         services.Configure<CosmosOptions>(builder.Configuration.GetSection("Cosmos"));
         services.Configure<BlobOptions>(builder.Configuration.GetSection("Storage"));
-        services.Configure<ApiKeyOptions>(builder.Configuration.GetSection("ApiKeys"));
         services.AddSingleton<CosmosRequestCounter>();
         services.AddSingleton<CosmosStorage>();
         services.AddSingleton<BlobStorage>();
-        services.AddSingleton<ApiKeyRing>();
         services.AddSingleton<JobCheckpoints>();
         services.AddSingleton<MemberLists>();
         services.AddSingleton<FunctionHandlers>();
@@ -90,6 +89,7 @@ public static class PointsApp
         var app = builder.Build();
         app.UseMiddleware<CorrelationMiddleware>();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledProblem));
+        app.UseRateLimiter();
         app.UseStatusCodePages(async context =>
         {
             var problem = context.HttpContext.Response.StatusCode == 405 ? Problems.MethodNotAllowed : Problems.NotFound;

@@ -34,7 +34,8 @@ public static class Problems
 
     /// <summary>Every documented code.</summary>
     public static IReadOnlyCollection<string> Codes =>
-        [.. OfTheHttpLayer.Concat(RejectionTable.Value.Values).Select(p => p.Code).Distinct(StringComparer.Ordinal)];
+        [.. OfTheHttpLayer.Concat(RejectionTable.Value.Values).Concat(PointsApp.Features.SelectMany(f => f.AlsoAnswers)).Select(p => p.Code)
+            .Distinct(StringComparer.Ordinal)];
 
     /// <summary>The rejection enums of every feature (each member must have a row in the table; a test checks it).</summary>
     public static IEnumerable<Type> RejectionTypes => RejectionTable.Value.Keys.Select(k => k.GetType()).Distinct();

@@ -59,9 +59,10 @@ public sealed class ApiKeyEntry
 
 public sealed record ApiCaller(string KeyId, string Name, IReadOnlySet<string> Scopes);
 
+/// <summary>The configured keys (settings, Key Vault) and the local development key, compared by hash in constant time.</summary>
 public sealed class ApiKeyRing
 {
-    private const int KeyLengthMax = 256;
+    public const int KeyLengthMax = 256;
     private static readonly ApiCaller DevelopmentCaller = new("development", "Local development admin", Scopes.All);
     /// <summary>Callers are built once, here: a request only hashes the key it presents and compares.</summary>
     private readonly Dictionary<string, (ApiCaller Caller, byte[] Hash)> _byId;
@@ -78,6 +79,9 @@ public sealed class ApiKeyRing
     }
 
     public static byte[] HashOf(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>The configured keys, without their hashes (for the key listing).</summary>
+    public IEnumerable<ApiCaller> Configured => _byId.Values.Select(k => k.Caller);
 
     public ApiCaller? Find(string? presented)
     {
@@ -99,16 +103,34 @@ public sealed class ApiKeyRing
     }
 }
 
+/// <summary>
+/// Who presents a key: a configured one (<see cref="ApiKeyRing"/>) or one issued through the API
+/// (<see cref="IssuedApiKeys"/>; revoked or expired ones are refused), compared by hash in constant time.
+/// </summary>
+public sealed class ApiCallers(ApiKeyRing configured, IssuedApiKeys issued, TimeProvider clock)
+{
+    public async Task<ApiCaller?> FindAsync(string? presented, CancellationToken cancellationToken)
+    {
+        if (configured.Find(presented) is { } known) return known;
+        var dot = presented?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        if (dot <= 0 || presented!.Length > ApiKeyRing.KeyLengthMax) return null;
+        if (!(await issued.GetAsync(cancellationToken)).TryGetValue(presented[..dot], out var key) || !key.IsLiveAt(clock.GetUtcNow())) return null;
+        if (!CryptographicOperations.FixedTimeEquals(ApiKeyRing.HashOf(presented), Convert.FromHexString(key.Sha256))) return null;
+        issued.Used(key.Id);
+        return new ApiCaller(key.Id, key.Name, key.Scopes.ToHashSet(StringComparer.Ordinal));
+    }
+}
+
 public static class ApiKeyEndpointExtensions
 {
     /// <summary>Requires an API key carrying <paramref name="scope"/>: 401 without a valid key, 403 without the scope.</summary>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder
     {
+        builder.RequireRateLimiting(ApiRateLimits.PerKeyPolicy);
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var ring = http.RequestServices.GetRequiredService<ApiKeyRing>();
-            var caller = ring.Find(http.Request.Headers["X-Api-Key"].ToString());
+            var caller = await http.RequestServices.GetRequiredService<ApiCallers>().FindAsync(http.Request.Headers["X-Api-Key"].ToString(), http.RequestAborted);
             if (caller is null)
             {
                 return Api.Problems.For(Api.Problems.Unauthorized);

@@ -19,4 +19,7 @@ public abstract class Feature
 
     /// <summary>The feature's refusals (its closed rejection enums) and their problems.</summary>
     public virtual IEnumerable<RejectionProblem> Rejections => [];
+
+    /// <summary>Problems the feature answers that are not refusals of a decider (e.g. a rate limit).</summary>
+    public virtual IEnumerable<ProblemType> AlsoAnswers => [];
 }

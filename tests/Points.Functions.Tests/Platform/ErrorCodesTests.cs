@@ -36,6 +36,8 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         "invalid_qr_token",
         // Reached in Ledger/BoundsApiTests:
         "amount_too_large", "balance_limit_exceeded",
+        // Reached in Auth/ApiKeysApiTests:
+        "key_configured", "rate_limited",
     ];
 
     [Fact]
