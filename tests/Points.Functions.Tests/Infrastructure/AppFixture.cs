@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Time.Testing;
@@ -28,6 +29,12 @@ public class AppFixture : IAsyncLifetime
     public FakeTimeProvider Clock { get; }
     /// <summary>Kills outbox dispatches after commits, for fault-injection tests (disarmed unless a test arms it).</summary>
     public OutboxFaultInjector OutboxFaults { get; } = new();
+    /// <summary>Every log line of this app, at every level; scanned for secrets when the fixture ends (<see cref="LogLeaks"/>).</summary>
+    public CapturedLogs Logs { get; } = new(ConfiguredSecrets);
+
+    /// <summary>The secret part of every configured key: never in a log line.</summary>
+    public static IReadOnlyCollection<string> ConfiguredSecrets =>
+        [.. Keys.Values.Append(AllScopesKey).Select(k => k[(k.IndexOf('.', StringComparison.Ordinal) + 1)..])];
     public WebApplication App { get; private set; } = null!;
     public LocalStack Emulators { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
@@ -64,6 +71,8 @@ public class AppFixture : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddLocalTriggers();
         builder.Services.AddSingleton<TimeProvider>(Clock);
+        builder.Logging.AddProvider(Logs);
+        builder.Logging.AddFilter<CapturedLogs>(null, LogLevel.Trace);
         builder.Services.AddSingleton<Points.Functions.Ledger.Outbox.IOutboxFaults>(OutboxFaults);
         ConfigureServices(builder.Services);
         App = PointsApp.Build(builder);
