@@ -3,14 +3,15 @@ using Points.Domain.Earning;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Domain.Ranks;
+using Points.Domain.Withdrawals;
 
 namespace Points.Domain.Members;
 
 /// <summary>
 /// One member as the deciders see it: the aggregate every member command is decided against and committed as one
 /// write. It is made of slices, each owned by a feature: the ledger (lots, holds, debt), earning (rank, caps, monthly
-/// purchases), spending (catalog uses, QR tokens), the periods the periodic jobs are done for, and the due dates the
-/// member is listed under. Features that come later (purchases, withdrawals, special campaigns) add their slice here;
+/// purchases), spending (catalog uses, QR tokens), the periods the periodic jobs are done for, the due dates the
+/// member is listed under, and open withdrawals. Features that come later (purchases, special campaigns) add their slice here;
 /// documents that grow with activity live beside the member, not in it.
 /// </summary>
 public sealed record Member
@@ -22,6 +23,7 @@ public sealed record Member
     public MemberSpending Spending { get; init; } = MemberSpending.None;
     public PeriodBookkeeping Periods { get; init; } = PeriodBookkeeping.New;
     public DueListings Listings { get; init; } = DueListings.None;
+    public MemberWithdrawals Withdrawals { get; init; } = MemberWithdrawals.None;
 
     /// <summary>A member as registration creates them: no points, the base rank, nothing done yet.</summary>
     public static Member Register(MemberId id, MemberProfile profile) => new() { Id = id, Profile = profile, Ledger = MemberAccount.Open(id) };
