@@ -29,8 +29,11 @@ public enum WithdrawalStatus { Requested, Approved, Paid, Rejected, Canceled }
 /// A request the member holds points for, or that is approved and waiting to be paid: what the member document keeps
 /// while the request is open. Its full record (bank account, settings version, history) is a document beside the member.
 /// </summary>
-/// <param name="Month">Program-zone month of the request (<c>yyyy-MM</c>): the month it counts in.</param>
-public sealed record OpenWithdrawal(string WithdrawalId, PointAmount Points, WithdrawalQuote Quote, WithdrawalStatus Status, DateTimeOffset RequestedAt, string Month);
+/// <param name="RequestedOn">Program-zone day of the request: its month is the one it counts in.</param>
+public sealed record OpenWithdrawal(string WithdrawalId, PointAmount Points, WithdrawalQuote Quote, WithdrawalStatus Status, DateTimeOffset RequestedAt, DateOnly RequestedOn)
+{
+    public string Month => CalendarText.MonthOf(RequestedOn);
+}
 
 /// <summary>One request counted toward the monthly limit.</summary>
 public sealed record WithdrawalCount(string Month, int Requests);
@@ -74,7 +77,7 @@ public sealed record WithdrawalResponse(string WithdrawalId, long Points, long G
 /// The full record of a request, written beside the member after the commit that changes it (outbox): the admin list
 /// and the exports read these. <paramref name="Reason"/> is the admin's, for a rejection.
 /// </summary>
-public sealed record RecordWithdrawal(OpenWithdrawal Request, int PolicyVersion, string? BankAccountReference, string? Reason, DateTimeOffset At) : OutboxItem
+public sealed record RecordWithdrawal(OpenWithdrawal Request, string? PolicyVersion, string? BankAccountReference, string? Reason, DateTimeOffset At) : OutboxItem
 {
     public override string Id => $"withdrawal|{Request.WithdrawalId}|{Request.Status}";
 }
@@ -104,7 +107,7 @@ public static class WithdrawalDecider
             return MemberDecision.Rejected.Of((LedgerOutcome.Rejected)outcome);
         }
         var month = CalendarText.MonthOf(context.Today);
-        var request = new OpenWithdrawal(command.WithdrawalId, command.Points, quote, WithdrawalStatus.Requested, context.Now, month);
+        var request = new OpenWithdrawal(command.WithdrawalId, command.Points, quote, WithdrawalStatus.Requested, context.Now, context.Today);
         var next = member with
         {
             Ledger = held.State,
@@ -185,7 +188,7 @@ public static class WithdrawalDecider
         }
         return new MemberDecision.Accepted(member with { Ledger = ledger, Withdrawals = withdrawals }, entries, Response(moved))
         {
-            Outbox = [new RecordWithdrawal(moved, 0, null, reason, context.Now)],
+            Outbox = [new RecordWithdrawal(moved, null, null, reason, context.Now)],
         };
     }
 

@@ -8,8 +8,8 @@ public sealed record TaxTier(Yen? UpToYen, int RateBasisPoints);
 
 /// <summary>
 /// What the administrator sets for cash-outs (product.md F22–F25, domain.md "Withdrawal"). Rates are in basis points
-/// (1 = 0.01%, so 10.21% is 1021) to stay integers. <see cref="Version"/> grows with every change and is stored with
-/// each request, so a request is always explained by the settings it was decided under.
+/// (1 = 0.01%, so 10.21% is 1021) to stay integers. <see cref="Version"/> identifies these settings (the app uses a
+/// fingerprint of them) and is stored with each request, so a request is always explained by the settings it was decided under.
 /// </summary>
 public sealed record WithdrawalPolicy
 {
@@ -28,7 +28,7 @@ public sealed record WithdrawalPolicy
     public IReadOnlyList<LotKind> WithdrawableKinds { get; init; } = [LotKind.Regular, LotKind.Special];
     /// <summary>Requests one member may make in a program-zone month (canceled and rejected ones do not count); null: no limit.</summary>
     public int? MonthlyRequestsMax { get; init; }
-    public int Version { get; init; }
+    public string Version { get; init; } = "";
 }
 
 /// <summary>

@@ -22,6 +22,8 @@ public sealed record ProgramSettings
     public ExpiryPolicySettings RegularExpiry { get; init; } = new();
     /// <summary>Ranks by threshold of purchases over the trailing 12 months (domain.md "Ranks").</summary>
     public IReadOnlyList<Points.Domain.Earning.RankDefinition> Ranks { get; init; } = Points.Domain.Earning.RankDefinition.Defaults;
+    /// <summary>Cash-outs (F22–F25): off unless an admin turns them on.</summary>
+    public Withdrawals.WithdrawalSettings Withdrawals { get; init; } = new();
 
     public IReadOnlyDictionary<string, string[]> Validate()
     {
@@ -33,6 +35,8 @@ public sealed record ProgramSettings
         if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.ThresholdYen == Yen.Zero) || Ranks.Select(r => r.Name).Distinct().Count() != Ranks.Count
             || Ranks.Any(r => r.MultiplierPermille is < 1 or > RankMultiplierPermilleMax || r.MonthlyPoints < 0 || string.IsNullOrWhiteSpace(r.Name)))
             errors["ranks"] = [$"1–{RanksMax} ranks with distinct names, one at threshold 0, multipliers 1..{RankMultiplierPermilleMax} per mille."];
+        if (Withdrawals is null) errors["withdrawals"] = ["An object, or leave it out for the defaults."];
+        else Withdrawals.Validate(errors);
         return errors;
     }
 
