@@ -57,6 +57,9 @@ public sealed class ApiKeyEntry
     public string Sha256 { get; set; } = "";
 }
 
+/// <summary>Endpoint metadata: the scope <see cref="ApiKeyEndpointExtensions.RequireScope{TBuilder}"/> checks.</summary>
+public sealed record RequiredScope(string Scope);
+
 public sealed record ApiCaller(string KeyId, string Name, IReadOnlySet<string> Scopes);
 
 public sealed class ApiKeyRing
@@ -104,6 +107,8 @@ public static class ApiKeyEndpointExtensions
     /// <summary>Requires an API key carrying <paramref name="scope"/>: 401 without a valid key, 403 without the scope.</summary>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder
     {
+        // The OpenAPI document shows the scheme and the scope from this (Api.OpenApiContract).
+        builder.WithMetadata(new RequiredScope(scope));
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
