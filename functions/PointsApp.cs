@@ -74,12 +74,7 @@ public static class PointsApp
             feature.AddServices(services, builder.Configuration);
         }
         services.AddProblemDetails();
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Points API";
-            document.Info.Description = "Loyalty points ledger for partner sites. Authenticate with X-Api-Key; send Idempotency-Key on every state-changing POST. Errors are application/problem+json with a stable code.";
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi("v1", OpenApiContract.Configure);
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
         return builder;
     }
@@ -100,7 +95,10 @@ public static class PointsApp
         app.MapGet("/", () => Results.Ok()).ExcludeFromDescription();
 
         var api = app.MapGroup("/api");
-        api.MapGet("/health", Health).ExcludeFromDescription();
+        api.MapGet("/health", Health).OpenToAll()
+            .Describe("getHealth", ApiTags.Platform, "Check the service's health",
+                "Answers whether the service and its dependencies (Cosmos DB, Blob Storage) are reachable: 200 when all are, 503 when one is down.")
+            .Produces<HealthReport>(200).Produces<HealthReport>(503);
         app.MapOpenApi("/api/openapi.json");
         foreach (var feature in app.Services.GetRequiredService<FeatureList>().All)
         {
@@ -121,7 +119,7 @@ public static class PointsApp
     {
         var cosmosOk = await cosmos.IsHealthyAsync(http.RequestAborted);
         var storageOk = await blobs.IsHealthyAsync(http.RequestAborted);
-        var body = new { status = cosmosOk && storageOk ? "ok" : "degraded", cosmos = cosmosOk ? "ok" : "down", storage = storageOk ? "ok" : "down" };
+        var body = new HealthReport(cosmosOk && storageOk ? "ok" : "degraded", cosmosOk ? "ok" : "down", storageOk ? "ok" : "down");
         return Results.Json(body, statusCode: cosmosOk && storageOk ? 200 : 503);
     }
 
@@ -136,6 +134,9 @@ public static class PointsApp
         await Problems.For(unavailable ? Problems.ServiceUnavailable : Problems.InternalError, $"Correlation id {http.TraceIdentifier}.").ExecuteAsync(http);
     }
 }
+
+/// <summary>The answer of <c>GET /api/health</c>: <c>ok</c> or <c>degraded</c> overall, <c>ok</c> or <c>down</c> per dependency.</summary>
+public sealed record HealthReport(string Status, string Cosmos, string Storage);
 
 /// <summary>The features this app instance runs (<see cref="PointsApp.Features"/> and any a test added).</summary>
 public sealed record FeatureList(IReadOnlyList<Feature> All);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Points.Domain.Adjustments;
 using Points.Domain.Ledger;
 using Points.Functions.Api;
@@ -7,14 +8,22 @@ using Points.Functions.Ledger;
 
 namespace Points.Functions.Adjustments;
 
-public sealed record AdjustmentRequest(long Points, LotKind? Kind, DateOnly? ExpiresOn, string? Reason, string? Reference);
+public sealed record AdjustmentRequest(long Points, LotKind? Kind, DateOnly? ExpiresOn, [property: Required] string? Reason, string? Reference);
 
 /// <summary>Manual grants and deductions by admins (F10); bulk ones come as CSV (Imports).</summary>
 public sealed class AdjustmentsFeature : Feature
 {
     public override void MapRoutes(IEndpointRouteBuilder api) =>
         api.MapPost("/v1/admin/members/{memberId}/adjustments", Adjust).RequireScope(Scopes.Admin)
-            .Produces<Adjustment.Response>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+            .Describe("adjustPoints", ApiTags.Admin, "Grant or deduct points by hand",
+                "Positive `points` grant a lot of `kind` (regular by default; special points need `expiresOn`), negative points deduct in "
+                + "consumption order. Always with a `reason`; with a `reference` it can later be reversed by it.")
+            .RequiresIdempotencyKey()
+            .TakesJson<AdjustmentRequest>()
+            .Produces<Adjustment.Response>(201)
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound)
+            .Refuses(LedgerRejection.InsufficientPoints, LedgerRejection.ExpiryRequired, LedgerRejection.ExpiryNotAllowed, LedgerRejection.ExpiryInPast,
+                LedgerRejection.BalanceLimitExceeded);
 
     /// <summary>The adjustment as a member operation (the API and CSV imports share it).</summary>
     public static MemberOperation Operation(Adjustment adjustment, string actor, string idempotencyKey, string requestHash) =>

@@ -57,6 +57,9 @@ public sealed class ApiKeyEntry
     public string Sha256 { get; set; } = "";
 }
 
+/// <summary>Endpoint metadata: the scope <see cref="ApiKeyEndpointExtensions.RequireScope{TBuilder}"/> checks.</summary>
+public sealed record RequiredScope(string Scope);
+
 public sealed record ApiCaller(string KeyId, string Name, IReadOnlySet<string> Scopes);
 
 /// <summary>The configured keys (settings, Key Vault) and the local development key, compared by hash in constant time.</summary>
@@ -127,6 +130,8 @@ public static class ApiKeyEndpointExtensions
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder
     {
         builder.RequireRateLimiting(ApiRateLimits.PerKeyPolicy);
+        // The OpenAPI document shows the scheme and the scope from this (Api.OpenApiContract).
+        builder.WithMetadata(new RequiredScope(scope));
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;

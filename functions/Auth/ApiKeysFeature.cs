@@ -41,9 +41,24 @@ public sealed class ApiKeysFeature : Feature
     public override void MapRoutes(IEndpointRouteBuilder api)
     {
         api.MapPost("/v1/admin/api-keys", Create).RequireScope(Scopes.Admin)
-            .Produces<CreatedApiKey>(201).ProducesProblem(400).ProducesProblem(422);
-        api.MapGet("/v1/admin/api-keys", List).RequireScope(Scopes.Admin).Produces<ApiKeyList>();
-        api.MapDelete("/v1/admin/api-keys/{keyId}", Revoke).RequireScope(Scopes.Admin).Produces(204).ProducesProblem(404).ProducesProblem(409);
+            .Describe("issueApiKey", ApiTags.Admin, "Issue a partner API key",
+                "Issues a key with the scopes given (and an optional expiry). The answer holds the whole key (`{keyId}.{secret}`) this once; "
+                + "only its hash is stored. A retry with the same Idempotency-Key answers the same key without its secret and issues nothing more.")
+            .RequiresIdempotencyKey()
+            .TakesJson<CreateApiKeyRequest>()
+            .Produces<CreatedApiKey>(201)
+            .Refuses(Problems.InvalidRequest);
+        api.MapGet("/v1/admin/api-keys", List).RequireScope(Scopes.Admin)
+            .Describe("listApiKeys", ApiTags.Admin, "List API keys",
+                "The keys configured in the app's settings and those issued here, with their scopes, expiry, revocation and last use (to the "
+                + "minute). Never a secret or a hash.")
+            .Produces<ApiKeyList>();
+        api.MapDelete("/v1/admin/api-keys/{keyId}", Revoke).RequireScope(Scopes.Admin)
+            .Describe("revokeApiKey", ApiTags.Admin, "Revoke an issued API key",
+                "Revokes a key issued here: every instance refuses it within 5 seconds (at once on the one that revoked). Configured keys are "
+                + "removed from the settings instead.")
+            .Produces(204)
+            .Refuses(Problems.NotFound, KeyConfigured);
     }
 
     private static async Task<IResult> Create(HttpContext http, IssuedApiKeys keys, TimeProvider clock)

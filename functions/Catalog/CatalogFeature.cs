@@ -33,14 +33,30 @@ public sealed class CatalogFeature : Feature
     {
         api.MapGet("/v1/admin/catalog", async (CatalogStore catalog, HttpContext http) =>
             Results.Json(new CatalogList([.. (await catalog.ListAsync(http.RequestAborted)).Select(CatalogItemView.Of)]), JsonDefaults.Options))
-            .RequireScope(Scopes.Admin).Produces<CatalogList>();
-        api.MapPut("/v1/admin/catalog/{itemId}", Put).RequireScope(Scopes.Admin).Produces<CatalogItemView>().ProducesProblem(400);
+            .RequireScope(Scopes.Admin)
+            .Describe("listCatalogItems", ApiTags.Admin, "List the catalog items", "Every item of the point-usage catalog with its terms and the stock left.")
+            .Produces<CatalogList>();
+        api.MapPut("/v1/admin/catalog/{itemId}", Put).RequireScope(Scopes.Admin)
+            .Describe("saveCatalogItem", ApiTags.Admin, "Create or replace a catalog item",
+                "Saves the item's name, cost in points, eligibility (ranks, tags), limit per member, total stock and active window `[activeFrom, activeUntil)`. "
+                + "`stock` is the total offered, not what is left: raise it to add units.")
+            .TakesJson<CatalogItemSpec>()
+            .Produces<CatalogItemView>()
+            .Refuses(Problems.InvalidRequest);
         api.MapDelete("/v1/admin/catalog/{itemId}", async (string itemId, CatalogStore catalog, HttpContext http) =>
             RequestReader.IsWellFormedId(itemId) && await catalog.DeleteAsync(itemId, http.RequestAborted)
                 ? Results.NoContent()
                 : Problems.For(Problems.NotFound, $"There is no catalog item '{itemId}'."))
-            .RequireScope(Scopes.Admin).Produces(204).ProducesProblem(404);
-        api.MapGet("/v1/catalog", ForMember).RequireScope(Scopes.MembersRead).Produces<MemberCatalog>().ProducesProblem(400).ProducesProblem(404);
+            .RequireScope(Scopes.Admin)
+            .Describe("deleteCatalogItem", ApiTags.Admin, "Delete a catalog item", "Removes the item from the catalog: it can no longer be redeemed.")
+            .Produces(204)
+            .Refuses(Problems.NotFound);
+        api.MapGet("/v1/catalog", ForMember).RequireScope(Scopes.MembersRead)
+            .Describe("listRedeemableItems", ApiTags.Catalog, "List the catalog items a member may redeem now",
+                "The items in their active window that the member is eligible for, under their limit and in stock, with what each costs "
+                + "and how many more the member may have. Redeem one with `redeemPoints` (`purpose: catalog`).")
+            .Produces<MemberCatalog>()
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound);
     }
 
     private static async Task<IResult> Put(string itemId, HttpContext http, CatalogStore catalog)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Points.Functions.Api;
 using Points.Domain.Catalog;
@@ -14,7 +15,7 @@ namespace Points.Functions.Catalog;
 /// <param name="ActiveFrom">Inclusive start of the window the item can be redeemed in; null = always.</param>
 /// <param name="ActiveUntil">Exclusive end of the window; null = open.</param>
 public sealed record CatalogItemSpec(
-    string? Name, long? Cost, string? Kind, CatalogEligibility? Eligibility, int? PerMemberLimit, int? Stock,
+    [property: Required] string? Name, [property: Required] long? Cost, string? Kind, CatalogEligibility? Eligibility, int? PerMemberLimit, int? Stock,
     DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil);
 
 /// <summary>Who may redeem: any of <see cref="Ranks"/> (empty = every rank) and any of <see cref="Tags"/> (empty = everyone).</summary>

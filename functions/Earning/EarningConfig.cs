@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Microsoft.Azure.Cosmos;
 using Points.Domain.Earning;
@@ -9,17 +10,17 @@ namespace Points.Functions.Earning;
 
 /// <summary>An earning rule as admins write it (PUT /api/v1/admin/rules/{ruleId}).</summary>
 public sealed record RuleSpec(
-    string? Trigger, FormulaSpec? Formula, CapsSpec? Caps, EligibilitySpec? Eligibility, GrantSpec? Grant,
+    [property: Required] string? Trigger, [property: Required] FormulaSpec? Formula, CapsSpec? Caps, EligibilitySpec? Eligibility, GrantSpec? Grant,
     DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, int? Priority, bool? Stackable, bool? ApplyRankMultiplier,
     bool? ApplyNewRankImmediately);
 
-public sealed record FormulaSpec(string? Type, long? Points, long? UnitYen, long? PointsPerUnit, Rounding? Rounding);
+public sealed record FormulaSpec([property: Required] string? Type, long? Points, long? UnitYen, long? PointsPerUnit, Rounding? Rounding);
 public sealed record CapsSpec(CapLimit? PerDay, CapLimit? PerMonth, CapLimit? Lifetime);
 public sealed record EligibilitySpec(IReadOnlyList<string>? Ranks, IReadOnlyList<string>? Tags, IReadOnlyList<string>? StoreIds, IReadOnlyList<string>? Channels);
 public sealed record GrantSpec(LotKind? Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays, int? PendingDays);
 
-public sealed record CampaignSpec(int? MultiplierPermille, IReadOnlyList<string>? Triggers, IReadOnlyList<string>? StoreIds,
-    IReadOnlyList<DayOfWeek>? DaysOfWeek, DateTimeOffset? From, DateTimeOffset? Until);
+public sealed record CampaignSpec([property: Required] int? MultiplierPermille, IReadOnlyList<string>? Triggers, IReadOnlyList<string>? StoreIds,
+    IReadOnlyList<DayOfWeek>? DaysOfWeek, [property: Required] DateTimeOffset? From, [property: Required] DateTimeOffset? Until);
 
 public static class EarningSpecs
 {

@@ -19,26 +19,47 @@ public sealed class EarningFeature : Feature
         api.MapGet("/v1/admin/rules", async (EarningConfigStore store, HttpContext http) =>
         {
             var (rules, _) = await store.LoadAsync(http.RequestAborted);
-            return Results.Json(new { items = rules.Where(r => !r.Deleted).Select(View).ToList() }, JsonDefaults.Options);
-        }).RequireScope(Scopes.Admin);
-        api.MapPut("/v1/admin/rules/{ruleId}", PutRule).RequireScope(Scopes.Admin).ProducesProblem(400);
+            return Results.Json(new RuleList([.. rules.Where(r => !r.Deleted).Select(View)]), JsonDefaults.Options);
+        }).RequireScope(Scopes.Admin)
+            .Describe("listRules", ApiTags.Admin, "List the earning rules", "Every earning rule of the program with its version and last change.")
+            .Produces<RuleList>();
+        api.MapPut("/v1/admin/rules/{ruleId}", PutRule).RequireScope(Scopes.Admin)
+            .Describe("saveRule", ApiTags.Admin, "Create or replace an earning rule",
+                "Saves the rule under `ruleId` (trigger, formula, caps, eligibility, grant, active window, priority) and bumps its version; "
+                + "events processed after the change (within 5 seconds) earn by it.")
+            .TakesJson<RuleSpec>()
+            .Produces<RuleView>()
+            .Refuses(Problems.InvalidRequest);
         api.MapDelete("/v1/admin/rules/{ruleId}", async (string ruleId, EarningConfigStore store, HttpContext http) =>
             (await store.SaveRuleAsync(ruleId, null!, delete: true, http.RequestAborted)).Outcome == EarningConfigStore.SaveOutcome.NotFound
                 ? Problems.For(Problems.NotFound) : Results.NoContent())
-            .RequireScope(Scopes.Admin);
+            .RequireScope(Scopes.Admin)
+            .Describe("deleteRule", ApiTags.Admin, "Delete an earning rule", "Removes the rule: events processed afterwards no longer earn by it.")
+            .Produces(204)
+            .Refuses(Problems.NotFound);
 
         api.MapGet("/v1/admin/campaigns", async (EarningConfigStore store, HttpContext http) =>
         {
             var (_, campaigns) = await store.LoadAsync(http.RequestAborted);
-            return Results.Json(new { items = campaigns.Where(c => !c.Deleted).Select(c => new { campaignId = c.Id, c.Spec, c.UpdatedAt }).ToList() }, JsonDefaults.Options);
-        }).RequireScope(Scopes.Admin);
-        api.MapPut("/v1/admin/campaigns/{campaignId}", PutCampaign).RequireScope(Scopes.Admin).ProducesProblem(400);
+            return Results.Json(new CampaignList([.. campaigns.Where(c => !c.Deleted).Select(CampaignView.Of)]), JsonDefaults.Options);
+        }).RequireScope(Scopes.Admin)
+            .Describe("listCampaigns", ApiTags.Admin, "List the campaigns", "Every campaign multiplier of the program with its last change.")
+            .Produces<CampaignList>();
+        api.MapPut("/v1/admin/campaigns/{campaignId}", PutCampaign).RequireScope(Scopes.Admin)
+            .Describe("saveCampaign", ApiTags.Admin, "Create or replace a campaign",
+                "Saves a multiplier (`multiplierPermille`: 2000 = ×2.0) for the given triggers, stores and days of the week within `[from, until)`.")
+            .TakesJson<CampaignSpec>()
+            .Produces<CampaignView>()
+            .Refuses(Problems.InvalidRequest);
         api.MapDelete("/v1/admin/campaigns/{campaignId}", async (string campaignId, EarningConfigStore store, HttpContext http) =>
             await store.SaveCampaignAsync(campaignId, null!, delete: true, http.RequestAborted) is null ? Problems.For(Problems.NotFound) : Results.NoContent())
-            .RequireScope(Scopes.Admin);
+            .RequireScope(Scopes.Admin)
+            .Describe("deleteCampaign", ApiTags.Admin, "Delete a campaign", "Removes the campaign: events processed afterwards are no longer multiplied by it.")
+            .Produces(204)
+            .Refuses(Problems.NotFound);
     }
 
-    private static object View(EarningConfigStore.RuleDocument rule) => new { ruleId = rule.Id, rule.Version, rule.Spec, rule.UpdatedAt };
+    private static RuleView View(EarningConfigStore.RuleDocument rule) => new(rule.Id, rule.Version, rule.Spec, rule.UpdatedAt);
 
     private static async Task<IResult> PutRule(string ruleId, HttpContext http, EarningConfigStore store)
     {
@@ -55,6 +76,19 @@ public sealed class EarningFeature : Feature
         var (spec, problem) = await RequestReader.ReadSpecAsync<CampaignSpec>(http, "campaignId", campaignId, EarningSpecs.Validate, "The campaign is invalid.");
         if (problem is not null) return problem;
         var saved = await store.SaveCampaignAsync(campaignId, spec!, delete: false, http.RequestAborted);
-        return Results.Json(new { campaignId = saved!.Id, saved.Spec, saved.UpdatedAt }, JsonDefaults.Options);
+        return Results.Json(CampaignView.Of(saved!), JsonDefaults.Options);
     }
 }
+
+/// <summary>An earning rule as admins read it back: its spec, the version every change bumps, and when it last changed.</summary>
+public sealed record RuleView(string RuleId, int Version, RuleSpec Spec, DateTimeOffset UpdatedAt);
+
+public sealed record RuleList(IReadOnlyList<RuleView> Items);
+
+/// <summary>A campaign as admins read it back.</summary>
+public sealed record CampaignView(string CampaignId, CampaignSpec Spec, DateTimeOffset UpdatedAt)
+{
+    public static CampaignView Of(EarningConfigStore.CampaignDocument campaign) => new(campaign.Id, campaign.Spec, campaign.UpdatedAt);
+}
+
+public sealed record CampaignList(IReadOnlyList<CampaignView> Items);

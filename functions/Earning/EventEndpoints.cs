@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Points.Domain.Earning;
 using Points.Domain.Ledger;
@@ -8,10 +9,10 @@ using Points.Functions.Settings;
 
 namespace Points.Functions.Earning;
 
-public sealed record EventItem(string? Sku, int Quantity, long UnitPrice);
+public sealed record EventItem([property: Required] string? Sku, int Quantity, long UnitPrice);
 
 public sealed record EventRequest(
-    string? EventId, string? MemberId, string? Type, DateTimeOffset? OccurredAt, long? Amount, string? StoreId, string? Channel,
+    [property: Required] string? EventId, [property: Required] string? MemberId, [property: Required] string? Type, DateTimeOffset? OccurredAt, long? Amount, string? StoreId, string? Channel,
     string? Reference, IReadOnlyList<EventItem>? Items, string? Name);
 
 public static partial class EventEndpoints
@@ -28,7 +29,14 @@ public static partial class EventEndpoints
 
     public static void MapEventEndpoints(this IEndpointRouteBuilder api) =>
         api.MapPost("/v1/events", Record).RequireScope(Scopes.PointsWrite)
-            .Produces<EventResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+            .Describe("recordEvent", ApiTags.Earning, "Record an event that may earn points",
+                "Records one event of a member (a purchase, a login, a survey, a custom event…) and awards the points of every rule "
+                + "and campaign that applies, with the balance after. An event that awards nothing is still recorded. A purchase needs `amount` in yen.")
+            .IdempotentBy("eventId")
+            .TakesJson<EventRequest>()
+            .Produces<EventResponse>()
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound)
+            .Refuses(LedgerRejection.AmountTooLarge, LedgerRejection.BalanceLimitExceeded);
 
     private static async Task<IResult> Record(HttpContext http, MemberLedger ledger, EarningConfigStore config,
         ProgramSettingsStore settingsStore, TimeProvider clock)

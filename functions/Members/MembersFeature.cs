@@ -38,11 +38,25 @@ public sealed class MembersFeature : Feature
     public override void MapRoutes(IEndpointRouteBuilder api)
     {
         api.MapPut("/v1/members/{memberId}", RegisterOrUpdate).RequireScope(Scopes.MembersWrite)
-            .Produces<MemberSummary>(200).Produces<MemberSummary>(201).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(422);
+            .Describe("registerMember", ApiTags.Members, "Register a member or update their profile",
+                "Registers the member on the first call (201), firing the `registration` trigger and, with a valid `referredByCode`, "
+                + "the referral rules for both members; later calls update the profile (200). A PUT is idempotent by nature: no Idempotency-Key.")
+            .TakesJson<RegisterMemberRequest>()
+            .Produces<MemberSummary>(200).Produces<MemberSummary>(201)
+            .Refuses(Problems.InvalidRequest)
+            .Refuses(RegistrationRejection.InvalidReferralCode, RegistrationRejection.SelfReferral, RegistrationRejection.ReferralAfterRegistration);
         api.MapGet("/v1/members/{memberId}", Get).RequireScope(Scopes.MembersRead)
-            .Produces<MemberSummary>().ProducesProblem(404);
+            .Describe("getMember", ApiTags.Members, "Read a member's balance summary",
+                "The member's balance, available, held, pending points and debt, points by kind, rank, lifetime earned, referral code "
+                + "and the next three dates on which points expire.")
+            .Produces<MemberSummary>()
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound);
         api.MapGet("/v1/members/{memberId}/transactions", History).RequireScope(Scopes.MembersRead)
-            .Produces<HistoryPage>().ProducesProblem(400).ProducesProblem(404);
+            .Describe("listTransactions", ApiTags.Members, "Read a member's history, newest first",
+                $"One page of the member's journal entries (earns, spends, reversals, expiries, adjustments…), newest first: `limit` "
+                + $"entries (default {HistoryLimitDefault}, at most {LedgerLimits.HistoryLimitMax}) before sequence number `before`; `next` is the `before` of the next page, null at the end.")
+            .Produces<HistoryPage>()
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using Points.Domain.Catalog;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Domain.Redemptions;
@@ -9,9 +11,9 @@ using Points.Functions.Ledger;
 
 namespace Points.Functions.Redemptions;
 
-public sealed record RedemptionRequest(long Points, string? Purpose, string? OrderId, string? CatalogItemId, string? StoreId, string? Channel = null);
+public sealed record RedemptionRequest(long Points, [property: Required] string? Purpose, string? OrderId, string? CatalogItemId, string? StoreId, string? Channel = null);
 
-public sealed record ReversalRequest(string? Reference, long? Points);
+public sealed record ReversalRequest([property: Required] string? Reference, long? Points);
 
 /// <summary>Spending points (F11) and reversing earns, spends and referenced adjustments (their refusals are the ledger's).</summary>
 public sealed class RedemptionsFeature : Feature
@@ -21,9 +23,25 @@ public sealed class RedemptionsFeature : Feature
     public override void MapRoutes(IEndpointRouteBuilder api)
     {
         api.MapPost("/v1/members/{memberId}/redemptions", Redeem).RequireScope(Scopes.PointsWrite)
-            .Produces<RedemptionResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422).ProducesProblem(503);
+            .Describe("redeemPoints", ApiTags.Spending, "Redeem a member's points",
+                "Spends points in consumption order for an order (`orderId`), a catalog item (`catalogItemId`, `points` = its cost; "
+                + "the answer then also names `catalogItemId`) or another purpose, and answers the lots they came from and the balance after. "
+                + "Reverse it by its `redemptionId`.")
+            .RequiresIdempotencyKey()
+            .TakesJson<RedemptionRequest>()
+            .Produces<RedemptionResponse>(201)
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound)
+            .Refuses(LedgerRejection.InsufficientPoints, LedgerRejection.MemberInDebt,
+                CatalogRejection.NotEligible, CatalogRejection.LimitReached, CatalogRejection.OutOfStock);
         api.MapPost("/v1/members/{memberId}/reversals", Reverse).RequireScope(Scopes.PointsWrite)
-            .Produces<ReversalResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+            .Describe("reversePoints", ApiTags.Spending, "Reverse an earn, a spend or a referenced adjustment",
+                "Reverses, in full or in part (`points`), what was recorded under `reference` (a redemptionId, an eventId or orderId, or an "
+                + "adjustment's reference): spent points go back to their lots, earned points are taken back (as debt if already spent).")
+            .RequiresIdempotencyKey()
+            .TakesJson<ReversalRequest>()
+            .Produces<ReversalResponse>(201)
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound)
+            .Refuses(LedgerRejection.NothingToReverse, LedgerRejection.ReversalExceedsRemaining, LedgerRejection.BalanceLimitExceeded);
     }
 
     private static async Task<IResult> Redeem(string memberId, HttpContext http, MemberLedger ledger, CatalogRedemptions catalog)

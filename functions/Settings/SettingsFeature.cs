@@ -18,8 +18,16 @@ public sealed class SettingsFeature : Feature
     {
         api.MapGet("/v1/admin/settings", async (ProgramSettingsStore store, HttpContext http) =>
                 Results.Json(await store.GetAsync(http.RequestAborted), JsonDefaults.Options))
-            .RequireScope(Scopes.Admin).Produces<ProgramSettings>();
-        api.MapPut("/v1/admin/settings", Put).RequireScope(Scopes.Admin).Produces<ProgramSettings>().ProducesProblem(400);
+            .RequireScope(Scopes.Admin)
+            .Describe("getSettings", ApiTags.Admin, "Read the program settings",
+                "The program's time zone, yen per point, expiry policy of regular points and ranks.")
+            .Produces<ProgramSettings>();
+        api.MapPut("/v1/admin/settings", Put).RequireScope(Scopes.Admin)
+            .Describe("updateSettings", ApiTags.Admin, "Replace the program settings",
+                "Replaces the settings as a whole. A new expiry policy applies to points granted afterwards.")
+            .TakesJson<ProgramSettings>()
+            .Produces<ProgramSettings>()
+            .Refuses(Problems.InvalidRequest);
     }
 
     private static async Task<IResult> Put(HttpContext http, ProgramSettingsStore store)

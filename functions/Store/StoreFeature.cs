@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Domain.Store;
 using Points.Functions.Api;
@@ -13,7 +15,8 @@ namespace Points.Functions.Store;
 
 public sealed record QrTokenResponse(string Token, DateTimeOffset ExpiresAt);
 
-public sealed record StoreTransactionRequest(string? QrToken, string? StoreId, long? PurchaseAmount, long? PointsToUse);
+public sealed record StoreTransactionRequest(
+    [property: Required] string? QrToken, [property: Required] string? StoreId, [property: Required] long? PurchaseAmount, long? PointsToUse);
 
 /// <summary>In-store use (F14): QR tokens and store transactions.</summary>
 public sealed class StoreFeature : Feature
@@ -30,9 +33,20 @@ public sealed class StoreFeature : Feature
     public override void MapRoutes(IEndpointRouteBuilder api)
     {
         api.MapPost("/v1/members/{memberId}/qr-token", IssueQrToken).RequireScope(Scopes.MembersRead)
-            .Produces<QrTokenResponse>().ProducesProblem(400).ProducesProblem(404);
+            .Describe("issueQrToken", ApiTags.Store, "Issue a QR token for the member to show in store",
+                "A signed token, valid for 5 minutes, that pays for one store transaction. Issuing one changes nothing, so it needs no Idempotency-Key.")
+            .Produces<QrTokenResponse>()
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound);
         api.MapPost("/v1/store/transactions", Transact).RequireScope(Scopes.PointsWrite)
-            .Produces<StoreTransactionResponse>(201).ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(422);
+            .Describe("recordStoreTransaction", ApiTags.Store, "Pay in store with points and earn on the rest",
+                "The store terminal's purchase by the member whose QR token it scanned: spends `pointsToUse`, then earns on the yen actually "
+                + "paid (`purchaseAmount − pointsToUse × yenPerPoint`), together in one commit. A forged, expired or used token changes nothing.")
+            .RequiresIdempotencyKey()
+            .TakesJson<StoreTransactionRequest>()
+            .Produces<StoreTransactionResponse>(201)
+            .Refuses(Problems.InvalidRequest, Problems.MemberNotFound)
+            .Refuses(StoreRejection.InvalidQrToken, LedgerRejection.InsufficientPoints, LedgerRejection.MemberInDebt, LedgerRejection.AmountTooLarge,
+                LedgerRejection.BalanceLimitExceeded);
     }
 
     private static async Task<IResult> IssueQrToken(string memberId, HttpContext http, LedgerStore accounts, QrTokens tokens)

@@ -110,7 +110,7 @@ public sealed class LocalStack : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
 
         var directory = LocalStackDirectory.Locate();
-        await EmulatorInstallation.EnsureInstalledAsync(directory, options.ShowOutput, cancellationToken).ConfigureAwait(false);
+        await NpmInstallation.EnsureInstalledAsync(directory.Emulators, options.ShowOutput, cancellationToken).ConfigureAwait(false);
 
         string? dataDirectory = null;
         string? temporaryDirectory = null;

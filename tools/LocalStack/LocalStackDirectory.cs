@@ -36,13 +36,8 @@ internal sealed class LocalStackDirectory
     /// <summary>Preloaded into each emulator (node --require): it exits when the watchdog above it is gone.</summary>
     public string ExitWithParentScript => Combine("exit-with-parent.js");
 
-    /// <summary>Held open with FileShare.None while one process checks or runs npm ci.</summary>
-    public string InstallLockFile => Combine(".npm-ci.lock");
-
-    public string InstallLogFile => Combine("npm-ci.log");
-
-    /// <summary>Written after a successful npm ci; holds the hash of the package-lock.json it installed.</summary>
-    public string InstalledMarkerFile => Combine("node_modules", ".points-installed");
+    /// <summary>The emulators as an npm project, installed by <see cref="NpmInstallation"/>.</summary>
+    public NpmProject Emulators => new(this, Path, "the local emulators", [AzuriteEntryPoint, CosmosServerCli]);
 
     /// <summary>
     /// Finds tools/local-stack: the <see cref="OverrideVariable"/> if set, otherwise the first folder,

@@ -4,11 +4,12 @@ using System.Text;
 namespace Points.Tools.LocalStack;
 
 /// <summary>
-/// Makes sure tools/local-stack/node_modules holds what package-lock.json pins, running <c>npm ci</c> when
-/// it does not. A clean clone (CI, a newcomer) has no node_modules; several test processes may start at
-/// the same moment, so the check and the install happen under a cross-process file lock.
+/// Makes sure an <see cref="NpmProject"/>'s node_modules (tools/local-stack's, tools/contract's) holds what its
+/// package-lock.json pins, running <c>npm ci</c> when it does not. A clean clone (CI, a newcomer) has no
+/// node_modules; several test processes may start at the same moment, so the check and the install happen under
+/// a cross-process file lock.
 /// </summary>
-internal static class EmulatorInstallation
+public static class NpmInstallation
 {
     /// <summary>npm ci of azurite takes about a minute here; this leaves room for a slow registry.</summary>
     public const int NpmCiTimeoutMinutes = 10;
@@ -21,47 +22,45 @@ internal static class EmulatorInstallation
 
     private static readonly TimeSpan LockRetryInterval = TimeSpan.FromMilliseconds(250);
 
-    public static async Task EnsureInstalledAsync(LocalStackDirectory directory, bool showOutput, CancellationToken cancellationToken)
+    public static async Task EnsureInstalledAsync(NpmProject project, bool showOutput, CancellationToken cancellationToken)
     {
         // Quick path without the lock when everything is in place. Checking the marker (written last,
         // after npm ci succeeded) rather than single files means a half-finished install by another
         // process is never mistaken for a complete one.
-        if (IsInstalled(directory))
+        if (IsInstalled(project))
         {
             return;
         }
 
-        await using var installLock = await AcquireLockAsync(directory, cancellationToken).ConfigureAwait(false);
+        await using var installLock = await AcquireLockAsync(project, cancellationToken).ConfigureAwait(false);
 
         // Another process may have installed while we waited for the lock.
-        if (IsInstalled(directory))
+        if (IsInstalled(project))
         {
             return;
         }
 
-        await RunNpmCiAsync(directory, showOutput, cancellationToken).ConfigureAwait(false);
+        await RunNpmCiAsync(project, showOutput, cancellationToken).ConfigureAwait(false);
 
-        if (!File.Exists(directory.AzuriteEntryPoint) || !File.Exists(directory.CosmosServerCli))
+        if (project.RequiredFiles.FirstOrDefault(file => !File.Exists(file)) is { } missing)
         {
             throw new LocalStackException(
-                $"npm ci succeeded but '{directory.AzuriteEntryPoint}' or '{directory.CosmosServerCli}' is missing. " +
-                $"Does package-lock.json still pin azurite and @vercel/cosmosdb-server? Log: {directory.InstallLogFile}");
+                $"npm ci succeeded but '{missing}' is missing. Does package-lock.json still pin the package that ships it? Log: {project.InstallLogFile}");
         }
 
-        await File.WriteAllTextAsync(directory.InstalledMarkerFile, PackageLockHash(directory), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(project.InstalledMarkerFile, PackageLockHash(project), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Both entry points exist, and node_modules was installed by us from the current package-lock.json
-    /// (so a bumped lock file reinstalls, instead of running stale emulators).
+    /// The required files exist, and node_modules was installed by us from the current package-lock.json
+    /// (so a bumped lock file reinstalls, instead of running stale tools).
     /// </summary>
-    private static bool IsInstalled(LocalStackDirectory directory)
+    private static bool IsInstalled(NpmProject project)
     {
         try
         {
-            return File.Exists(directory.AzuriteEntryPoint)
-                && File.Exists(directory.CosmosServerCli)
-                && string.Equals(File.ReadAllText(directory.InstalledMarkerFile).Trim(), PackageLockHash(directory), StringComparison.Ordinal);
+            return project.RequiredFiles.All(File.Exists)
+                && string.Equals(File.ReadAllText(project.InstalledMarkerFile).Trim(), PackageLockHash(project), StringComparison.Ordinal);
         }
         catch (IOException)
         {
@@ -70,21 +69,21 @@ internal static class EmulatorInstallation
         }
     }
 
-    private static string PackageLockHash(LocalStackDirectory directory) =>
-        Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(directory.PackageLockFile)));
+    private static string PackageLockHash(NpmProject project) =>
+        Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(project.PackageLockFile)));
 
     /// <summary>
     /// Opens the lock file with FileShare.None, retrying while another process holds it. The operating
     /// system releases the lock when the holder exits, even when it crashes, so a stale lock cannot block.
     /// </summary>
-    private static async Task<FileStream> AcquireLockAsync(LocalStackDirectory directory, CancellationToken cancellationToken)
+    private static async Task<FileStream> AcquireLockAsync(NpmProject project, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddMinutes(LockWaitTimeoutMinutes);
         while (true)
         {
             try
             {
-                return new FileStream(directory.InstallLockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return new FileStream(project.InstallLockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
@@ -93,15 +92,15 @@ internal static class EmulatorInstallation
             catch (IOException exception)
             {
                 throw new LocalStackException(
-                    $"Waited {LockWaitTimeoutMinutes} minutes for '{directory.InstallLockFile}', held by another process installing the emulators.",
+                    $"Waited {LockWaitTimeoutMinutes} minutes for '{project.InstallLockFile}', held by another process installing {project.Description}.",
                     exception);
             }
         }
     }
 
-    private static async Task RunNpmCiAsync(LocalStackDirectory directory, bool showOutput, CancellationToken cancellationToken)
+    private static async Task RunNpmCiAsync(NpmProject project, bool showOutput, CancellationToken cancellationToken)
     {
-        var log = new StreamWriter(directory.InstallLogFile, append: false, Encoding.UTF8) { AutoFlush = true };
+        var log = new StreamWriter(project.InstallLogFile, append: false, Encoding.UTF8) { AutoFlush = true };
         await using (log.ConfigureAwait(false))
         {
             var logLock = new Lock();
@@ -118,15 +117,15 @@ internal static class EmulatorInstallation
                 }
             }
 
-            Record($"# {DateTime.UtcNow:O} npm ci in {directory.Path} (node_modules missing, incomplete or from another package-lock.json)");
-            Console.Error.WriteLine($"Installing the local emulators (npm ci in {directory.Path}, about a minute, once)…");
+            Record($"# {DateTime.UtcNow:O} npm ci in {project.Path} (node_modules missing, incomplete or from another package-lock.json)");
+            Console.Error.WriteLine($"Installing {project.Description} (npm ci in {project.Path}, once)…");
 
             // npm is a script (npm.cmd on Windows), which only a shell can start there.
             var (command, prefix) = OperatingSystem.IsWindows() ? ("cmd.exe", new[] { "/d", "/c", "npm" }) : ("npm", []);
             string[] arguments = [.. prefix, "ci", "--no-audit", "--no-fund", "--no-progress"];
             var environment = new Dictionary<string, string> { ["npm_config_update_notifier"] = "false" };
 
-            using var npm = WatchedProcess.Start("npm ci", directory, directory.Path, command, arguments, Record, environment: environment);
+            using var npm = WatchedProcess.Start("npm ci", project.Tools, project.Path, command, arguments, Record, environment: environment);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromMinutes(NpmCiTimeoutMinutes));
             try
@@ -138,24 +137,24 @@ internal static class EmulatorInstallation
                 await npm.StopAsync().ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new LocalStackException(
-                    $"npm ci did not finish within {NpmCiTimeoutMinutes} minutes. Last lines of {directory.InstallLogFile}:{Environment.NewLine}{LogTail(directory, logLock)}");
+                    $"npm ci did not finish within {NpmCiTimeoutMinutes} minutes. Last lines of {project.InstallLogFile}:{Environment.NewLine}{LogTail(project, logLock)}");
             }
 
             if (npm.ExitCode != 0)
             {
                 throw new LocalStackException(
-                    $"npm ci failed with exit code {npm.ExitCode}. Last lines of {directory.InstallLogFile}:{Environment.NewLine}{LogTail(directory, logLock)}");
+                    $"npm ci failed with exit code {npm.ExitCode}. Last lines of {project.InstallLogFile}:{Environment.NewLine}{LogTail(project, logLock)}");
             }
 
             Record($"# {DateTime.UtcNow:O} npm ci finished");
         }
     }
 
-    private static string LogTail(LocalStackDirectory directory, Lock logLock)
+    private static string LogTail(NpmProject project, Lock logLock)
     {
         lock (logLock)
         {
-            using var reader = new StreamReader(new FileStream(directory.InstallLogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            using var reader = new StreamReader(new FileStream(project.InstallLogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
             var lines = reader.ReadToEnd().Split('\n');
             return string.Join('\n', lines.TakeLast(FailureLogTailLines));
         }
