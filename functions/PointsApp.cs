@@ -37,6 +37,7 @@ public static class PointsApp
         new AdjustmentsFeature(),
         new CatalogFeature(),
         new StoreFeature(),
+        new Withdrawals.WithdrawalsFeature(),
         new RanksFeature(),
         new ExpiryFeature(),
         new ImportsFeature(),

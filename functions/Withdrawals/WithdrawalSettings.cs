@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Domain.Withdrawals;
@@ -36,6 +37,7 @@ public sealed record WithdrawalSettings
     public ConsignorSettings? Consignor { get; init; }
 
     /// <summary>A short fingerprint of these settings: requests record it, so a change of settings is visible in every record.</summary>
+    [JsonIgnore]
     public string Fingerprint => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this, JsonDefaults.Options)))[..12];
 
     public WithdrawalPolicy ToPolicy() => new()

@@ -113,16 +113,15 @@ public sealed class RateLimitTests(RateLimitedFixture app) : IClassFixture<RateL
     [Fact]
     public async Task AKeyPastItsBurst_Gets429WithRetryAfter_AnotherKeyIsNotHeldBack()
     {
-        var replies = new List<Reply>();
-        for (var i = 0; i <= RateLimitedFixture.Burst; i++)
-        {
-            replies.Add(await app.Client(AppFixture.Keys["members:read"]).GetMemberAsync(NewMemberId()));
-        }
+        // Four times the burst at once: however slow the machine, the bucket (5, then 1 a second) cannot serve them all.
+        var replies = await Task.WhenAll(Enumerable.Range(0, 4 * RateLimitedFixture.Burst)
+            .Select(_ => app.Client(AppFixture.Keys["members:read"]).GetMemberAsync(NewMemberId())));
 
-        Assert.All(replies.Take(RateLimitedFixture.Burst), r => Assert.True(r.Status == HttpStatusCode.NotFound, r.Text));
-        var limited = replies[^1];
-        Assert.Equal((HttpStatusCode.TooManyRequests, "rate_limited"), (limited.Status, limited.Code));
-        Assert.True(int.Parse(limited.Response.Headers.RetryAfter!.ToString(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.InRange(replies.Count(r => r.Status == HttpStatusCode.NotFound), RateLimitedFixture.Burst, 2 * RateLimitedFixture.Burst);
+        var limited = replies.Where(r => r.Status != HttpStatusCode.NotFound).ToList();
+        Assert.NotEmpty(limited);
+        Assert.All(limited, r => Assert.Equal((HttpStatusCode.TooManyRequests, "rate_limited"), (r.Status, r.Code)));
+        Assert.All(limited, r => Assert.True(int.Parse(r.Response.Headers.RetryAfter!.ToString(), System.Globalization.CultureInfo.InvariantCulture) >= 1));
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client().GetMemberAsync(NewMemberId())).Status); // another key
     }
 }

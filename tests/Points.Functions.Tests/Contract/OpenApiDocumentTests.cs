@@ -30,6 +30,9 @@ public sealed partial class OpenApiDocumentTests(AppFixture app) : IClassFixture
     private static readonly Dictionary<string, string> WritesWithoutBody = new()
     {
         ["POST /api/v1/members/{memberId}/qr-token"] = "the member is in the path",
+        ["POST /api/v1/members/{memberId}/withdrawals/{withdrawalId}/cancel"] = "the withdrawal is in the path",
+        ["POST /api/v1/admin/withdrawals/transfer-files/{fileId}/paid"] = "the file is in the path",
+        ["POST /api/v1/admin/bank-accounts/re-encrypt"] = "a page of the rotation; where to go on is in the query",
     };
 
     [Fact]

@@ -72,6 +72,10 @@ public static partial class LogLeaks
     [GeneratedRegex(@"\bcTF8[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{40,}")]
     private static partial Regex QrToken();
 
-    [GeneratedRegex(@"\{\s*""[A-Za-z]+""\s*:")]
+    /// <summary>
+    /// A request body: JSON naming a field of a request to this API (diagnostics JSON of a dependency, e.g. in a Cosmos
+    /// exception, is not a body).
+    /// </summary>
+    [GeneratedRegex(@"""(points|reason|qrToken|accountNumber|holderKana|referredByCode|purchaseAmount|pointsToUse|orderId|catalogItemId)""\s*:")]
     private static partial Regex JsonBody();
 }

@@ -38,6 +38,9 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         "amount_too_large", "balance_limit_exceeded",
         // Reached in Auth/ApiKeysApiTests:
         "key_configured", "rate_limited",
+        // Reached in Withdrawals/WithdrawalApiTests:
+        "withdrawals_disabled", "below_minimum", "net_not_positive", "under_age", "no_bank_account", "monthly_limit_reached", "invalid_state",
+        "withdrawal_not_found",
     ];
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class RejectionTableTests
         foreach (var reason in DomainRejectionEnums.SelectMany(t => Enum.GetValues(t).Cast<Enum>()))
         {
             var problem = Problems.Of(reason);
-            Assert.True(problem.Status is 401 or 422, $"{reason.GetType().Name}.{reason}: {problem.Status}");
+            Assert.True(problem.Status is 401 or 404 or 409 or 422, $"{reason.GetType().Name}.{reason}: {problem.Status}");
         }
     }
 
