@@ -4,6 +4,7 @@ using Microsoft.Azure.Cosmos;
 using Points.Domain.Primitives;
 using Points.Domain.Withdrawals;
 using Points.Functions.Ledger.Outbox;
+using Points.Functions.Settings;
 using Points.Functions.Storage;
 
 namespace Points.Functions.Withdrawals;
@@ -50,11 +51,15 @@ public sealed record WithdrawalListing(
 /// settings. Listings: <c>withdrawals|{day}</c> for the admin list, and <c>withdrawals|approved</c> while a request is
 /// approved and not yet paid (what a transfer file pays).
 /// </summary>
-public sealed partial class WithdrawalRecords(CosmosStorage cosmos, ILogger<WithdrawalRecords> log) : IOutboxHandler<RecordWithdrawal>
+public sealed partial class WithdrawalRecords(CosmosStorage cosmos, ProgramSettingsStore settingsStore, ILogger<WithdrawalRecords> log)
+    : IOutboxHandler<RecordWithdrawal>
 {
     public const string ApprovedList = "withdrawals|approved";
 
     public static string DayList(DateOnly day) => "withdrawals|" + CalendarText.DayOf(day);
+
+    /// <summary>The requests approved on a program-zone day (the daily export).</summary>
+    public static string ApprovedOnList(DateOnly day) => "withdrawals|approved-on|" + CalendarText.DayOf(day);
 
     private static int Rank(WithdrawalStatus status) => status switch
     {
@@ -80,6 +85,11 @@ public sealed partial class WithdrawalRecords(CosmosStorage cosmos, ILogger<With
         // The approved set is a hint for transfer files, which check each record again before paying it.
         if (merged.Status == WithdrawalStatus.Approved)
             await cosmos.Indexes.UpsertItemAsync(listing with { Pk = ApprovedList }, new PartitionKey(ApprovedList), cancellationToken: cancellationToken);
+        if (merged.Steps.FirstOrDefault(s => s.Status == WithdrawalStatus.Approved) is { } approval)
+        {
+            var day = (await settingsStore.GetAsync(cancellationToken)).DateOf(approval.At);
+            await cosmos.Indexes.UpsertItemAsync(listing with { Pk = ApprovedOnList(day) }, new PartitionKey(ApprovedOnList(day)), cancellationToken: cancellationToken);
+        }
         else if (Rank(merged.Status) > 0)
             await CosmosStorage.DeleteIfExistsAsync(cosmos.Indexes, merged.WithdrawalId, ApprovedList, cancellationToken);
     }

@@ -48,7 +48,11 @@ public sealed class WithdrawalsFeature : Feature
         services.AddSingleton<BankAccounts>();
         services.AddOutboxHandler<RecordWithdrawal, WithdrawalRecords>("withdrawal-record");
         services.AddSingleton<ZenginTransfers>();
+        services.AddSingleton<WithdrawalExports>();
     }
+
+    public override void MapFunctions(WebApplication app) =>
+        app.MapTimerFunction<WithdrawalExports>(WithdrawalExports.FunctionName, (exports, _, cancellationToken) => exports.RunDailyAsync(cancellationToken));
 
     public override IEnumerable<RejectionProblem> Rejections =>
     [
@@ -141,6 +145,14 @@ public sealed class WithdrawalsFeature : Feature
             .RequiresIdempotencyKey()
             .Produces<TransferFile>()
             .Refuses(Problems.InvalidRequest, Problems.NotFound);
+        api.MapPost("/v1/admin/withdrawals/exports", Export).RequireScope(Scopes.Admin)
+            .Describe("exportWithdrawals", ApiTags.Admin, "Export a day's approved withdrawals as CSV",
+                "Writes `exports/withdrawals/{date}.csv` (UTF-8 with BOM, or `{date}.shift_jis.csv` with `encoding: shift_jis`) of the requests "
+                + "approved on `date` (program zone), bank accounts in full, and answers its blob name and row count. The same file is written daily for the day before.")
+            .RequiresIdempotencyKey()
+            .TakesJson<WithdrawalExportRequest>()
+            .Produces<WithdrawalExport>(201)
+            .Refuses(Problems.InvalidRequest);
         api.MapPost("/v1/admin/bank-accounts/re-encrypt", ReEncrypt).RequireScope(Scopes.Admin)
             .Describe("reEncryptBankAccounts", ApiTags.Admin, "Re-encrypt bank accounts under the current key (one page)",
                 $"For a key rotation: re-encrypts up to {BankAccounts.ReEncryptPageMax} accounts sealed under an older key; call again with the answered "
@@ -307,6 +319,17 @@ public sealed class WithdrawalsFeature : Feature
         return await transfers.MarkPaidAsync(fileId, http.CallerName(), http.RequestAborted) is { } file
             ? Results.Json(file, JsonDefaults.Options)
             : Problems.For(Problems.NotFound, $"There is no transfer file '{fileId}'.");
+    }
+
+    private static async Task<IResult> Export(HttpContext http, WithdrawalExports exports, ProgramSettingsStore settingsStore, TimeProvider clock)
+    {
+        if (!RequestReader.TryIdempotencyKey(http, out _, out var problem)) return problem!;
+        var (request, bodyProblem) = await RequestReader.ReadBodyAsync<WithdrawalExportRequest>(http);
+        if (bodyProblem is not null) return bodyProblem;
+        var today = (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow());
+        if (request!.Date is not { } day || day > today || day < today.AddYears(-1)) return Problems.Invalid("date", "A day of the last year, yyyy-MM-dd.");
+        var export = await exports.WriteAsync(day, request.Encoding ?? Imports.Csv.CsvOutputEncoding.Utf8Bom, http.RequestAborted);
+        return Results.Json(export, JsonDefaults.Options, statusCode: 201);
     }
 
     private static async Task<IResult> ReEncrypt(string? continuation, HttpContext http, BankAccounts accounts)

@@ -9,6 +9,7 @@ using Points.Functions.Storage;
 using Points.Functions.Tests.Infrastructure;
 using static Points.Functions.Tests.Infrastructure.Api;
 using static Points.Functions.Tests.Platform.ErrorCodesTests;
+using static Points.Functions.Tests.Ledger.WorkedExamplesApiTests;
 
 namespace Points.Functions.Tests.Withdrawals;
 
@@ -16,6 +17,7 @@ namespace Points.Functions.Tests.Withdrawals;
 public sealed class WithdrawalApiTests(AppFixture app) : IClassFixture<AppFixture>, IAsyncLifetime
 {
     private const string AccountNumber = "7654321";
+    private const string CrLf = "\r\n";
     private readonly ConcurrentQueue<string> _answers = new();
 
     public async Task InitializeAsync() => await SetWithdrawalsAsync(new JsonObject
@@ -119,6 +121,40 @@ public sealed class WithdrawalApiTests(AppFixture app) : IClassFixture<AppFixtur
         Assert.DoesNotContain(_answers, a => a.Contains(AccountNumber, StringComparison.Ordinal));
         Assert.DoesNotContain(app.Logs.Lines, l => l.Contains(AccountNumber, StringComparison.Ordinal));
         foreach (var stored in await PartitionTextAsync(member)) Assert.DoesNotContain(AccountNumber, stored, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The day's approved requests as CSV, by request and by the daily timer (for the day before): Excel-ready, the
+    /// bank account in full (this file and the transfer file are the only places it is decrypted to).
+    /// </summary>
+    [Fact]
+    public async Task Export_OfTheDaysApprovedRequests_OnRequestAndDaily()
+    {
+        var member = await AdultAsync(10_000);
+        var id = (await RequestAsync(member, 3_000)).Body.GetProperty("withdrawalId").GetString()!;
+        await TransitionAsync(member, id, "approve");
+        var today = DateOnly.FromDateTime(app.Clock.GetUtcNow().ToOffset(TimeSpan.FromHours(9)).DateTime);
+
+        string? line = null;
+        foreach (var encoding in new[] { "utf8_bom", "shift_jis" })
+        {
+            await Eventually.WaitForAsync(async () =>
+            {
+                var export = await app.Client().SendAsync(HttpMethod.Post, "/api/v1/admin/withdrawals/exports", new { date = today.ToString("yyyy-MM-dd"), encoding }, Unique("x-"));
+                Assert.Equal(HttpStatusCode.Created, export.Status);
+                var bytes = await DownloadAsync(export.Body.GetProperty("blobName").GetString()!);
+                var text = encoding == "utf8_bom" ? Encoding.UTF8.GetString(bytes) : Imports.Csv.CsvInput.ShiftJis.GetString(bytes);
+                Assert.Equal(encoding == "utf8_bom", bytes.Take(3).SequenceEqual(new byte[] { 0xEF, 0xBB, 0xBF }));
+                line = text.Split(CrLf).FirstOrDefault(l => l.StartsWith(id, StringComparison.Ordinal));
+                return line is not null;
+            }, "the approval to reach the export's index");
+            Assert.Contains($",3000,3000,330,0,2670,0001,123,ordinary,{AccountNumber},ﾔﾏﾀﾞ ﾀﾛｳ,approved", line, StringComparison.Ordinal);
+        }
+
+        app.Clock.Advance(TimeSpan.FromDays(1));
+        AssertInvocationReply(await Ranks.PeriodicJobsKit.InvokeTimerAsync(app, "ExportWithdrawals"));
+        var daily = await DownloadAsync($"exports/withdrawals/{today:yyyy-MM-dd}.csv");
+        Assert.Contains(id, Encoding.UTF8.GetString(daily), StringComparison.Ordinal);
     }
 
     [Fact]
