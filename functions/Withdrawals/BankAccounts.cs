@@ -148,8 +148,9 @@ public sealed class BankAccounts(CosmosStorage cosmos, BankDataProtector protect
     }
 
     /// <summary>
-    /// One page of the rotation: every account (read feed of the ledger container, accounts only) sealed under another key
-    /// is re-encrypted under the current one. Returns how many and where to continue (null: done).
+    /// One page of the rotation: every account sealed under another key is re-encrypted under the current one — the
+    /// members' accounts and the copies withdrawal records keep (read feed of the ledger container). Returns how many
+    /// and where to continue (null: done).
     /// </summary>
     public async Task<(int ReEncrypted, string? Continuation)> ReEncryptPageAsync(string? continuation, CancellationToken cancellationToken)
     {
@@ -159,16 +160,26 @@ public sealed class BankAccounts(CosmosStorage cosmos, BankDataProtector protect
         var reEncrypted = 0;
         foreach (var item in page)
         {
-            if (!item.TryGetProperty("docType", out var type) || type.GetString() != "bankAccount") continue;
-            var document = item.Deserialize<BankAccountDocument>(JsonDefaults.Options)!;
-            if (document.Sealed.KeyId == protector.CurrentKeyId) continue;
-            var memberId = MemberId.Parse(document.MemberId);
-            var reSealed = document with { Sealed = protector.Seal(protector.Open(document.Sealed, memberId), memberId) };
-            await cosmos.Ledger.UpsertItemAsync(reSealed, new PartitionKey(document.MemberId), cancellationToken: cancellationToken);
-            reEncrypted++;
+            switch (item.TryGetProperty("docType", out var type) ? type.GetString() : null)
+            {
+                case "bankAccount" when item.Deserialize<BankAccountDocument>(JsonDefaults.Options) is { } account && account.Sealed.KeyId != protector.CurrentKeyId:
+                    await cosmos.Ledger.UpsertItemAsync(account with { Sealed = ReSeal(account.Sealed, account.MemberId) }, new PartitionKey(account.MemberId),
+                        cancellationToken: cancellationToken);
+                    reEncrypted++;
+                    break;
+                case "withdrawal" when item.Deserialize<WithdrawalDocument>(JsonDefaults.Options) is { BankAccount: { } copy } record && copy.Sealed.KeyId != protector.CurrentKeyId:
+                    // Unconditional: a record's other fields change only by its own handler, which keeps a set copy as it is.
+                    await cosmos.Ledger.PatchItemAsync<WithdrawalDocument>(record.Id, new PartitionKey(record.MemberId),
+                        [PatchOperation.Set("/bankAccount/sealed", ReSeal(copy.Sealed, record.MemberId))], cancellationToken: cancellationToken);
+                    reEncrypted++;
+                    break;
+            }
         }
         return (reEncrypted, feed.HasMoreResults ? page.ContinuationToken : null);
     }
+
+    private SealedData ReSeal(SealedData sealedData, string memberId) =>
+        protector.Seal(protector.Open(sealedData, MemberId.Parse(memberId)), MemberId.Parse(memberId));
 
     private SealedData Seal(BankAccount account, MemberId memberId) =>
         protector.Seal(JsonSerializer.SerializeToUtf8Bytes(new Plain(account.BankCode, account.BranchCode, account.AccountType, account.AccountNumber,

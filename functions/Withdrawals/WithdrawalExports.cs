@@ -24,11 +24,12 @@ public sealed partial class WithdrawalExports(WithdrawalRecords records, BankAcc
     /// <summary>Days a missed daily export catches up.</summary>
     public const int CatchUpDaysMax = 31;
 
+    /// <summary>csv.md "Exports", withdrawals.</summary>
     private static readonly IReadOnlyList<CsvColumn> Columns =
     [
-        new("withdrawal_id"), new("member_id"), new("requested_at"), new("approved_at"), new("points", IsNumeric: true),
+        new("withdrawal_id"), new("member_id"), new("requested_at"), new("status"), new("points", IsNumeric: true),
         new("gross_yen", IsNumeric: true), new("fee_yen", IsNumeric: true), new("tax_yen", IsNumeric: true), new("net_yen", IsNumeric: true),
-        new("bank_code"), new("branch_code"), new("account_type"), new("account_number"), new("holder_kana"), new("status"),
+        new("bank_code"), new("branch_code"), new("account_type"), new("account_number"), new("holder_kana"),
     ];
 
     public async Task<WithdrawalExport> WriteAsync(DateOnly day, CsvOutputEncoding encoding, CancellationToken cancellationToken)
@@ -44,11 +45,9 @@ public sealed partial class WithdrawalExports(WithdrawalRecords records, BankAcc
             {
                 if (!MemberId.TryParse(listing.MemberId, out var memberId) || await records.ReadAsync(memberId, listing.Id, cancellationToken) is not { } record) continue;
                 var account = record.BankAccount is { } bank ? accounts.Open(bank, memberId) : null;
-                var approvedAt = record.Steps.FirstOrDefault(s => s.Status == Points.Domain.Withdrawals.WithdrawalStatus.Approved)?.At;
-                await csv.WriteRowAsync([record.WithdrawalId, record.MemberId, Instant(record.RequestedAt), approvedAt is { } at ? Instant(at) : null, Number(record.Points),
-                    Number(record.GrossYen), Number(record.FeeYen), Number(record.TaxYen), Number(record.NetYen), account?.BankCode, account?.BranchCode,
-                    account?.AccountType.ToString().ToLowerInvariant(), account?.AccountNumber, account?.HolderKana, record.Status.ToString().ToLowerInvariant()],
-                    cancellationToken);
+                await csv.WriteRowAsync([record.WithdrawalId, record.MemberId, Instant(record.RequestedAt), record.Status.ToString().ToLowerInvariant(),
+                    Number(record.Points), Number(record.GrossYen), Number(record.FeeYen), Number(record.TaxYen), Number(record.NetYen), account?.BankCode,
+                    account?.BranchCode, account?.AccountType.ToString().ToLowerInvariant(), account?.AccountNumber, account?.HolderKana], cancellationToken);
             }
             rows = csv.RowsWritten;
         }

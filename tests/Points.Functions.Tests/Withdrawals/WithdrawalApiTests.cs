@@ -148,7 +148,7 @@ public sealed class WithdrawalApiTests(AppFixture app) : IClassFixture<AppFixtur
                 line = text.Split(CrLf).FirstOrDefault(l => l.StartsWith(id, StringComparison.Ordinal));
                 return line is not null;
             }, "the approval to reach the export's index");
-            Assert.Contains($",3000,3000,330,0,2670,0001,123,ordinary,{AccountNumber},ﾔﾏﾀﾞ ﾀﾛｳ,approved", line, StringComparison.Ordinal);
+            Assert.Contains($",approved,3000,3000,330,0,2670,0001,123,ordinary,{AccountNumber},ﾔﾏﾀﾞ ﾀﾛｳ", line, StringComparison.Ordinal);
         }
 
         app.Clock.Advance(TimeSpan.FromDays(1));
