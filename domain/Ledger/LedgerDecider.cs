@@ -367,11 +367,13 @@ public static class LedgerDecider
     }
 
     /// <summary>
-    /// Earns, spends and admin grants or deductions made under a reference can be reversed; expiries, holds and
-    /// reversals themselves cannot (a correction is a new entry).
+    /// Earns, spends, purchases and admin grants or deductions made under a reference can be reversed; expiries, holds
+    /// and reversals themselves cannot (a correction is a new entry). Who may reverse what is the deciders' business
+    /// (a partner's reversal leaves purchases out: only a PayPal refund takes purchased points back).
     /// </summary>
     private static bool IsReversible(JournalEntry entry) =>
-        entry.ReversalOf is null && (entry.Type is EntryType.Earn or EntryType.Spend || (entry.Type == EntryType.Adjust && entry.Reference is not null));
+        entry.ReversalOf is null
+        && (entry.Type is EntryType.Earn or EntryType.Spend or EntryType.Purchase || (entry.Type == EntryType.Adjust && entry.Reference is not null));
 
     private static IReadOnlyList<string> AllReferences(this JournalEntry entry, string alsoFoundBy) =>
         entry.References.Contains(alsoFoundBy) ? entry.References : [.. entry.References, alsoFoundBy];

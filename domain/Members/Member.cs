@@ -2,6 +2,7 @@ using Points.Domain.Catalog;
 using Points.Domain.Earning;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
+using Points.Domain.Purchases;
 using Points.Domain.Ranks;
 using Points.Domain.Withdrawals;
 
@@ -11,7 +12,7 @@ namespace Points.Domain.Members;
 /// One member as the deciders see it: the aggregate every member command is decided against and committed as one
 /// write. It is made of slices, each owned by a feature: the ledger (lots, holds, debt), earning (rank, caps, monthly
 /// purchases), spending (catalog uses, QR tokens), the periods the periodic jobs are done for, the due dates the
-/// member is listed under, and open withdrawals. Features that come later (purchases, special campaigns) add their slice here;
+/// member is listed under, open withdrawals and recent purchases. Features that come later (special campaigns) add their slice here;
 /// documents that grow with activity live beside the member, not in it.
 /// </summary>
 public sealed record Member
@@ -24,6 +25,7 @@ public sealed record Member
     public PeriodBookkeeping Periods { get; init; } = PeriodBookkeeping.New;
     public DueListings Listings { get; init; } = DueListings.None;
     public MemberWithdrawals Withdrawals { get; init; } = MemberWithdrawals.None;
+    public MemberPurchases Purchases { get; init; } = MemberPurchases.None;
 
     /// <summary>A member as registration creates them: no points, the base rank, nothing done yet.</summary>
     public static Member Register(MemberId id, MemberProfile profile) => new() { Id = id, Profile = profile, Ledger = MemberAccount.Open(id) };

@@ -22,6 +22,9 @@ public static class RedemptionDecider
             accepted => new RedemptionResponse(redemptionId, points.Value, ConsumedBy(accepted), accepted.State.Balance.Value));
 
     /// <summary>The lots the spend entry of <paramref name="accepted"/> took points from.</summary>
+    /// <summary>The reason on the reversal entries of a PayPal refund.</summary>
+    public const string PurchaseRefundReason = "purchase refunded";
+
     public static IReadOnlyList<ConsumedLot> ConsumedBy(LedgerOutcome.Accepted accepted) =>
         [.. accepted.Entries.Single(e => e.Type == EntryType.Spend).Lots.Select(l => new ConsumedLot(l.LotId, l.Kind, -l.Points.Value))];
 
@@ -32,6 +35,8 @@ public static class RedemptionDecider
     /// </summary>
     public static MemberDecision Reverse(Member member, string reference, PointAmount? points, IReadOnlyList<JournalEntry> related, LedgerContext context)
     {
+        // Purchased points are taken back only by a PayPal refund (PurchaseDecider.Refund), never by a partner's reversal.
+        related = [.. related.Where(e => e.Type != EntryType.Purchase && !(e.Type == EntryType.Reverse && e.Reason == PurchaseRefundReason))];
         var command = new LedgerCommand.Reverse(reference, points, related) { Details = new EntryDetails(reference, [], null, null, null) };
         var outcome = LedgerDecider.Decide(member.Ledger, command, context);
         if (outcome is LedgerOutcome.Rejected rejected)
