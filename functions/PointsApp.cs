@@ -38,6 +38,7 @@ public static class PointsApp
         new CatalogFeature(),
         new StoreFeature(),
         new Withdrawals.WithdrawalsFeature(),
+        new Purchases.PurchasesFeature(),
         new RanksFeature(),
         new ExpiryFeature(),
         new ImportsFeature(),

@@ -69,4 +69,8 @@ public sealed record EntryDetails(string? Reference, IReadOnlyList<string> Refer
 /// <summary>Everything a decision needs besides the state and the command: the time and the program's policy.</summary>
 /// <param name="Now">The instant of the operation.</param>
 /// <param name="Today">The program-zone calendar date of <paramref name="Now"/>.</param>
-public sealed record LedgerContext(DateTimeOffset Now, DateOnly Today, Expiry.ExpiryPolicy RegularExpiry, string Actor);
+public sealed record LedgerContext(DateTimeOffset Now, DateOnly Today, Expiry.ExpiryPolicy RegularExpiry, string Actor)
+{
+    /// <summary>When purchased points expire: never by default (product.md F15); a program may give them the regular policy.</summary>
+    public Expiry.ExpiryPolicy PurchasedExpiry { get; init; } = new Expiry.ExpiryPolicy.None();
+}

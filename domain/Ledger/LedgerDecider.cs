@@ -100,7 +100,7 @@ public static class LedgerDecider
                     expiresOn = context.RegularExpiry.ExpiryFor(context.Today);
                     break;
                 default:
-                    expiresOn = null; // Purchased points do not expire (product.md F20).
+                    expiresOn = context.PurchasedExpiry.ExpiryFor(context.Today); // none unless the program says so (product.md F15)
                     break;
             }
 

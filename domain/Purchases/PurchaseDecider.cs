@@ -28,12 +28,19 @@ public sealed record PurchasePolicy
     public long? DailyPointsMax { get; init; } = 300_000;
 }
 
-/// <summary>Where a purchase is: created (an order exists), completed (captured and credited), failed, refunded (in full or in part).</summary>
-public enum PurchaseStatus { Created, Completed, Failed, Refunded }
+/// <summary>
+/// Where a purchase is: created (an order waits for the payer), pending (captured, PayPal still clearing the payment),
+/// completed (captured and credited), failed (declined, denied or expired), refunded (in full or in part).
+/// </summary>
+public enum PurchaseStatus { Created, Pending, Completed, Failed, Refunded }
 
 /// <summary>A purchase of the member: the points, their price, PayPal's order, and the capture that paid for it.</summary>
 public sealed record Purchase(string PurchaseId, PointAmount Points, Yen AmountYen, string OrderId, PurchaseStatus Status, DateTimeOffset CreatedAt, DateOnly CreatedOn)
 {
+    /// <summary>Where the payer approves the order (PayPal's payer-action or approve link).</summary>
+    public string? ApproveUrl { get; init; }
+    /// <summary>Not settled yet: the order waits for the payer, or the capture for PayPal.</summary>
+    public bool IsOpen => Status is PurchaseStatus.Created or PurchaseStatus.Pending;
     public string? CaptureId { get; init; }
     /// <summary>Yen refunded so far (partial refunds add up), and the refunds counted, by PayPal's refund id.</summary>
     public Yen RefundedYen { get; init; } = Yen.Zero;
@@ -60,7 +67,8 @@ public sealed record MemberPurchases(ImmutableArray<Purchase> Recent)
 }
 
 /// <summary>What the caller is told about a purchase; <paramref name="PointsCredited"/> is what it credited, less refunds.</summary>
-public sealed record PurchaseResponse(string PurchaseId, string PaypalOrderId, long Points, long AmountYen, PurchaseStatus Status, long PointsCredited, long? Balance);
+public sealed record PurchaseResponse(string PurchaseId, string PaypalOrderId, string? ApproveUrl, long Points, long AmountYen, PurchaseStatus Status,
+    long PointsCredited, long? Balance);
 
 /// <summary>The record of a purchase beside the member, written after each commit that changes it (outbox).</summary>
 public sealed record RecordPurchase(Purchase Purchase, DateTimeOffset At) : OutboxItem
@@ -89,11 +97,28 @@ public static class PurchaseDecider
     public static Yen PriceOf(PointAmount points, PurchasePolicy policy) => Yen.ForPoints(points, policy.YenPerPoint);
 
     /// <summary>Records the order PayPal created for <paramref name="purchaseId"/>.</summary>
-    public static MemberDecision Create(Member member, string purchaseId, PointAmount points, string orderId, PurchasePolicy policy, LedgerContext context)
+    public static MemberDecision Create(Member member, string purchaseId, PointAmount points, string orderId, string? approveUrl, PurchasePolicy policy,
+        LedgerContext context)
     {
         if (member.Purchases.Find(purchaseId) is { } existing) return Accepted(member, existing, [], changed: false, context);
         if (Check(member, points, policy, context.Today) is { } refusal) return refusal;
-        var purchase = new Purchase(purchaseId, points, PriceOf(points, policy), orderId, PurchaseStatus.Created, context.Now, context.Today);
+        var purchase = new Purchase(purchaseId, points, PriceOf(points, policy), orderId, PurchaseStatus.Created, context.Now, context.Today)
+        {
+            ApproveUrl = approveUrl,
+        };
+        return Accepted(member with { Purchases = member.Purchases.With(purchase) }, purchase, [], changed: true, context);
+    }
+
+    /// <summary>
+    /// Records an order PayPal has that the member's commit never recorded (the process stopped between PayPal's answer and
+    /// the commit) once the payer approved or paid it: on the terms the order was made for, without the checks, which held
+    /// when it was made.
+    /// </summary>
+    public static MemberDecision Recover(Member member, string purchaseId, PointAmount points, Yen amount, string orderId, string? approveUrl,
+        DateTimeOffset createdAt, DateOnly createdOn, LedgerContext context)
+    {
+        if (member.Purchases.Find(purchaseId) is { } existing) return Accepted(member, existing, [], changed: false, context);
+        var purchase = new Purchase(purchaseId, points, amount, orderId, PurchaseStatus.Created, createdAt, createdOn) { ApproveUrl = approveUrl };
         return Accepted(member with { Purchases = member.Purchases.With(purchase) }, purchase, [], changed: true, context);
     }
 
@@ -123,11 +148,23 @@ public static class PurchaseDecider
         }
     }
 
+    /// <summary>
+    /// PayPal captured but is still clearing the payment (e.g. an eCheck): nothing is credited until it says completed.
+    /// Only an order still waiting moves to pending; anything further along stays as it is.
+    /// </summary>
+    public static MemberDecision MarkPending(Member member, string purchaseId, LedgerContext context) =>
+        member.Purchases.Find(purchaseId) is not { } purchase
+            ? new MemberDecision.Rejected(PurchaseRejection.PurchaseNotFound, $"The member has no purchase '{purchaseId}'.")
+            : purchase.Status != PurchaseStatus.Created
+                ? Accepted(member, purchase, [], changed: false, context)
+                : Accepted(member with { Purchases = member.Purchases.With(purchase with { Status = PurchaseStatus.Pending }) },
+                    purchase with { Status = PurchaseStatus.Pending }, [], changed: true, context);
+
     /// <summary>PayPal denied or declined the payment: nothing was credited, the purchase failed (and no longer counts toward the daily limit).</summary>
     public static MemberDecision Fail(Member member, string purchaseId, LedgerContext context) =>
         member.Purchases.Find(purchaseId) is not { } purchase
             ? new MemberDecision.Rejected(PurchaseRejection.PurchaseNotFound, $"The member has no purchase '{purchaseId}'.")
-            : purchase.Status != PurchaseStatus.Created
+            : !purchase.IsOpen
                 ? Accepted(member, purchase, [], changed: false, context) // completed, refunded or failed already: a late denial changes nothing
                 : Accepted(member with { Purchases = member.Purchases.With(purchase with { Status = PurchaseStatus.Failed }) },
                     purchase with { Status = PurchaseStatus.Failed }, [], changed: true, context);
@@ -166,9 +203,15 @@ public static class PurchaseDecider
         };
     }
 
+    /// <summary>The purchase as it stands (a decision that changes nothing): the answer to a capture of a settled purchase.</summary>
+    public static MemberDecision Show(Member member, string purchaseId, LedgerContext context) =>
+        member.Purchases.Find(purchaseId) is { } purchase
+            ? Accepted(member, purchase, [], changed: false, context)
+            : new MemberDecision.Rejected(PurchaseRejection.PurchaseNotFound, $"The member has no purchase '{purchaseId}'.");
+
     /// <summary>The decision and its answer; a purchase this decision changed is recorded beside the member after the commit.</summary>
     private static MemberDecision.Accepted Accepted(Member member, Purchase purchase, ImmutableArray<JournalEntry> entries, bool changed, LedgerContext context) =>
-        new(member, entries, new PurchaseResponse(purchase.PurchaseId, purchase.OrderId, purchase.Points.Value, purchase.AmountYen.Value, purchase.Status,
+        new(member, entries, new PurchaseResponse(purchase.PurchaseId, purchase.OrderId, purchase.ApproveUrl, purchase.Points.Value, purchase.AmountYen.Value, purchase.Status,
             purchase.CaptureId is null ? 0 : purchase.Points.Value - purchase.RefundedPoints.Value, member.Ledger.Balance.Value))
         {
             Outbox = changed ? [new RecordPurchase(purchase, context.Now)] : [],

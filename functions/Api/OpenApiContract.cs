@@ -16,6 +16,7 @@ public static class ApiTags
     public const string Spending = "Spending";
     public const string Store = "Store";
     public const string Catalog = "Catalog";
+    public const string Purchases = "Purchases";
     public const string Admin = "Admin";
     public const string Platform = "Platform";
 
@@ -27,6 +28,7 @@ public static class ApiTags
         (Spending, "Redeeming points and reversing earns, spends and referenced adjustments."),
         (Store, "In-store use: a member's QR token and the store terminal's transactions."),
         (Catalog, "The point-usage catalog as a member sees it."),
+        (Purchases, "Buying points with PayPal: orders, capture, and PayPal's webhook (signed, no key)."),
         (Admin, "Program administration: settings, earning rules, campaigns, catalog items and manual adjustments (admin scope)."),
         (Platform, "Health of the service (no key needed)."),
     ];

@@ -24,6 +24,8 @@ public sealed record ProgramSettings
     public IReadOnlyList<Points.Domain.Earning.RankDefinition> Ranks { get; init; } = Points.Domain.Earning.RankDefinition.Defaults;
     /// <summary>Cash-outs (F22–F25): off unless an admin turns them on.</summary>
     public Withdrawals.WithdrawalSettings Withdrawals { get; init; } = new();
+    /// <summary>Buying points with PayPal (F20–F21): off unless an admin turns it on.</summary>
+    public Purchases.PurchaseSettings Purchases { get; init; } = new();
 
     public IReadOnlyDictionary<string, string[]> Validate()
     {
@@ -37,6 +39,8 @@ public sealed record ProgramSettings
             errors["ranks"] = [$"1–{RanksMax} ranks with distinct names, one at threshold 0, multipliers 1..{RankMultiplierPermilleMax} per mille."];
         if (Withdrawals is null) errors["withdrawals"] = ["An object, or leave it out for the defaults."];
         else Withdrawals.Validate(errors);
+        if (Purchases is null) errors["purchases"] = ["An object, or leave it out for the defaults."];
+        else Purchases.Validate(errors);
         return errors;
     }
 
@@ -44,7 +48,11 @@ public sealed record ProgramSettings
     public DateOnly DateOf(DateTimeOffset instant) => ProgramCalendar.DateOf(instant, Zone);
 
     /// <summary>What every member decision is given: the time, today in the program zone, the expiry policy and who acts.</summary>
-    public Points.Domain.Ledger.LedgerContext ContextAt(DateTimeOffset now, string actor) => new(now, DateOf(now), RegularExpiry.ToPolicy()!, actor);
+    public Points.Domain.Ledger.LedgerContext ContextAt(DateTimeOffset now, string actor)
+    {
+        var regular = RegularExpiry.ToPolicy()!;
+        return new(now, DateOf(now), regular, actor) { PurchasedExpiry = Purchases.ExpiryPolicy(regular) };
+    }
 
     /// <summary>The zone of <see cref="TimeZone"/>: derived, never stored or answered.</summary>
     [JsonIgnore]

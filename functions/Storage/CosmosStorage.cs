@@ -99,7 +99,8 @@ public sealed class CosmosStorage : IDisposable
     {
         using var iterator = container.GetItemQueryIterator<T>(
             new QueryDefinition($"SELECT * FROM c WHERE c.pk = @pk AND ({filter})").WithParameter("@pk", partitionKey),
-            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(partitionKey), MaxItemCount = pageSize });
+            // Index partitions index only /pk: a filter on another path scans the one partition, which Cosmos refuses unless asked.
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(partitionKey), MaxItemCount = pageSize, EnableScanInQuery = filter != "true" });
         while (iterator.HasMoreResults)
         {
             var page = await iterator.ReadNextAsync(cancellationToken);
@@ -114,6 +115,34 @@ public sealed class CosmosStorage : IDisposable
         if (response.StatusCode == HttpStatusCode.NotFound) return false;
         response.EnsureSuccessStatusCode();
         return true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="item"/> unless the stored one <paramref name="storedWins"/> (is as far along or further):
+    /// for records that several deliveries may write in any order. Answers the item that stands after the call.
+    /// </summary>
+    public static Task<T> WriteForwardAsync<T>(Container container, T item, string id, string partitionKey, Func<T, bool> storedWins,
+        Action<int> onConflict, Func<ContentionException> exhausted, CancellationToken cancellationToken) where T : class =>
+        ConflictRetry.RunAsync(async _ =>
+        {
+            var (stored, etag) = await ReadOrNullAsync<T>(container, id, partitionKey, cancellationToken);
+            if (stored is not null && storedWins(stored)) return (true, stored);
+            return (await TryWriteAsync(container, item, id, partitionKey, etag, cancellationToken), item);
+        }, onConflict, exhausted, cancellationToken);
+
+    /// <summary>Creates (no <paramref name="etag"/>) or replaces (that version only) an item; false when another writer came first.</summary>
+    public static async Task<bool> TryWriteAsync<T>(Container container, T item, string id, string partitionKey, string? etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (etag is null) await container.CreateItemAsync(item, new PartitionKey(partitionKey), cancellationToken: cancellationToken);
+            else await container.ReplaceItemAsync(item, id, new PartitionKey(partitionKey), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
+            return true;
+        }
+        catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+        {
+            return false;
+        }
     }
 
     /// <summary>Reads one item or null when it does not exist.</summary>

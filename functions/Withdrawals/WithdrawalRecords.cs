@@ -76,7 +76,7 @@ public sealed partial class WithdrawalRecords(CosmosStorage cosmos, ProgramSetti
                 memberId.Value, cancellationToken);
             var next = Merge(current, memberId, item);
             if (current is not null && next == current) return (true, next);
-            return (await TryWriteAsync(cosmos.Ledger, next, memberId.Value, etag, cancellationToken), next);
+            return (await CosmosStorage.TryWriteAsync(cosmos.Ledger, next, next.Id, memberId.Value, etag, cancellationToken), next);
         }, attempt => LogConflict(item.Request.WithdrawalId, attempt), () => new WithdrawalRecordContentionException(item.Request.WithdrawalId), cancellationToken);
 
         var listing = new WithdrawalListing(merged.WithdrawalId, DayList(merged.RequestedOn), merged.MemberId, merged.Points, merged.GrossYen, merged.FeeYen,
@@ -96,21 +96,8 @@ public sealed partial class WithdrawalRecords(CosmosStorage cosmos, ProgramSetti
 
     /// <summary>Writes a listing unless the stored one is further along (two handlers of one request may finish in either order).</summary>
     private Task WriteForwardAsync(WithdrawalListing listing, CancellationToken cancellationToken) =>
-        ConflictRetry.RunAsync(async _ =>
-        {
-            var (stored, etag) = await CosmosStorage.ReadOrNullAsync<WithdrawalListing>(cosmos.Indexes, listing.Id, listing.Pk, cancellationToken);
-            if (stored is not null && (Rank(stored.Status) > Rank(listing.Status) || stored == listing)) return (true, true);
-            try
-            {
-                if (etag is null) await cosmos.Indexes.CreateItemAsync(listing, new PartitionKey(listing.Pk), cancellationToken: cancellationToken);
-                else await cosmos.Indexes.ReplaceItemAsync(listing, listing.Id, new PartitionKey(listing.Pk), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
-                return (true, true);
-            }
-            catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
-            {
-                return (false, false);
-            }
-        }, attempt => LogConflict(listing.Id, attempt), () => new WithdrawalRecordContentionException(listing.Id), cancellationToken);
+        CosmosStorage.WriteForwardAsync(cosmos.Indexes, listing, listing.Id, listing.Pk, stored => Rank(stored.Status) > Rank(listing.Status) || stored == listing,
+            attempt => LogConflict(listing.Id, attempt), () => new WithdrawalRecordContentionException(listing.Id), cancellationToken);
 
     private static WithdrawalDocument Merge(WithdrawalDocument? current, MemberId memberId, RecordWithdrawal item)
     {
@@ -137,20 +124,6 @@ public sealed partial class WithdrawalRecords(CosmosStorage cosmos, ProgramSetti
             Steps = steps,
             UpdatedAt = furthest ? item.At : current.UpdatedAt,
         };
-    }
-
-    private static async Task<bool> TryWriteAsync(Container container, WithdrawalDocument next, string partition, string? etag, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (etag is null) await container.CreateItemAsync(next, new PartitionKey(partition), cancellationToken: cancellationToken);
-            else await container.ReplaceItemAsync(next, next.Id, new PartitionKey(partition), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
-            return true;
-        }
-        catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
-        {
-            return false;
-        }
     }
 
     public async Task<WithdrawalDocument?> ReadAsync(MemberId memberId, string withdrawalId, CancellationToken cancellationToken) =>

@@ -12,7 +12,7 @@ public sealed class PurchaseTests
 
     private static Member Bought(Member member, string id, long points, string capture)
     {
-        var created = Accepted(PurchaseDecider.Create(member, id, points, "ORDER-" + id, Policy, Context()));
+        var created = Accepted(PurchaseDecider.Create(member, id, points, "ORDER-" + id, null, Policy, Context()));
         return Accepted(PurchaseDecider.Complete(created.Member, id, capture, Context())).Member;
     }
 
@@ -27,7 +27,7 @@ public sealed class PurchaseTests
     [Theory]
     [MemberData(nameof(Refusals))]
     public void Create_IsRefusedInTheDocumentedOrder(string name, PurchasePolicy policy, Member member, long points, PurchaseRejection expected) =>
-        Assert.True(expected.Equals(Rejected(PurchaseDecider.Create(member, "p-1", points, "ORDER-1", policy, Context()))), name);
+        Assert.True(expected.Equals(Rejected(PurchaseDecider.Create(member, "p-1", points, "ORDER-1", null, policy, Context()))), name);
 
     [Fact]
     public void AnOrderFor1000Points_Costs1000Yen_AtOneYenAPoint() =>
@@ -36,7 +36,7 @@ public sealed class PurchaseTests
     [Fact]
     public void Completion_CreditsAPurchasedLot_OncePerCapture_HoweverOftenItIsSaid()
     {
-        var created = Accepted(PurchaseDecider.Create(With(), "p-1", 1_000, "ORDER-1", Policy, Context()));
+        var created = Accepted(PurchaseDecider.Create(With(), "p-1", 1_000, "ORDER-1", null, Policy, Context()));
         var first = Accepted(PurchaseDecider.Complete(created.Member, "p-1", "CAPTURE-1", Context()));
         var again = Accepted(PurchaseDecider.Complete(first.Member, "p-1", "CAPTURE-1", Context()));
 
@@ -45,7 +45,7 @@ public sealed class PurchaseTests
         Assert.Empty(again.Outbox);
         var lot = Assert.Single(again.Member.Ledger.Lots);
         Assert.Equal((LotKind.Purchased, 1_000L, (DateOnly?)null), (lot.Kind, lot.Remaining.Value, lot.ExpiresOn));
-        Assert.Equal(new PurchaseResponse("p-1", "ORDER-1", 1_000, 1_000, PurchaseStatus.Completed, 1_000, 1_000), again.Result);
+        Assert.Equal(new PurchaseResponse("p-1", "ORDER-1", null, 1_000, 1_000, PurchaseStatus.Completed, 1_000, 1_000), again.Result);
     }
 
     [Theory]
@@ -85,14 +85,39 @@ public sealed class PurchaseTests
     {
         var member = Bought(With(), "p-1", 1_000, "CAPTURE-1");
         Assert.Equal(PurchaseStatus.Completed, ((PurchaseResponse)Accepted(PurchaseDecider.Fail(member, "p-1", Context())).Result).Status);
-        var created = Accepted(PurchaseDecider.Create(With(), "p-2", 1_000, "ORDER-2", Policy, Context()));
+        var created = Accepted(PurchaseDecider.Create(With(), "p-2", 1_000, "ORDER-2", null, Policy, Context()));
         Assert.Equal(PurchaseStatus.Failed, ((PurchaseResponse)Accepted(PurchaseDecider.Fail(created.Member, "p-2", Context())).Result).Status);
+    }
+
+    [Fact]
+    public void APendingCapture_CreditsNothing_UntilPayPalSaysCompleted()
+    {
+        var created = Accepted(PurchaseDecider.Create(With(), "p-1", 1_000, "ORDER-1", null, Policy, Context()));
+        var pending = Accepted(PurchaseDecider.MarkPending(created.Member, "p-1", Context()));
+        var completed = Accepted(PurchaseDecider.Complete(pending.Member, "p-1", "CAPTURE-1", Context()));
+        var latePending = Accepted(PurchaseDecider.MarkPending(completed.Member, "p-1", Context()));
+
+        Assert.Equal((PurchaseStatus.Pending, 0L), (((PurchaseResponse)pending.Result).Status, pending.Member.Ledger.Balance.Value));
+        Assert.Equal((PurchaseStatus.Completed, 1_000L), (((PurchaseResponse)latePending.Result).Status, latePending.Member.Ledger.Balance.Value));
+        Assert.Empty(latePending.Outbox);
+    }
+
+    [Fact]
+    public void PurchasedPoints_ExpireOnlyWhenTheProgramGivesThemAPolicy()
+    {
+        var created = Accepted(PurchaseDecider.Create(With(), "p-1", 1_000, "ORDER-1", null, Policy, Context()));
+        var context = Context() with { PurchasedExpiry = Context().RegularExpiry };
+
+        var lot = Assert.Single(Accepted(PurchaseDecider.Complete(created.Member, "p-1", "CAPTURE-1", context)).Member.Ledger.Lots);
+
+        Assert.Equal(Context().RegularExpiry.ExpiryFor(Context().Today), lot.ExpiresOn);
+        Assert.NotNull(lot.ExpiresOn);
     }
 
     /// <summary>The purchase's entries, as the commit path hands a refund the entries recorded under the capture.</summary>
     private static IReadOnlyList<JournalEntry> JournalOf(Member member)
     {
-        var created = Accepted(PurchaseDecider.Create(With(), "p-1", 1_000, "ORDER-p-1", Policy, Context()));
+        var created = Accepted(PurchaseDecider.Create(With(), "p-1", 1_000, "ORDER-p-1", null, Policy, Context()));
         return Accepted(PurchaseDecider.Complete(created.Member, "p-1", "CAPTURE-1", Context())).Entries;
     }
 }

@@ -17,13 +17,15 @@ namespace Points.Functions.Tests.Contract;
 public sealed partial class OpenApiDocumentTests(AppFixture app) : IClassFixture<AppFixture>
 {
     /// <summary>Operations that need no API key (api.md "Auth"); the document itself is not an operation of itself.</summary>
-    private static readonly HashSet<string> Open = ["GET /api/health"];
+    private static readonly HashSet<string> Open = ["GET /api/health", "POST /api/v1/webhooks/paypal"];
 
     /// <summary>POSTs without an Idempotency-Key, each with the reason (api.md "Idempotency").</summary>
     private static readonly Dictionary<string, string> PostsWithoutKey = new()
     {
         ["POST /api/v1/events"] = "eventId plays the key's role",
         ["POST /api/v1/members/{memberId}/qr-token"] = "issuing a token changes nothing",
+        ["POST /api/v1/members/{memberId}/purchases/{purchaseId}/capture"] = "an order is captured once: every capture of it is the same",
+        ["POST /api/v1/webhooks/paypal"] = "PayPal sends no key; the event id plays its role",
     };
 
     /// <summary>Writes without a body, each with the reason.</summary>
@@ -33,6 +35,7 @@ public sealed partial class OpenApiDocumentTests(AppFixture app) : IClassFixture
         ["POST /api/v1/members/{memberId}/withdrawals/{withdrawalId}/cancel"] = "the withdrawal is in the path",
         ["POST /api/v1/admin/withdrawals/transfer-files/{fileId}/paid"] = "the file is in the path",
         ["POST /api/v1/admin/bank-accounts/re-encrypt"] = "a page of the rotation; where to go on is in the query",
+        ["POST /api/v1/members/{memberId}/purchases/{purchaseId}/capture"] = "the purchase is in the path",
     };
 
     [Fact]

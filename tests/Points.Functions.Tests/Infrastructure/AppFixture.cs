@@ -59,6 +59,7 @@ public class AppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Emulators = await SharedEmulators.GetAsync();
+        await BeforeConfigureAsync();
         var settings = LocalEmulatorSettings.For(Emulators.CosmosConnectionString, Emulators.StorageConnectionString, Database);
         foreach (var ((scope, key), index) in Keys.Append(new("*", AllScopesKey)).Select((k, i) => (k, i)))
         {
@@ -83,7 +84,17 @@ public class AppFixture : IAsyncLifetime
         await App.StartAsync();
         var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
+        await AfterStartAsync();
     }
+
+    /// <summary>Runs before <see cref="Configure"/>: for what the settings point at (e.g. a stand-in's address).</summary>
+    protected virtual Task BeforeConfigureAsync() => Task.CompletedTask;
+
+    /// <summary>Runs once the app listens at <see cref="BaseAddress"/>.</summary>
+    protected virtual Task AfterStartAsync() => Task.CompletedTask;
+
+    /// <summary>Runs after the app stopped.</summary>
+    protected virtual ValueTask OnDisposeAsync() => ValueTask.CompletedTask;
 
     protected virtual void ConfigureServices(IServiceCollection services) { }
 
@@ -102,9 +113,26 @@ public class AppFixture : IAsyncLifetime
 
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
+    /// <summary>PUTs the settings with <paramref name="value"/> as their <paramref name="section"/>, the rest as read, and lets the settings cache lapse.</summary>
+    public async Task SetSettingsSectionAsync(string section, System.Text.Json.Nodes.JsonObject value)
+    {
+        var current = await Client().SendAsync(HttpMethod.Get, "/api/v1/admin/settings");
+        var settings = System.Text.Json.Nodes.JsonNode.Parse(current.Text)!.AsObject();
+        settings[section] = value;
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/api/v1/admin/settings")
+        {
+            Content = new StringContent(settings.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        if (current.Response.Headers.ETag is { } etag) request.Headers.IfMatch.Add(etag);
+        using var put = await Client().SendAsync(request);
+        if (!put.IsSuccessStatusCode) throw new InvalidOperationException($"Settings refused: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+        Clock.Advance(TimeSpan.FromSeconds(6)); // past the settings cache of other instances' kind
+    }
+
     public async Task DisposeAsync()
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        await OnDisposeAsync();
     }
 }

@@ -41,6 +41,9 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         // Reached in Withdrawals/WithdrawalApiTests:
         "withdrawals_disabled", "below_minimum", "net_not_positive", "under_age", "no_bank_account", "monthly_limit_reached", "invalid_state",
         "withdrawal_not_found",
+        // Reached in Purchases/PurchaseApiTests:
+        "purchases_disabled", "above_maximum", "daily_limit_reached", "purchase_not_found", "order_not_approved", "payment_declined",
+        "invalid_signature", "paypal_unavailable",
     ];
 
     [Fact]

@@ -32,18 +32,7 @@ public sealed class WithdrawalApiTests(AppFixture app) : IClassFixture<AppFixtur
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    /// <summary>PUTs the settings with <paramref name="withdrawals"/> as their withdrawals section, the rest as read.</summary>
-    private async Task SetWithdrawalsAsync(JsonObject withdrawals)
-    {
-        var current = await app.Client().SendAsync(HttpMethod.Get, "/api/v1/admin/settings");
-        var settings = JsonNode.Parse(current.Text)!.AsObject();
-        settings["withdrawals"] = withdrawals;
-        using var request = new HttpRequestMessage(HttpMethod.Put, "/api/v1/admin/settings") { Content = new StringContent(settings.ToJsonString(), Encoding.UTF8, "application/json") };
-        if (current.Response.Headers.ETag is { } etag) request.Headers.IfMatch.Add(etag);
-        var put = await app.Client().SendAsync(request);
-        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
-        app.Clock.Advance(TimeSpan.FromSeconds(6)); // past the settings cache of other instances' kind
-    }
+    private Task SetWithdrawalsAsync(JsonObject withdrawals) => app.SetSettingsSectionAsync("withdrawals", withdrawals);
 
     private async Task<Reply> Keep(Task<Reply> call)
     {
