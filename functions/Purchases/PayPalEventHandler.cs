@@ -44,6 +44,13 @@ public sealed partial class PayPalEventHandler(PurchaseSettlement settlement, Pa
                 if (refund.Status is PayPalRefundStatus.Cancelled or PayPalRefundStatus.Failed) return Applied.Ignored; // no money moved back
                 var refundOf = refund.CustomId ?? (await paypal.GetCaptureAsync(refund.CaptureId, cancellationToken))?.CustomId;
                 if (refundOf is null || await settlement.ResolveAsync(refundOf, PurchaseSettlement.Known(null), cancellationToken) is not { } refunded) return NotOurs(paypalEvent);
+                if (refunded.Purchase.CaptureId is null)
+                {
+                    // The refund came before the capture's news: the capture is credited first, so the refund has points to take back.
+                    var capture = await paypal.GetCaptureAsync(refund.CaptureId, cancellationToken)
+                        ?? throw new PayPalProtocolException($"PayPal refunded capture {refund.CaptureId} but does not show it.");
+                    await settlement.ApplyCaptureAsync(refunded.Member, refundOf, capture with { Status = PayPalCaptureStatus.Completed });
+                }
                 Checked(new(await settlement.ApplyRefundAsync(refunded.Member, refund.CaptureId, refund.Id, refund.Amount)), paypalEvent);
                 return Applied.Settled;
 

@@ -153,6 +153,8 @@ public sealed class PurchasesFeature : Feature
             }
             catch (Exception e) when (PayPalFailure(e))
             {
+                // No approve link went out, so nobody can pay an order PayPal may have made: nothing to reconcile.
+                await records.CloseAsync(purchaseId, CancellationToken.None);
                 return Problems.For(PayPalUnavailable, "PayPal did not create the order; retry with the same Idempotency-Key.");
             }
         }
