@@ -28,6 +28,9 @@ public static class PayPalServiceCollectionExtensions
             .AddResilienceHandler("paypal", (pipeline, context) =>
             {
                 var settings = context.ServiceProvider.GetRequiredService<IOptions<PayPalOptions>>().Value;
+                // Backoff and timeouts wait on the network, in real time: never on the business clock (a test's fake
+                // TimeProvider registered for the app would otherwise stop every retry until the test moves it).
+                pipeline.TimeProvider = TimeProvider.System;
                 pipeline.AddTimeout(settings.TotalTimeout);
                 if (settings.RetryAttempts > 0)
                 {

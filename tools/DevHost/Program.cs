@@ -2,6 +2,7 @@ using System.Text.Json;
 using Points.Functions;
 using Points.Tools.LocalStack;
 using Points.Tools.LocalTriggers;
+using Points.Tools.PayPalStandIn;
 
 // The local run (F34): emulators, the demo program's settings, the app on 127.0.0.1:7071 and the trigger runner.
 // Ctrl-C stops the app and every emulator process.
@@ -23,6 +24,12 @@ var settings = ReadValues(settingsFile);
 settings["Cosmos:ConnectionString"] = emulators.CosmosConnectionString;
 settings["Storage:ConnectionString"] = emulators.StorageConnectionString;
 
+// PayPal: the local stand-in (tools/PayPalStandIn), unless local.settings.json points PayPal:BaseUrl elsewhere.
+await using var payPal = settings.ContainsKey("PayPal:BaseUrl")
+    ? null
+    : await PayPalStandIn.StartAsync(new PayPalStandInOptions { WebhookUrl = new Uri($"{Url}/api/v1/webhooks/paypal") });
+foreach (var (name, value) in payPal?.AppSettings ?? new Dictionary<string, string?>()) settings[name] = value;
+
 var builder = PointsApp.CreateBuilder(["--urls", Url, "--environment", "Development", .. args]);
 builder.Configuration.AddInMemoryCollection(settings);
 builder.AddLocalTriggers();
@@ -42,6 +49,7 @@ Console.WriteLine($"""
       Blob storage   {emulators.BlobServiceUri}   (drop CSV files into imports/adjustments/)
       Cosmos DB      {emulators.CosmosEndpoint}
       Admin key      {key}   (development only; refused when running in Azure)
+      PayPal         {(payPal is null ? settings["PayPal:BaseUrl"] : $"stand-in {payPal.BaseUrl} (approve pages at the orders' links; orders and events: {payPal.BaseUrl}stand-in)")}
 
     Try:
       curl -X PUT {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' -d '{"{"}{"}"}'
