@@ -57,7 +57,8 @@ public sealed record MemberAccount
             EntryType.Release or EntryType.Withdraw => Holds.RemoveAll(h => h.HoldId == entry.HoldId),
             _ => Holds,
         };
-        var earned = entry.Type is EntryType.Earn or EntryType.Adjust or EntryType.Purchase && entry.Points.IsPositive && !entry.Pending
+        // Bought points are not earned: lifetime earned counts earns and grants only.
+        var earned = entry.Type is EntryType.Earn or EntryType.Adjust && entry.Points.IsPositive && !entry.Pending
             ? checked(LifetimeEarned + entry.Points.Value)
             : LifetimeEarned;
         var pending = Pending;

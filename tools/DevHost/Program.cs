@@ -56,6 +56,12 @@ Console.WriteLine($"""
       curl -X POST {Url}/api/v1/admin/members/demo-1/adjustments -H 'X-Api-Key: {key}' -H 'Idempotency-Key: demo-grant-1' -H 'Content-Type: application/json' -d '{"{"}"points":500,"reason":"welcome"{"}"}'
       curl {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}'
 
+    Buy points with PayPal{(payPal is null ? "" : " (the stand-in plays PayPal)")}:
+      curl -X POST {Url}/api/v1/members/demo-1/purchases -H 'X-Api-Key: {key}' -H 'Idempotency-Key: demo-buy-1' -H 'Content-Type: application/json' -d '{"{"}"points":1000{"}"}'
+      open the answer's approveUrl in a browser and approve: PayPal's webhook captures and credits the points; or capture yourself:
+      curl -X POST {Url}/api/v1/members/demo-1/purchases/<purchaseId>/capture -H 'X-Api-Key: {key}'
+      curl {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}'   (the balance shows them)
+
     Press Ctrl-C to stop everything.
     """);
 await app.WaitForShutdownAsync();

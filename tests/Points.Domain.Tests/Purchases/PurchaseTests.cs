@@ -46,6 +46,7 @@ public sealed class PurchaseTests
         var lot = Assert.Single(again.Member.Ledger.Lots);
         Assert.Equal((LotKind.Purchased, 1_000L, (DateOnly?)null), (lot.Kind, lot.Remaining.Value, lot.ExpiresOn));
         Assert.Equal(new PurchaseResponse("p-1", "ORDER-1", null, 1_000, 1_000, PurchaseStatus.Completed, 1_000, 1_000), again.Result);
+        Assert.Equal(0, again.Member.Ledger.LifetimeEarned); // bought, not earned
     }
 
     [Theory]
