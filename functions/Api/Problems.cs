@@ -24,6 +24,8 @@ public static class Problems
     public static readonly ProblemType IdempotencyKeyReused = new("idempotency_key_reused", 422, "The Idempotency-Key was used with a different request.");
     public static readonly ProblemType InternalError = new("internal_error", 500, "An unexpected error occurred.");
     public static readonly ProblemType ServiceUnavailable = new("service_unavailable", 503, "A dependency is unavailable; retry later.");
+    /// <summary>Shared by the features with a smallest amount (withdrawals, purchases): one code, one title.</summary>
+    public static readonly ProblemType BelowMinimum = new("below_minimum", 422, "Fewer points than the smallest amount allowed.");
 
     private static readonly ProblemType[] OfTheHttpLayer =
         [InvalidRequest, IdempotencyKeyRequired, Unauthorized, Forbidden, MemberNotFound, NotFound, MethodNotAllowed, IdempotencyKeyReused, InternalError, ServiceUnavailable];

@@ -71,7 +71,7 @@ public sealed class PurchasesFeature : Feature
     public override IEnumerable<RejectionProblem> Rejections =>
     [
         new(PurchaseRejection.PurchasesDisabled, new("purchases_disabled", 422, "The program does not sell points.")),
-        new(PurchaseRejection.BelowMinimum, new("below_minimum", 422, "Fewer points than the smallest purchase.")),
+        new(PurchaseRejection.BelowMinimum, Problems.BelowMinimum),
         new(PurchaseRejection.AboveMaximum, new("above_maximum", 422, "More points than the largest purchase.")),
         new(PurchaseRejection.DailyLimitReached, new("daily_limit_reached", 422, "The member bought as many points as allowed today.")),
         new(PurchaseRejection.PurchaseNotFound, new("purchase_not_found", 404, "The member has no such purchase.")),

@@ -57,7 +57,7 @@ public sealed class WithdrawalsFeature : Feature
     public override IEnumerable<RejectionProblem> Rejections =>
     [
         new(WithdrawalRejection.WithdrawalsDisabled, new("withdrawals_disabled", 422, "The program does not offer withdrawals.")),
-        new(WithdrawalRejection.BelowMinimum, new("below_minimum", 422, "Fewer points than the smallest withdrawal.")),
+        new(WithdrawalRejection.BelowMinimum, Problems.BelowMinimum),
         new(WithdrawalRejection.NetNotPositive, new("net_not_positive", 422, "The fee and tax would take the whole amount.")),
         new(WithdrawalRejection.UnderAge, new("under_age", 422, "The member is under the age limit for withdrawals.")),
         new(WithdrawalRejection.NoBankAccount, new("no_bank_account", 422, "The member has no bank account on file.")),
