@@ -31,6 +31,19 @@ param autoscaleMaxThroughput int = 1000
 @description('IANA time zone of the points programme: business dates, expiry and the daily jobs use it.')
 param programTimeZone string = 'Asia/Tokyo'
 
+@description('PayPal REST API: sandbox (https://api-m.sandbox.paypal.com) or live (https://api-m.paypal.com).')
+@allowed([
+  'https://api-m.sandbox.paypal.com'
+  'https://api-m.paypal.com'
+])
+param payPalBaseUrl string = 'https://api-m.sandbox.paypal.com'
+
+@description('PayPal REST app client id (not a secret; the secret is in Key Vault). Empty: purchases cannot be offered.')
+param payPalClientId string = ''
+
+@description('Id of the PayPal webhook that sends to /api/v1/webhooks/paypal (signed into every delivery). Empty: webhooks are refused.')
+param payPalWebhookId string = ''
+
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
@@ -233,6 +246,11 @@ module appSettings 'modules/appsettings.bicep' = {
     cosmosDatabaseName: cosmos.outputs.databaseName
     keyVaultUri: keyVault.outputs.uri
     programTimeZone: programTimeZone
+    payPal: {
+      baseUrl: payPalBaseUrl
+      clientId: payPalClientId
+      webhookId: payPalWebhookId
+    }
     secretNames: secretNames
   }
   // Roles first: the host and the Key Vault references need them as soon as the settings are applied.

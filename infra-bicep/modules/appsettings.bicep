@@ -36,6 +36,13 @@ param keyVaultUri string
 @description('IANA time zone of the loyalty programme (business dates, expiry, daily jobs).')
 param programTimeZone string
 
+@description('PayPal REST API origin, app client id and webhook id (none of them secret).')
+param payPal {
+  baseUrl: string
+  clientId: string
+  webhookId: string
+}
+
 @description('Key Vault secret names, by purpose.')
 param secretNames {
   @description('PayPal REST client secret.')
@@ -76,6 +83,9 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Storage__BlobServiceUri: storageBlobEndpoint
     Storage__QueueServiceUri: storageQueueEndpoint
     Program__TimeZone: programTimeZone
+    PayPal__BaseUrl: payPal.baseUrl
+    PayPal__ClientId: payPal.clientId
+    PayPal__WebhookId: payPal.webhookId
 
     // Secrets: Key Vault references, resolved by the platform with the app's identity.
     PayPal__ClientSecret: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.payPalClientSecret})'
