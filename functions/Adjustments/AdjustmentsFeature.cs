@@ -16,6 +16,9 @@ public sealed class AdjustmentsFeature : Feature
         api.MapPost("/v1/admin/members/{memberId}/adjustments", Adjust).RequireScope(Scopes.Admin)
             .Produces<Adjustment.Response>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
 
+    /// <summary>Why an adjustment cannot grant purchased points (the API and CSV imports say the same).</summary>
+    public const string PurchasedKindRefused = "kind purchased is not allowed: purchased points come only from PayPal purchases. Grant regular or special points.";
+
     /// <summary>The adjustment as a member operation (the API and CSV imports share it).</summary>
     public static MemberOperation Operation(Adjustment adjustment, string actor, string idempotencyKey, string requestHash) =>
         new(actor, idempotencyKey, requestHash, input => adjustment.Decide(input.Member, input.Context));
@@ -27,6 +30,7 @@ public sealed class AdjustmentsFeature : Feature
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<AdjustmentRequest>(http);
         if (bodyProblem is not null) return bodyProblem;
         var errors = Adjustment.Validate(request!.Points, request.Reason, request.Reference);
+        if (request.Kind == LotKind.Purchased) errors["kind"] = [PurchasedKindRefused];
         if (errors.Count > 0) return Problems.Invalid("Some fields are invalid.", errors);
 
         var adjustment = new Adjustment(request.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim(), request.Reference);
