@@ -58,7 +58,14 @@ public static partial class RequestReader
         using (document)
         {
             var root = document!.RootElement;
-            return root.ValueKind == JsonValueKind.Object ? (root.Clone(), null) : (default, Problems.Invalid("body", "A JSON object is required."));
+            if (root.ValueKind != JsonValueKind.Object) return (default, Problems.Invalid("body", "A JSON object is required."));
+            // A document keeps its bytes as sent and decodes a name or string only when asked: bytes that are not UTF-8
+            // would throw there (a 500), so they are refused here, once (the typed reader refuses them as it reads).
+            if (!System.Text.Unicode.Utf8.IsValid(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(root)))
+            {
+                return (default, Problems.Invalid("body", "The body is not valid UTF-8 text."));
+            }
+            return (root.Clone(), null);
         }
     }
 
@@ -214,6 +221,8 @@ public static partial class RequestReader
         };
         options.Converters.Add(new TextConverter());
         options.Converters.Add(new ListWithoutNullsConverterFactory());
+        // Copied from options that may not have been used yet, so without a resolver: read-only options need one.
+        options.TypeInfoResolver ??= new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver();
         options.MakeReadOnly();
         return options;
     }

@@ -119,6 +119,24 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(before.Text, (await app.Client().SendAsync(HttpMethod.Get, "/api/v1/admin/settings")).Text);
     }
 
+    /// <summary>Regression (fuzzer, seed 1 index 17594): bytes that are not UTF-8 in a settings field name answered 500.</summary>
+    [Theory]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xC0, 0x80 })]
+    [InlineData(new byte[] { 0x80 })]
+    public async Task SettingsBodyThatIsNotUtf8_Is400InvalidRequest_AndChangesNothing(byte[] notUtf8)
+    {
+        var before = await app.Client().SendAsync(HttpMethod.Get, "/api/v1/admin/settings");
+        byte[] body = [.. "{\"yenPer"u8, .. notUtf8, .. "Point\":2,\"timeZone\":\"UTC\"}"u8];
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+
+        var reply = await app.Client().SendRawAsync(HttpMethod.Put, "/api/v1/admin/settings", content, headers: new Dictionary<string, string> { ["If-Match"] = "*" });
+
+        AssertProblem(reply, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(before.Text, (await app.Client().SendAsync(HttpMethod.Get, "/api/v1/admin/settings")).Text);
+    }
+
     [Fact]
     public async Task AdjustmentOfPurchasedPoints_SaysWhy_AsTheImportDoes()
     {
