@@ -4,6 +4,7 @@ using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Hosting;
 using Points.Functions.Ledger;
+using Points.Functions.Settings;
 
 namespace Points.Functions.Adjustments;
 
@@ -23,7 +24,10 @@ public sealed class AdjustmentsFeature : Feature
     public static MemberOperation Operation(Adjustment adjustment, string actor, string idempotencyKey, string requestHash) =>
         new(actor, idempotencyKey, requestHash, input => adjustment.Decide(input.Member, input.Context));
 
-    private static async Task<IResult> Adjust(string memberId, HttpContext http, MemberLedger ledger)
+    /// <summary>Special points expire at most this many days (10 years) after the day they are granted (as a rule's grant).</summary>
+    public const int ExpiryDaysAheadMax = Earning.EarningSpecs.SpecialExpiryDaysMax;
+
+    private static async Task<IResult> Adjust(string memberId, HttpContext http, MemberLedger ledger, ProgramSettingsStore settingsStore, TimeProvider clock)
     {
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
         if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
@@ -31,6 +35,8 @@ public sealed class AdjustmentsFeature : Feature
         if (bodyProblem is not null) return bodyProblem;
         var errors = Adjustment.Validate(request!.Points, request.Reason, request.Reference);
         if (request.Kind == LotKind.Purchased) errors["kind"] = [PurchasedKindRefused];
+        if (request.ExpiresOn is { } expiresOn && expiresOn > (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow()).AddDays(ExpiryDaysAheadMax))
+            errors["expiresOn"] = [$"At most {ExpiryDaysAheadMax} days (10 years) from today."];
         if (errors.Count > 0) return Problems.Invalid("Some fields are invalid.", errors);
 
         var adjustment = new Adjustment(request.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim(), request.Reference);

@@ -31,7 +31,8 @@ public static class EarningSpecs
     public const int PendingDaysMax = 365;
     public const int MultiplierPermilleMax = 100_000;
 
-    public static Dictionary<string, string[]> Validate(RuleSpec spec)
+    /// <param name="today">The program's today: a special expiry is at most <see cref="SpecialExpiryDaysMax"/> days after it.</param>
+    public static Dictionary<string, string[]> Validate(RuleSpec spec, DateOnly today)
     {
         var errors = new Dictionary<string, string[]>();
         if (spec.Trigger is not { } trigger || !Triggers.IsKnownRuleTrigger(trigger))
@@ -57,6 +58,7 @@ public static class EarningSpecs
         if (grant?.Kind != LotKind.Special && (grant?.ExpiresOn is not null || grant?.ExpiresAfterDays is not null))
             errors["grant"] = ["Only special points take an expiry; regular points follow the program's policy."];
         if (grant?.PendingDays is < 0 or > PendingDaysMax) errors["grant.pendingDays"] = [$"0..{PendingDaysMax} days."];
+        if (grant?.ExpiresOn > today.AddDays(SpecialExpiryDaysMax)) errors["grant.expiresOn"] = [$"At most {SpecialExpiryDaysMax} days (10 years) from today."];
         if (spec.ActiveFrom is { } from && spec.ActiveUntil is { } until && until <= from)
             errors["activeUntil"] = ["Must be after activeFrom."];
         CheckList(errors, "eligibility.ranks", spec.Eligibility?.Ranks);

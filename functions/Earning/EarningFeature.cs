@@ -1,6 +1,7 @@
 using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Hosting;
+using Points.Functions.Settings;
 using Points.Functions.Storage;
 
 namespace Points.Functions.Earning;
@@ -42,10 +43,11 @@ public sealed class EarningFeature : Feature
     private static object View(EarningConfigStore.CampaignDocument campaign) => new { campaignId = campaign.Id, campaign.Spec, campaign.UpdatedAt, etag = campaign.ETag() };
 
     /// <summary>Creates or changes a rule; with If-Match only while it is in that state (412 otherwise). Answers its ETag.</summary>
-    private static async Task<IResult> PutRule(string ruleId, HttpContext http, EarningConfigStore store)
+    private static async Task<IResult> PutRule(string ruleId, HttpContext http, EarningConfigStore store, ProgramSettingsStore settingsStore, TimeProvider clock)
     {
         if (!Preconditions.TryReadIfMatch(http, out var ifMatch, out var problem)) return problem!;
-        var (spec, specProblem) = await RequestReader.ReadSpecAsync<RuleSpec>(http, "ruleId", ruleId, EarningSpecs.Validate, "The rule is invalid.");
+        var today = (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow());
+        var (spec, specProblem) = await RequestReader.ReadSpecAsync<RuleSpec>(http, "ruleId", ruleId, spec => EarningSpecs.Validate(spec, today), "The rule is invalid.");
         if (specProblem is not null) return specProblem;
         var (outcome, saved) = await store.SaveRuleAsync(ruleId, spec!, delete: false, ifMatch, http.RequestAborted);
         return outcome switch

@@ -23,7 +23,7 @@ namespace Points.Functions.Imports;
 /// (<c>duplicate</c>). Rows are applied in chunks with many in flight; rows of one member share one commit.
 /// </summary>
 public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore store, MemberLedger ledger, CosmosStorage cosmos,
-    TimeProvider clock, ILogger<AdjustmentImport> log)
+    Settings.ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<AdjustmentImport> log)
 {
     public const string FunctionName = "ImportAdjustments";
     public const string Prefix = "adjustments/";
@@ -126,6 +126,7 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
         long invalid = 0, rows = 0;
         var known = new HashSet<string>(StringComparer.Ordinal);
         var keys = new KeysInFile();
+        var expiryMax = (await settingsStore.GetAsync(cancellationToken)).DateOf(clock.GetUtcNow()).AddDays(AdjustmentsFeature.ExpiryDaysAheadMax);
         try
         {
             var pending = new List<AdjustmentCsvRow>();
@@ -141,6 +142,13 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
                     continue;
                 }
                 var row = (AdjustmentCsvRow)outcome;
+                if (row.ExpiresOn > expiryMax)
+                {
+                    invalid++;
+                    await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(row.Row, row.MemberId, Text(row.Points), AdjustmentResultStatus.Invalid,
+                        CsvRowErrorCodes.InvalidDate, $"expires_on: at most {AdjustmentsFeature.ExpiryDaysAheadMax:N0} days (10 years) from today.", null), cancellationToken);
+                    continue;
+                }
                 if (keys.FirstRowWithOtherContent(row) is { } first)
                 {
                     // Applying both would apply one and refuse the other: the validation pass sees it, so the file is refused.

@@ -117,6 +117,21 @@ public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputH
         Assert.Equal(100, (await client.GetMemberAsync(member)).Long("balance"));
     }
 
+    /// <summary>Regression (probing the fuzzer's odd dates): special points expiring 9999-12-31 overflowed the due-date listing.</summary>
+    [Fact]
+    public async Task SpecialPointsExpiringBeyondTenYears_RefuseTheFile_NamingTheRow()
+    {
+        var client = app.Client();
+        var member = await client.NewMemberAsync();
+        var csv = $"member_id,points,kind,expires_on,reason\n{member},10,special,2027-03-31,ok\n{member},10,special,9999-12-31,too far\n";
+
+        var result = await DropAndWaitForResultAsync("far-expiry.csv", Encoding.UTF8.GetBytes(csv), TimeSpan.FromMinutes(2));
+
+        var invalid = Assert.Single(result);
+        Assert.Equal((2L, "invalid", "invalid_date"), (invalid.Row, invalid.Status, invalid.Code));
+        Assert.Equal(0, (await client.GetMemberAsync(member)).Long("balance"));
+    }
+
     /// <summary>Regression (review): a header-only file gave a result file with no message at all.</summary>
     [Theory]
     [InlineData("member_id,points,reason\r\n")]

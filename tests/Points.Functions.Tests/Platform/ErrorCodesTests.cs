@@ -91,7 +91,14 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         { "lone surrogate in a reason", "POST", "/api/v1/admin/members/{m}/adjustments", "{\"points\":10,\"reason\":\"a\\ud800b\"}", "reason" },
         // Regression (review): purchased points were granted over the API though the import refused them.
         { "adjustment of purchased points", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":10,"kind":"purchased","reason":"r"}""", "kind" },
+        // Regression (fuzzer, seed 2 index 96989): the smallest long as adjustment points overflowed Math.Abs (500).
+        { "adjustment of long.MinValue points", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":-9223372036854775808,"reason":"r"}""", "points" },
+        { "adjustment of long.MaxValue points", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":9223372036854775807,"reason":"r"}""", "points" },
         { "a property given twice", "POST", "/api/v1/members/{m}/redemptions", """{"points":1,"points":1000,"purpose":"other"}""", "points" },
+        // Regressions (probing the fuzzer's odd dates): an expiry of 9999-12-31 overflowed the due-date listing (500).
+        { "special points expiring 9999-12-31", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":10,"kind":"special","expiresOn":"9999-12-31","reason":"r"}""", "expiresOn" },
+        { "special points expiring past ten years", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":10,"kind":"special","expiresOn":"2036-11-24","reason":"r"}""", "expiresOn" },
+        { "a rule granting points expiring 9999-12-31", "PUT", "/api/v1/admin/rules/r-9999", """{"trigger":"login","formula":{"type":"fixed","points":5},"grant":{"kind":"special","expiresOn":"9999-12-31"}}""", "grant.expiresOn" },
         { "a rule id that storage cannot hold", "DELETE", "/api/v1/admin/rules/a%23b", null, "ruleId" },
         { "a catalog item id that storage cannot hold", "POST", "/api/v1/members/{m}/redemptions", """{"points":1,"purpose":"catalog","catalogItemId":"a/b"}""", "catalogItemId" },
     };

@@ -21,7 +21,7 @@ public sealed class FuzzFixture : AppFixture
 /// </summary>
 public sealed class FuzzTests(FuzzFixture app, ITestOutputHelper output) : IClassFixture<FuzzFixture>
 {
-    public const int Inputs = 3_000;
+    public const int Inputs = 6_000;
     public const ulong DefaultSeed = 20261123;
 
     [Fact]
