@@ -201,12 +201,15 @@ public static partial class RequestReader
         }
     }
 
+    /// <summary>The longest field path echoed in <c>errors</c> (a path holds names the client chose).</summary>
+    private const int FieldPathLengthMax = 200;
+
     /// <summary>The field a JSON error is about, as api.md's <c>errors</c> names it: <c>items[0].sku</c>, or <c>body</c>.</summary>
     private static string FieldOf(JsonException e)
     {
         var path = (e.Path ?? "$") + (e is BodyValueException value ? value.Below : "");
         var field = path.StartsWith('$') ? path[1..].TrimStart('.') : path;
-        return field.Length == 0 ? "body" : field;
+        return field.Length == 0 ? "body" : field.Length > FieldPathLengthMax ? field[..FieldPathLengthMax] + "…" : field;
     }
 
     private static string MessageOf(JsonException e) =>

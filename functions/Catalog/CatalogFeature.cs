@@ -74,10 +74,11 @@ public sealed class CatalogFeature : Feature
     }
 
     /// <summary>Items the member may redeem now: in their window, eligible, under the member's limit, with stock left.</summary>
-    private static async Task<IResult> ForMember(HttpContext http, CatalogStore catalog, LedgerStore accounts, TimeProvider clock)
+    /// <param name="memberId">Bound as text (cannot fail); given twice is a 400 (<see cref="RequestReader.TryQueryText"/>).</param>
+    private static async Task<IResult> ForMember(string? memberId, HttpContext http, CatalogStore catalog, LedgerStore accounts, TimeProvider clock)
     {
-        if (!RequestReader.TryQueryText(http, "memberId", out var memberId, out var problem)) return problem!;
-        if (!RequestReader.TryMemberId(memberId, out var id, out problem)) return problem!;
+        if (!RequestReader.TryQueryText(http, nameof(memberId), out var single, out var problem)) return problem!;
+        if (!RequestReader.TryMemberId(single, out var id, out problem)) return problem!;
         var (account, _) = await accounts.ReadAccountAsync(id, http.RequestAborted);
         if (account is null) return Problems.For(Problems.MemberNotFound);
         var member = account.Member;

@@ -30,6 +30,8 @@ public static class EarningSpecs
     public const int SpecialExpiryDaysMax = 3650;
     public const int PendingDaysMax = 365;
     public const int MultiplierPermilleMax = 100_000;
+    /// <summary>A cap in points: the ledger's bound (far below 2^53, the largest integer a stored double keeps exactly).</summary>
+    public const long CapPointsMax = Points.Domain.Primitives.PointAmount.MaxMagnitude;
 
     /// <param name="today">The program's today: a special expiry is at most <see cref="SpecialExpiryDaysMax"/> days after it.</param>
     public static Dictionary<string, string[]> Validate(RuleSpec spec, DateOnly today)
@@ -49,7 +51,10 @@ public static class EarningSpecs
         }
         foreach (var (name, cap) in new[] { ("perDay", spec.Caps?.PerDay), ("perMonth", spec.Caps?.PerMonth), ("lifetime", spec.Caps?.Lifetime) })
         {
-            if (cap is { Times: < 1 } or { Points: < 1 }) errors[$"caps.{name}"] = ["times and points must be ≥ 1 when given."];
+            // Bounded above too: Cosmos DB stores numbers as doubles, so a cap near long.MaxValue came back as a number no
+            // long holds and made every later read of the rules fail (found by the fuzzer).
+            if (cap is { Times: < 1 } or { Points: < 1 or > CapPointsMax })
+                errors[$"caps.{name}"] = [$"times (≥ 1) and points (1..{CapPointsMax}) when given."];
         }
         var grant = spec.Grant;
         if (grant?.Kind == LotKind.Purchased) errors["grant.kind"] = ["Rules grant regular or special points."];

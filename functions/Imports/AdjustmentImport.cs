@@ -294,8 +294,9 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
         {
             if (row.IdempotencyKey is not { } key) return null;
             var content = HashOf($"{row.MemberId}\n{row.Points}\n{row.Kind}\n{row.ExpiresOn:yyyy-MM-dd}\n{row.Reason}");
-            if (_firstUse.TryAdd(HashOf(key), (row.Row, content))) return null;
-            var first = _firstUse[HashOf(key)];
+            var keyHash = HashOf(key);
+            if (_firstUse.TryAdd(keyHash, (row.Row, content))) return null;
+            var first = _firstUse[keyHash];
             return first.Content == content ? null : first.Row;
         }
 

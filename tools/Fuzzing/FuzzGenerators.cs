@@ -267,7 +267,9 @@ public sealed class FuzzGenerators(FuzzWorld world, int csvPercent = 2)
     private static Gen<string> QueryValue => Gen.Frequency(
         (5, Gen.Choose(1, 200).Select(n => n.ToString(CultureInfo.InvariantCulture))),
         (3, Gen.Elements("0", "-1", "201", "abc", "", "1.5", "1e2", "99999999999999999999", "9223372036854775807", "9223372036854775808", "%00", "+5",
-            "%205", "5%20", "0x10", "%D9%A3", "%ZZ", "1,2", "%E3%81%82", new string('9', 5_000))));
+            "%205", "5%20", "0x10", "%D9%A3", "%ZZ", "1,2", "%E3%81%82",
+            // Long, but with the path within Kestrel's 8 KiB request line: past it the server answers 414 before any app code.
+            new string('9', 3_000))));
 
     private static Gen<string> HistoryQuery => Gen.Frequency(
         (3, Gen.Constant("")),

@@ -105,6 +105,12 @@ public sealed class Fuzzer(Uri baseAddress, FuzzWorld world, BlobServiceClient? 
             response = await http.SendAsync(request, cancellationToken);
             text = await response.Content.ReadAsStringAsync(cancellationToken);
         }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            report.Count(input, "no answer");
+            report.Violation(input, 0, null, $"no answer within {http.Timeout.TotalMinutes:0} minutes", "");
+            return;
+        }
         catch (Exception e) when (e is HttpRequestException or IOException or UriFormatException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
             // The client could not send it or the connection closed under a large upload: not an answer of the app.

@@ -94,6 +94,9 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         // Regression (fuzzer, seed 2 index 96989): the smallest long as adjustment points overflowed Math.Abs (500).
         { "adjustment of long.MinValue points", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":-9223372036854775808,"reason":"r"}""", "points" },
         { "adjustment of long.MaxValue points", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":9223372036854775807,"reason":"r"}""", "points" },
+        // Regression (fuzzer, seed 2213129641526456792 index 940435): a cap of long.MaxValue points was stored, came back
+        // from Cosmos DB as a double no long holds, and every later read of the rules (every event) answered 500.
+        { "a rule capped at long.MaxValue points", "PUT", "/api/v1/admin/rules/r-cap", """{"trigger":"login","formula":{"type":"fixed","points":1},"caps":{"perDay":{"points":9223372036854775807}}}""", "caps.perDay" },
         { "a property given twice", "POST", "/api/v1/members/{m}/redemptions", """{"points":1,"points":1000,"purpose":"other"}""", "points" },
         // Regressions (probing the fuzzer's odd dates): an expiry of 9999-12-31 overflowed the due-date listing (500).
         { "special points expiring 9999-12-31", "POST", "/api/v1/admin/members/{m}/adjustments", """{"points":10,"kind":"special","expiresOn":"9999-12-31","reason":"r"}""", "expiresOn" },
