@@ -128,6 +128,13 @@ public static class PointsApp
     private static async Task WriteUnhandledProblem(HttpContext http)
     {
         var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+        if (error is BadHttpRequestException)
+        {
+            // The framework could not read the request (its binding or Kestrel's limits): the client's fault, never a 500.
+            // Handlers parse their own input (RequestReader), so this is a safety net that names no field.
+            await Problems.For(Problems.InvalidRequest, "The request could not be read.").ExecuteAsync(http);
+            return;
+        }
         // Outages and retryable conditions: the client retries later.
         var unavailable = error is ContentionException or StockHoldLapsedException or IdempotencyRecordLapsedException
             or CosmosException { StatusCode: System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout }

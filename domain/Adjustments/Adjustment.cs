@@ -33,7 +33,8 @@ public sealed record Adjustment(long Points, LotKind Kind, DateOnly? ExpiresOn, 
         var errors = new Dictionary<string, string[]>();
         if (reference is { Length: 0 or > EntryDetails.ReferenceLengthMax })
             errors["reference"] = [$"1–{EntryDetails.ReferenceLengthMax} characters when given."];
-        if (points == 0 || Math.Abs(points) > PointsMagnitudeMax)
+        // Compared both ways rather than through Math.Abs, which throws for long.MinValue (found by the fuzzer).
+        if (points is 0 or > PointsMagnitudeMax or < -PointsMagnitudeMax)
             errors["points"] = [$"Must be a non-zero integer within ±{PointsMagnitudeMax}."];
         if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > ReasonLengthMax)
             errors["reason"] = [$"Required, 1–{ReasonLengthMax} characters."];

@@ -5,6 +5,7 @@ using Points.Functions.Api;
 using Points.Functions.Auth;
 using Points.Functions.Hosting;
 using Points.Functions.Ledger;
+using Points.Functions.Settings;
 
 namespace Points.Functions.Adjustments;
 
@@ -25,17 +26,26 @@ public sealed class AdjustmentsFeature : Feature
             .Refuses(LedgerRejection.InsufficientPoints, LedgerRejection.ExpiryRequired, LedgerRejection.ExpiryNotAllowed, LedgerRejection.ExpiryInPast,
                 LedgerRejection.BalanceLimitExceeded);
 
+    /// <summary>Why an adjustment cannot grant purchased points (the API and CSV imports say the same).</summary>
+    public const string PurchasedKindRefused = "kind purchased is not allowed: purchased points come only from PayPal purchases. Grant regular or special points.";
+
     /// <summary>The adjustment as a member operation (the API and CSV imports share it).</summary>
     public static MemberOperation Operation(Adjustment adjustment, string actor, string idempotencyKey, string requestHash) =>
         new(actor, idempotencyKey, requestHash, input => adjustment.Decide(input.Member, input.Context));
 
-    private static async Task<IResult> Adjust(string memberId, HttpContext http, MemberLedger ledger)
+    /// <summary>Special points expire at most this many days (10 years) after the day they are granted (as a rule's grant).</summary>
+    public const int ExpiryDaysAheadMax = Earning.EarningSpecs.SpecialExpiryDaysMax;
+
+    private static async Task<IResult> Adjust(string memberId, HttpContext http, MemberLedger ledger, ProgramSettingsStore settingsStore, TimeProvider clock)
     {
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
         if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<AdjustmentRequest>(http);
         if (bodyProblem is not null) return bodyProblem;
         var errors = Adjustment.Validate(request!.Points, request.Reason, request.Reference);
+        if (request.Kind == LotKind.Purchased) errors["kind"] = [PurchasedKindRefused];
+        if (request.ExpiresOn is { } expiresOn && expiresOn > (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow()).AddDays(ExpiryDaysAheadMax))
+            errors["expiresOn"] = [$"At most {ExpiryDaysAheadMax} days (10 years) from today."];
         if (errors.Count > 0) return Problems.Invalid("Some fields are invalid.", errors);
 
         var adjustment = new Adjustment(request.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim(), request.Reference);

@@ -21,14 +21,20 @@ public static class Problems
     public static readonly ProblemType MemberNotFound = new("member_not_found", 404, "The member does not exist.");
     public static readonly ProblemType NotFound = new("not_found", 404, "No such resource.");
     public static readonly ProblemType MethodNotAllowed = new("method_not_allowed", 405, "The method is not allowed on this resource.");
+    public static readonly ProblemType PreconditionFailed = new("precondition_failed", 412, "The resource changed since the ETag given in If-Match.");
+    public static readonly ProblemType UnsupportedMediaType = new("unsupported_media_type", 415, "The body must be JSON (Content-Type: application/json).");
     public static readonly ProblemType IdempotencyKeyReused = new("idempotency_key_reused", 422, "The Idempotency-Key was used with a different request.");
+    public static readonly ProblemType PreconditionRequired = new("precondition_required", 428, "An If-Match header with the resource's current ETag is required.");
     public static readonly ProblemType InternalError = new("internal_error", 500, "An unexpected error occurred.");
     public static readonly ProblemType ServiceUnavailable = new("service_unavailable", 503, "A dependency is unavailable; retry later.");
     /// <summary>Shared by the features with a smallest amount (withdrawals, purchases): one code, one title.</summary>
     public static readonly ProblemType BelowMinimum = new("below_minimum", 422, "Fewer points than the smallest amount allowed.");
 
     private static readonly ProblemType[] OfTheHttpLayer =
-        [InvalidRequest, IdempotencyKeyRequired, Unauthorized, Forbidden, MemberNotFound, NotFound, MethodNotAllowed, IdempotencyKeyReused, InternalError, ServiceUnavailable];
+        [
+            InvalidRequest, IdempotencyKeyRequired, Unauthorized, Forbidden, MemberNotFound, NotFound, MethodNotAllowed, PreconditionFailed,
+            UnsupportedMediaType, IdempotencyKeyReused, PreconditionRequired, InternalError, ServiceUnavailable,
+        ];
 
     /// <summary>Every business refusal of every feature, with its problem: the one table.</summary>
     private static readonly Lazy<IReadOnlyDictionary<Enum, ProblemType>> RejectionTable = new(() =>

@@ -39,18 +39,18 @@ public sealed class CatalogFeature : Feature
         api.MapPut("/v1/admin/catalog/{itemId}", Put).RequireScope(Scopes.Admin)
             .Describe("saveCatalogItem", ApiTags.Admin, "Create or replace a catalog item",
                 "Saves the item's name, cost in points, eligibility (ranks, tags), limit per member, total stock and active window `[activeFrom, activeUntil)`. "
-                + "`stock` is the total offered, not what is left: raise it to add units.")
+                + "`stock` is the total offered, not what is left: raise it to add units. Answers the item's ETag; with `If-Match`, saves only "
+                + "while the item is in that state (412 otherwise).")
             .TakesJson<CatalogItemSpec>()
             .Produces<CatalogItemView>()
-            .Refuses(Problems.InvalidRequest);
+            .Refuses(Problems.InvalidRequest, Problems.PreconditionFailed);
         api.MapDelete("/v1/admin/catalog/{itemId}", async (string itemId, CatalogStore catalog, HttpContext http) =>
-            RequestReader.IsWellFormedId(itemId) && await catalog.DeleteAsync(itemId, http.RequestAborted)
-                ? Results.NoContent()
-                : Problems.For(Problems.NotFound, $"There is no catalog item '{itemId}'."))
+            await Delete(itemId, catalog, http))
             .RequireScope(Scopes.Admin)
-            .Describe("deleteCatalogItem", ApiTags.Admin, "Delete a catalog item", "Removes the item from the catalog: it can no longer be redeemed.")
+            .Describe("deleteCatalogItem", ApiTags.Admin, "Delete a catalog item",
+                "Removes the item from the catalog: it can no longer be redeemed. With `If-Match`, only while the item is in that state (412 otherwise).")
             .Produces(204)
-            .Refuses(Problems.NotFound);
+            .Refuses(Problems.NotFound, Problems.PreconditionFailed);
         api.MapGet("/v1/catalog", ForMember).RequireScope(Scopes.MembersRead)
             .Describe("listRedeemableItems", ApiTags.Catalog, "List the catalog items a member may redeem now",
                 "The items in their active window that the member is eligible for, under their limit and in stock, with what each costs "
@@ -59,19 +59,44 @@ public sealed class CatalogFeature : Feature
             .Refuses(Problems.InvalidRequest, Problems.MemberNotFound);
     }
 
+    /// <summary>Creates or changes an item; with If-Match only while it is in that state (412 otherwise). Answers its ETag.</summary>
     private static async Task<IResult> Put(string itemId, HttpContext http, CatalogStore catalog)
     {
-        var (spec, problem) = await RequestReader.ReadSpecAsync<CatalogItemSpec>(http, "itemId", itemId, CatalogSpecs.Validate, "The catalog item is invalid.");
-        if (problem is not null) return problem;
-        return await catalog.SaveAsync(itemId, CatalogSpecs.Normalize(spec!), http.RequestAborted) is { } saved
-            ? Results.Json(CatalogItemView.Of(saved), JsonDefaults.Options)
-            : Problems.Invalid("itemId", $"The catalog holds at most {CatalogStore.ItemsMax} items; delete one first.");
+        if (!Preconditions.TryReadIfMatch(http, out var ifMatch, out var problem)) return problem!;
+        var (spec, specProblem) = await RequestReader.ReadSpecAsync<CatalogItemSpec>(http, "itemId", itemId, CatalogSpecs.Validate, "The catalog item is invalid.");
+        if (specProblem is not null) return specProblem;
+        var (outcome, item) = await catalog.SaveAsync(itemId, CatalogSpecs.Normalize(spec!), ifMatch, http.RequestAborted);
+        switch (outcome)
+        {
+            case CatalogStore.SaveOutcome.CatalogFull:
+                return Problems.Invalid("itemId", $"The catalog holds at most {CatalogStore.ItemsMax} items; delete one first.");
+            case CatalogStore.SaveOutcome.PreconditionFailed:
+                return Preconditions.Failed(http, $"Catalog item {itemId}", item?.ETag());
+            default:
+                Preconditions.AnswerETag(http, item!.ETag());
+                return Results.Json(CatalogItemView.Of(item), JsonDefaults.Options);
+        }
+    }
+
+    private static async Task<IResult> Delete(string itemId, CatalogStore catalog, HttpContext http)
+    {
+        if (!RequestReader.IsWellFormedId(itemId)) return Problems.For(Problems.NotFound, "There is no catalog item with that id.");
+        if (!Preconditions.TryReadIfMatch(http, out var ifMatch, out var problem)) return problem!;
+        var (outcome, item) = await catalog.DeleteAsync(itemId, ifMatch, http.RequestAborted);
+        return outcome switch
+        {
+            CatalogStore.SaveOutcome.NotFound => Problems.For(Problems.NotFound, $"There is no catalog item '{itemId}'."),
+            CatalogStore.SaveOutcome.PreconditionFailed => Preconditions.Failed(http, $"Catalog item {itemId}", item?.ETag()),
+            _ => Results.NoContent(),
+        };
     }
 
     /// <summary>Items the member may redeem now: in their window, eligible, under the member's limit, with stock left.</summary>
+    /// <param name="memberId">Bound as text (cannot fail); given twice is a 400 (<see cref="RequestReader.TryQueryText"/>).</param>
     private static async Task<IResult> ForMember(string? memberId, HttpContext http, CatalogStore catalog, LedgerStore accounts, TimeProvider clock)
     {
-        if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
+        if (!RequestReader.TryQueryText(http, nameof(memberId), out var single, out var problem)) return problem!;
+        if (!RequestReader.TryMemberId(single, out var id, out problem)) return problem!;
         var (account, _) = await accounts.ReadAccountAsync(id, http.RequestAborted);
         if (account is null) return Problems.For(Problems.MemberNotFound);
         var member = account.Member;

@@ -45,6 +45,9 @@ public sealed record CatalogItemDocument
 
     public static string IdOf(string itemId) => "item-" + itemId;
 
+    /// <summary>The item's ETag (api: PUT and DELETE take it in If-Match): of its spec and version, not of its stock.</summary>
+    public string ETag() => Preconditions.ETagOf(new { itemId = ItemId, Spec, Version, UpdatedAt });
+
     /// <summary>Units that can still be taken; null when the stock is unlimited.</summary>
     public int? StockLeft() => Spec.Stock is { } stock ? Math.Max(0, stock - Taken) : null;
 
@@ -55,11 +58,11 @@ public sealed record CatalogItemDocument
 
 public sealed record CatalogItemView(
     string ItemId, string Name, long Cost, string Kind, CatalogEligibility Eligibility, int? PerMemberLimit, int? Stock, int? StockLeft,
-    DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, int Version, DateTimeOffset UpdatedAt)
+    DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, int Version, DateTimeOffset UpdatedAt, [property: JsonPropertyName("etag")] string ETag)
 {
     public static CatalogItemView Of(CatalogItemDocument item) => new(
         item.ItemId, item.Spec.Name!, item.Spec.Cost!.Value, item.Spec.Kind!, item.Spec.Eligibility ?? new CatalogEligibility([], []),
-        item.Spec.PerMemberLimit, item.Spec.Stock, item.StockLeft(), item.Spec.ActiveFrom, item.Spec.ActiveUntil, item.Version, item.UpdatedAt);
+        item.Spec.PerMemberLimit, item.Spec.Stock, item.StockLeft(), item.Spec.ActiveFrom, item.Spec.ActiveUntil, item.Version, item.UpdatedAt, item.ETag());
 }
 
 /// <summary>An item as one member sees it: what it costs and how many more they can have.</summary>
@@ -74,6 +77,7 @@ public static class CatalogSpecs
     public const int NameLengthMax = 100;
     public const int ItemIdLengthMax = RequestReader.IdLengthMax;
     public const int ListItemsMax = 50;
+    public const int ListItemLengthMax = 64;
 
     public static Dictionary<string, string[]> Validate(CatalogItemSpec spec)
     {
@@ -84,8 +88,11 @@ public static class CatalogSpecs
         if (spec.PerMemberLimit is not (null or (>= 1 and <= PerMemberLimitMax))) errors["perMemberLimit"] = [$"1..{PerMemberLimitMax}, or omit for no limit."];
         if (spec.Stock is not (null or (>= 0 and <= StockMax))) errors["stock"] = [$"0..{StockMax} units in total, or omit for unlimited."];
         if (spec.ActiveFrom is { } from && spec.ActiveUntil is { } until && until <= from) errors["activeUntil"] = ["Must be after activeFrom."];
-        if (spec.Eligibility?.Ranks?.Count > ListItemsMax || spec.Eligibility?.Tags?.Count > ListItemsMax)
-            errors["eligibility"] = [$"At most {ListItemsMax} ranks and {ListItemsMax} tags."];
+        foreach (var (field, list) in new[] { ("eligibility.ranks", spec.Eligibility?.Ranks), ("eligibility.tags", spec.Eligibility?.Tags) })
+        {
+            if (list is { } items && (items.Count > ListItemsMax || items.Any(i => string.IsNullOrWhiteSpace(i) || i.Length > ListItemLengthMax)))
+                errors[field] = [$"At most {ListItemsMax} items of 1–{ListItemLengthMax} characters, none blank."];
+        }
         return errors;
     }
 

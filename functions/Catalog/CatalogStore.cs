@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Azure.Cosmos;
 using Points.Domain.Catalog;
 using Points.Domain.Primitives;
+using Points.Functions.Api;
 using Points.Functions.Ledger;
 using Points.Functions.Storage;
 
@@ -62,27 +63,65 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
     /// <summary>Every item, cached for a few seconds (this process's own writes clear the cache): listings are frequent, items few.</summary>
     public Task<IReadOnlyList<CatalogItemDocument>> ListAsync(CancellationToken cancellationToken) => _cache.GetAsync(cancellationToken);
 
-    /// <summary>Creates an item or changes its spec (version + 1); units taken and holds stay. Null when the catalog is full.</summary>
-    public async Task<CatalogItemDocument?> SaveAsync(string itemId, CatalogItemSpec spec, CancellationToken cancellationToken)
+    /// <summary>What saving or deleting an item did.</summary>
+    public enum SaveOutcome { Saved, CatalogFull, NotFound, PreconditionFailed }
+
+    /// <summary>
+    /// Creates an item or changes its spec (version + 1); units taken and holds stay. With <paramref name="ifMatch"/>,
+    /// only while the item is in that state (<see cref="CatalogItemDocument.ETag"/>: its spec and version, so stock
+    /// moving under redemptions does not count as a change); the item as it is comes with a refusal.
+    /// </summary>
+    public async Task<(SaveOutcome Outcome, CatalogItemDocument? Item)> SaveAsync(string itemId, CatalogItemSpec spec, IfMatch? ifMatch,
+        CancellationToken cancellationToken)
     {
         var isFull = (await ListAsync(cancellationToken)).Count >= ItemsMax;
-        var saved = await UpdateAsync(itemId, existing =>
+        return await UpdateAsync<(SaveOutcome, CatalogItemDocument?)>(itemId, existing =>
         {
+            if (!IfMatch.Allows(ifMatch, existing?.ETag())) return Task.FromResult<(CatalogItemDocument?, (SaveOutcome, CatalogItemDocument?))>((null, (SaveOutcome.PreconditionFailed, existing)));
+            if (existing is null && isFull) return Task.FromResult<(CatalogItemDocument?, (SaveOutcome, CatalogItemDocument?))>((null, (SaveOutcome.CatalogFull, null)));
             var now = clock.GetUtcNow();
             var next = existing is null
-                ? isFull ? null : new CatalogItemDocument { Id = CatalogItemDocument.IdOf(itemId), ItemId = itemId, Spec = spec, Version = 1, UpdatedAt = now }
+                ? new CatalogItemDocument { Id = CatalogItemDocument.IdOf(itemId), ItemId = itemId, Spec = spec, Version = 1, UpdatedAt = now }
                 : existing with { Spec = spec, Version = existing.Version + 1, UpdatedAt = now };
-            return Task.FromResult((next, next));
+            return Task.FromResult<(CatalogItemDocument?, (SaveOutcome, CatalogItemDocument?))>((next, (SaveOutcome.Saved, next)));
         }, cancellationToken);
-        return saved;
     }
 
-    /// <summary>Removes an item; false when there was none. Holds of redemptions in flight resolve to nothing.</summary>
-    public async Task<bool> DeleteAsync(string itemId, CancellationToken cancellationToken)
+    /// <summary>Removes an item (with <paramref name="ifMatch"/>, only while it is in that state). Holds of redemptions in flight resolve to nothing.</summary>
+    public async Task<(SaveOutcome Outcome, CatalogItemDocument? Item)> DeleteAsync(string itemId, IfMatch? ifMatch, CancellationToken cancellationToken)
     {
-        if (!await CosmosStorage.DeleteIfExistsAsync(Config, CatalogItemDocument.IdOf(itemId), CatalogItemDocument.Partition, cancellationToken)) return false;
-        _cache.Invalidate();
-        return true;
+        if (ifMatch is null)
+        {
+            if (!await CosmosStorage.DeleteIfExistsAsync(Config, CatalogItemDocument.IdOf(itemId), CatalogItemDocument.Partition, cancellationToken)) return (SaveOutcome.NotFound, null);
+            _cache.Invalidate();
+            return (SaveOutcome.Saved, null);
+        }
+        // The item's document also changes with its stock: delete exactly the version checked, deciding again when a redemption moved it.
+        var gate = GateOf(itemId);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await ConflictRetry.RunAsync<(SaveOutcome, CatalogItemDocument?)>(async _ =>
+            {
+                var (current, etag) = await CosmosStorage.ReadOrNullAsync<CatalogItemDocument>(
+                    Config, CatalogItemDocument.IdOf(itemId), CatalogItemDocument.Partition, cancellationToken);
+                if (!ifMatch.Matches(current?.ETag())) return (true, (SaveOutcome.PreconditionFailed, current));
+                try
+                {
+                    await Config.DeleteItemAsync<CatalogItemDocument>(current!.Id, new PartitionKey(current.Pk), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
+                }
+                catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
+                {
+                    return (false, default);
+                }
+                _cache.Invalidate();
+                return (true, (SaveOutcome.Saved, null));
+            }, attempt => LogConflict(itemId, attempt), () => new CatalogContentionException(itemId), cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>Takes one unit for the redemption <paramref name="redemptionId"/>, after reclaiming lapsed holds.</summary>
@@ -164,7 +203,7 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
     private async Task<TResult> UpdateAsync<TResult>(string itemId,
         Func<CatalogItemDocument?, Task<(CatalogItemDocument? Next, TResult Result)>> change, CancellationToken cancellationToken)
     {
-        var gate = _gates[(int)((uint)StringComparer.Ordinal.GetHashCode(itemId) % GateStripes)];
+        var gate = GateOf(itemId);
         await gate.WaitAsync(cancellationToken);
         try
         {
@@ -184,6 +223,8 @@ public sealed partial class CatalogStore(CosmosStorage cosmos, LedgerStore accou
             gate.Release();
         }
     }
+
+    private SemaphoreSlim GateOf(string itemId) => _gates[(int)((uint)StringComparer.Ordinal.GetHashCode(itemId) % GateStripes)];
 
     private async Task<bool> TryWriteAsync(CatalogItemDocument next, string? etag, CancellationToken cancellationToken)
     {

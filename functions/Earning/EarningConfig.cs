@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Azure.Cosmos;
 using Points.Domain.Earning;
 using Points.Domain.Ledger;
+using Points.Functions.Api;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
 
@@ -30,8 +31,11 @@ public static class EarningSpecs
     public const int SpecialExpiryDaysMax = 3650;
     public const int PendingDaysMax = 365;
     public const int MultiplierPermilleMax = 100_000;
+    /// <summary>A cap in points: the ledger's bound (far below 2^53, the largest integer a stored double keeps exactly).</summary>
+    public const long CapPointsMax = Points.Domain.Primitives.PointAmount.MaxMagnitude;
 
-    public static Dictionary<string, string[]> Validate(RuleSpec spec)
+    /// <param name="today">The program's today: a special expiry is at most <see cref="SpecialExpiryDaysMax"/> days after it.</param>
+    public static Dictionary<string, string[]> Validate(RuleSpec spec, DateOnly today)
     {
         var errors = new Dictionary<string, string[]>();
         if (spec.Trigger is not { } trigger || !Triggers.IsKnownRuleTrigger(trigger))
@@ -48,7 +52,10 @@ public static class EarningSpecs
         }
         foreach (var (name, cap) in new[] { ("perDay", spec.Caps?.PerDay), ("perMonth", spec.Caps?.PerMonth), ("lifetime", spec.Caps?.Lifetime) })
         {
-            if (cap is { Times: < 1 } or { Points: < 1 }) errors[$"caps.{name}"] = ["times and points must be ≥ 1 when given."];
+            // Bounded above too: Cosmos DB stores numbers as doubles, so a cap near long.MaxValue came back as a number no
+            // long holds and made every later read of the rules fail (found by the fuzzer).
+            if (cap is { Times: < 1 } or { Points: < 1 or > CapPointsMax })
+                errors[$"caps.{name}"] = [$"times (≥ 1) and points (1..{CapPointsMax}) when given."];
         }
         var grant = spec.Grant;
         if (grant?.Kind == LotKind.Purchased) errors["grant.kind"] = ["Rules grant regular or special points."];
@@ -57,10 +64,13 @@ public static class EarningSpecs
         if (grant?.Kind != LotKind.Special && (grant?.ExpiresOn is not null || grant?.ExpiresAfterDays is not null))
             errors["grant"] = ["Only special points take an expiry; regular points follow the program's policy."];
         if (grant?.PendingDays is < 0 or > PendingDaysMax) errors["grant.pendingDays"] = [$"0..{PendingDaysMax} days."];
+        if (grant?.ExpiresOn > today.AddDays(SpecialExpiryDaysMax)) errors["grant.expiresOn"] = [$"At most {SpecialExpiryDaysMax} days (10 years) from today."];
         if (spec.ActiveFrom is { } from && spec.ActiveUntil is { } until && until <= from)
             errors["activeUntil"] = ["Must be after activeFrom."];
-        if (new[] { spec.Eligibility?.Ranks, spec.Eligibility?.Tags, spec.Eligibility?.StoreIds, spec.Eligibility?.Channels }.Any(l => l?.Count > ListItemsMax))
-            errors["eligibility"] = [$"At most {ListItemsMax} items per list."];
+        CheckList(errors, "eligibility.ranks", spec.Eligibility?.Ranks);
+        CheckList(errors, "eligibility.tags", spec.Eligibility?.Tags);
+        CheckList(errors, "eligibility.storeIds", spec.Eligibility?.StoreIds);
+        CheckList(errors, "eligibility.channels", spec.Eligibility?.Channels);
         return errors;
     }
 
@@ -70,7 +80,20 @@ public static class EarningSpecs
         if (spec.MultiplierPermille is not (> 0 and <= MultiplierPermilleMax)) errors["multiplierPermille"] = [$"1..{MultiplierPermilleMax} (1000 = ×1.0, 2000 = ×2.0)."];
         if (spec.From is null || spec.Until is null || spec.Until <= spec.From) errors["until"] = ["from and until are required; until after from."];
         if (spec.Triggers?.Any(t => !Triggers.IsKnownRuleTrigger(t)) == true) errors["triggers"] = ["Unknown trigger."];
+        if (spec.Triggers?.Count > ListItemsMax) errors["triggers"] = [$"At most {ListItemsMax} triggers."];
+        CheckList(errors, "storeIds", spec.StoreIds);
+        if (spec.DaysOfWeek?.Count > ListItemsMax) errors["daysOfWeek"] = [$"At most {ListItemsMax} days."];
         return errors;
+    }
+
+    /// <summary>The longest item of a list of a rule or campaign (a rank, tag, store id or channel).</summary>
+    public const int ListItemLengthMax = 64;
+
+    /// <summary>A list of names: at most <see cref="ListItemsMax"/> of 1–<see cref="ListItemLengthMax"/> characters, none blank.</summary>
+    private static void CheckList(Dictionary<string, string[]> errors, string field, IReadOnlyList<string>? list)
+    {
+        if (list is { } items && (items.Count > ListItemsMax || items.Any(i => string.IsNullOrWhiteSpace(i) || i.Length > ListItemLengthMax)))
+            errors[field] = [$"At most {ListItemsMax} items of 1–{ListItemLengthMax} characters, none blank."];
     }
 
     public static EarningRule ToRule(string ruleId, int version, RuleSpec spec) => new(
@@ -118,11 +141,17 @@ public sealed class EarningConfigStore
     public sealed record RuleDocument([property: JsonPropertyName("id")] string Id, string Pk, int Version, bool Deleted, RuleSpec Spec, DateTimeOffset UpdatedAt)
     {
         public EarningRule ToRule() => EarningSpecs.ToRule(Id, Version, Spec);
+
+        /// <summary>The rule's ETag (api: PUT and DELETE take it in If-Match): of what admins see, version included.</summary>
+        public string ETag() => Preconditions.ETagOf(new { ruleId = Id, Version, Spec, UpdatedAt });
     }
 
     public sealed record CampaignDocument([property: JsonPropertyName("id")] string Id, string Pk, bool Deleted, CampaignSpec Spec, DateTimeOffset UpdatedAt)
     {
         public Campaign ToCampaign() => EarningSpecs.ToCampaign(Id, Spec);
+
+        /// <summary>The campaign's ETag (api: PUT and DELETE take it in If-Match).</summary>
+        public string ETag() => Preconditions.ETagOf(new { campaignId = Id, Spec, UpdatedAt });
     }
 
     /// <summary>The stored documents and, mapped once per refresh, the active rules and campaigns.</summary>
@@ -145,28 +174,69 @@ public sealed class EarningConfigStore
         return (snapshot.RuleDocuments, snapshot.CampaignDocuments);
     }
 
-    /// <summary>What saving a rule did: saved (the new version), refused because the program has <see cref="RulesMax"/> rules, or nothing to delete.</summary>
-    public enum SaveOutcome { Saved, TooManyRules, NotFound }
+    /// <summary>
+    /// What saving a rule or campaign did: saved (a rule's new version), refused because the program has
+    /// <see cref="RulesMax"/> rules, nothing to delete, or refused because it is no longer in the state If-Match named.
+    /// </summary>
+    public enum SaveOutcome { Saved, TooManyRules, NotFound, PreconditionFailed }
 
-    /// <summary>Creates or changes a rule; the version grows by one with every change.</summary>
-    public async Task<(SaveOutcome Outcome, RuleDocument? Rule)> SaveRuleAsync(string ruleId, RuleSpec spec, bool delete, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates or changes a rule; the version grows by one with every change. With <paramref name="ifMatch"/>, only
+    /// while the rule is in that state (the write itself is conditional, so a change in between is caught too);
+    /// <see cref="SaveOutcome.PreconditionFailed"/> then comes with the rule as it is (null when there is none).
+    /// </summary>
+    public async Task<(SaveOutcome Outcome, RuleDocument? Rule)> SaveRuleAsync(string ruleId, RuleSpec spec, bool delete, IfMatch? ifMatch,
+        CancellationToken cancellationToken)
     {
-        var (existing, _) = await CosmosStorage.ReadOrNullAsync<RuleDocument>(_cosmos.Config, ruleId, "rules", cancellationToken);
+        var (existing, documentETag) = await CosmosStorage.ReadOrNullAsync<RuleDocument>(_cosmos.Config, ruleId, "rules", cancellationToken);
+        var live = existing is { Deleted: false } ? existing : null;
+        if (!IfMatch.Allows(ifMatch, live?.ETag())) return (SaveOutcome.PreconditionFailed, live);
         if (delete && existing is null) return (SaveOutcome.NotFound, null);
         if (existing is null or { Deleted: true } && (await LoadAsync(cancellationToken)).Rules.Count >= RulesMax) return (SaveOutcome.TooManyRules, null);
         var document = new RuleDocument(ruleId, "rules", (existing?.Version ?? 0) + 1, delete, delete ? existing!.Spec : spec, _clock.GetUtcNow());
-        await _cosmos.Config.UpsertItemAsync(document, new PartitionKey("rules"), cancellationToken: cancellationToken);
+        if (!await WriteAsync(document, ruleId, "rules", ifMatch is null ? null : documentETag ?? "", cancellationToken))
+        {
+            return (SaveOutcome.PreconditionFailed, (await CosmosStorage.ReadOrNullAsync<RuleDocument>(_cosmos.Config, ruleId, "rules", cancellationToken)).Item is { Deleted: false } now ? now : null);
+        }
         _cache.Invalidate();
         return (SaveOutcome.Saved, document);
     }
 
-    public async Task<CampaignDocument?> SaveCampaignAsync(string campaignId, CampaignSpec spec, bool delete, CancellationToken cancellationToken)
+    /// <summary>Creates, changes or deletes a campaign, like <see cref="SaveRuleAsync"/> (campaigns have no version).</summary>
+    public async Task<(SaveOutcome Outcome, CampaignDocument? Campaign)> SaveCampaignAsync(string campaignId, CampaignSpec spec, bool delete, IfMatch? ifMatch,
+        CancellationToken cancellationToken)
     {
-        var (existing, _) = await CosmosStorage.ReadOrNullAsync<CampaignDocument>(_cosmos.Config, campaignId, "campaigns", cancellationToken);
-        if (delete && existing is null) return null;
+        var (existing, documentETag) = await CosmosStorage.ReadOrNullAsync<CampaignDocument>(_cosmos.Config, campaignId, "campaigns", cancellationToken);
+        var live = existing is { Deleted: false } ? existing : null;
+        if (!IfMatch.Allows(ifMatch, live?.ETag())) return (SaveOutcome.PreconditionFailed, live);
+        if (delete && existing is null) return (SaveOutcome.NotFound, null);
         var document = new CampaignDocument(campaignId, "campaigns", delete, delete ? existing!.Spec : spec, _clock.GetUtcNow());
-        await _cosmos.Config.UpsertItemAsync(document, new PartitionKey("campaigns"), cancellationToken: cancellationToken);
+        if (!await WriteAsync(document, campaignId, "campaigns", ifMatch is null ? null : documentETag ?? "", cancellationToken))
+        {
+            return (SaveOutcome.PreconditionFailed, (await CosmosStorage.ReadOrNullAsync<CampaignDocument>(_cosmos.Config, campaignId, "campaigns", cancellationToken)).Item is { Deleted: false } now ? now : null);
+        }
         _cache.Invalidate();
-        return document;
+        return (SaveOutcome.Saved, document);
+    }
+
+    /// <summary>
+    /// Writes a config document: unconditionally when <paramref name="documentETag"/> is null; otherwise only over that
+    /// version of it ("" = only if there is none yet). False when another writer came first.
+    /// </summary>
+    private async Task<bool> WriteAsync<T>(T document, string id, string partition, string? documentETag, CancellationToken cancellationToken)
+    {
+        var partitionKey = new PartitionKey(partition);
+        try
+        {
+            if (documentETag is null) await _cosmos.Config.UpsertItemAsync(document, partitionKey, cancellationToken: cancellationToken);
+            else if (documentETag.Length == 0) await _cosmos.Config.CreateItemAsync(document, partitionKey, cancellationToken: cancellationToken);
+            else await _cosmos.Config.ReplaceItemAsync(document, id, partitionKey, new ItemRequestOptions { IfMatchEtag = documentETag }, cancellationToken);
+            return true;
+        }
+        catch (CosmosException e) when (e.StatusCode is System.Net.HttpStatusCode.PreconditionFailed or System.Net.HttpStatusCode.Conflict
+            or System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
     }
 }

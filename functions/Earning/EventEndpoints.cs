@@ -74,8 +74,9 @@ public static partial class EventEndpoints
         if (request.StoreId is { Length: 0 or > RequestReader.IdLengthMax }) errors["storeId"] = [$"1–{RequestReader.IdLengthMax} characters."];
         if (request.Channel is { Length: 0 or > EntryDetails.ChannelLengthMax }) errors["channel"] = [$"1–{EntryDetails.ChannelLengthMax} characters."];
         if (request.Reference is { Length: 0 or > EntryDetails.ReferenceLengthMax }) errors["reference"] = [$"1–{EntryDetails.ReferenceLengthMax} characters."];
-        if (request.Items is { } items && (items.Count > ItemsMax || items.Any(i => i.Sku is not { Length: > 0 and <= SkuLengthMax } || i.Quantity is < 1 or > QuantityMax || i.UnitPrice < 0)))
-            errors["items"] = [$"At most {ItemsMax} items, each with a sku (1–{SkuLengthMax}), quantity 1..{QuantityMax} and unitPrice ≥ 0."];
+        if (request.Items is { } items && (items.Count > ItemsMax
+            || items.Any(i => i.Sku is not { Length: > 0 and <= SkuLengthMax } || i.Quantity is < 1 or > QuantityMax || i.UnitPrice is < 0 or > AmountYenMax)))
+            errors["items"] = [$"At most {ItemsMax} items, each with a sku (1–{SkuLengthMax}), quantity 1..{QuantityMax} and unitPrice 0..{AmountYenMax}."];
         return errors;
     }
 

@@ -23,7 +23,7 @@ namespace Points.Functions.Imports;
 /// (<c>duplicate</c>). Rows are applied in chunks with many in flight; rows of one member share one commit.
 /// </summary>
 public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore store, MemberLedger ledger, CosmosStorage cosmos,
-    TimeProvider clock, ILogger<AdjustmentImport> log)
+    Settings.ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<AdjustmentImport> log)
 {
     public const string FunctionName = "ImportAdjustments";
     public const string Prefix = "adjustments/";
@@ -37,6 +37,57 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
     public sealed record Summary(string Status, long Rows, long Applied, long Duplicate, long Rejected, long Invalid);
 
     private sealed record ImportJob([property: JsonPropertyName("id")] string Id, string Pk, string Blob, string ETag, Summary Summary, DateTimeOffset CompletedAt);
+
+    /// <summary>
+    /// The blob trigger's invocation for blob <c>imports/adjustments/{name}</c>. A blob that is gone, changed while it
+    /// was read, or cannot be named (a name whose path segments resolve elsewhere, such as <c>../x.csv</c>) is a failed
+    /// invocation, answered non-2xx and logged, never an unhandled error: the host retries it and then sends it to
+    /// poison, as it does for any failure. Outages still propagate (503).
+    /// </summary>
+    public async Task<IResult> InvokeAsync(string name, CancellationToken cancellationToken)
+    {
+        if (UnreadableName(name) is { } why)
+        {
+            LogUnreadable(name, why);
+            return Problems.For(Problems.InvalidRequest, $"The blob cannot be read by its name: {why}.");
+        }
+        try
+        {
+            var summary = await RunAsync(name, cancellationToken);
+            return InvocationReply.Ok($"{name}: {summary.Status}, {summary.Rows} rows, {summary.Applied} applied, {summary.Duplicate} duplicate, {summary.Rejected} rejected, {summary.Invalid} invalid.");
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound)
+        {
+            LogUnreadable(name, "it does not exist (deleted before it was read?)");
+            return Problems.For(Problems.NotFound, "The blob does not exist.");
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ConditionNotMet)
+        {
+            LogUnreadable(name, "it was replaced while it was read; the new version is imported on its own");
+            return Problems.For(Problems.PreconditionFailed, "The blob was replaced while it was read.");
+        }
+        catch (RequestFailedException e) when (e.Status == 400)
+        {
+            LogUnreadable(name, $"storage refused its name ({e.ErrorCode})");
+            return Problems.For(Problems.InvalidRequest, "Storage refused the blob's name.");
+        }
+    }
+
+    /// <summary>Longest blob name Azure Storage accepts.</summary>
+    public const int BlobNameLengthMax = 1024;
+
+    /// <summary>
+    /// Why a blob name cannot be read as given, or null. Clients resolve <c>.</c> and <c>..</c> segments of a URL
+    /// before sending it, so <c>adjustments/../adjustments/x.csv</c> would read (and answer for) another blob.
+    /// </summary>
+    public static string? UnreadableName(string name)
+    {
+        if (name.Length is 0 || (Prefix.Length + name.Length) > BlobNameLengthMax) return $"its path must be 1–{BlobNameLengthMax} characters";
+        if (TextRules.Check(name) is not null) return "it holds control characters or broken Unicode";
+        if (name.Contains('\\')) return "it holds a backslash, which storage reads as a slash";
+        if (name.Split('/').Any(segment => segment is "" or "." or "..") || name.EndsWith('.')) return "a path segment is empty, '.' or '..', or the name ends with a dot";
+        return null;
+    }
 
     public async Task<Summary> RunAsync(string name, CancellationToken cancellationToken)
     {
@@ -74,6 +125,8 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
         var content = new HashingStream(blobContent, hash);
         long invalid = 0, rows = 0;
         var known = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new KeysInFile();
+        var expiryMax = (await settingsStore.GetAsync(cancellationToken)).DateOf(clock.GetUtcNow()).AddDays(AdjustmentsFeature.ExpiryDaysAheadMax);
         try
         {
             var pending = new List<AdjustmentCsvRow>();
@@ -88,7 +141,24 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
                         string.Join("; ", bad.Errors.Select(e => $"{e.Field}: {e.Message}")), null), cancellationToken);
                     continue;
                 }
-                pending.Add((AdjustmentCsvRow)outcome);
+                var row = (AdjustmentCsvRow)outcome;
+                if (row.ExpiresOn > expiryMax)
+                {
+                    invalid++;
+                    await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(row.Row, row.MemberId, Text(row.Points), AdjustmentResultStatus.Invalid,
+                        CsvRowErrorCodes.InvalidDate, $"expires_on: at most {AdjustmentsFeature.ExpiryDaysAheadMax:N0} days (10 years) from today.", null), cancellationToken);
+                    continue;
+                }
+                if (keys.FirstRowWithOtherContent(row) is { } first)
+                {
+                    // Applying both would apply one and refuse the other: the validation pass sees it, so the file is refused.
+                    invalid++;
+                    await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(row.Row, row.MemberId, Text(row.Points), AdjustmentResultStatus.Invalid,
+                        CsvRowErrorCodes.IdempotencyKeyReused,
+                        $"idempotency_key: row {first} has the same key with a different adjustment; give each adjustment its own key.", null), cancellationToken);
+                    continue;
+                }
+                pending.Add(row);
                 if (pending.Count >= ChunkRows)
                 {
                     invalid += await CheckMembersExistAsync(pending, known, writer, cancellationToken);
@@ -96,6 +166,12 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
                 }
             }
             invalid += await CheckMembersExistAsync(pending, known, writer, cancellationToken);
+            if (rows == 0)
+            {
+                await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(0, "", "", AdjustmentResultStatus.Invalid, CsvFileErrorCodes.NoRows,
+                    "no rows: the file has a header but no data rows, so nothing was applied.", null), cancellationToken);
+                return (1, 0, "");
+            }
         }
         catch (CsvFileRejectedException e)
         {
@@ -198,8 +274,35 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
 
     private static string Text(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import {Blob}: cannot be read, {Reason}; the invocation fails (the host retries it, then sends it to poison)")]
+    private partial void LogUnreadable(string blob, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Import {Blob}: {Status}, {Rows} rows, {Applied} applied, {Duplicate} duplicate, {Rejected} rejected, {Invalid} invalid")]
     private partial void LogImported(string blob, string status, long rows, long applied, long duplicate, long rejected, long invalid);
+
+    /// <summary>
+    /// The idempotency keys given in one file, each with the first row that used it and a hash of that row's
+    /// adjustment: 40-odd bytes per keyed row (hashes, not the keys themselves), so about 40 MiB for a file of a
+    /// million keyed rows, the most a file may hold.
+    /// </summary>
+    private sealed class KeysInFile
+    {
+        private readonly Dictionary<UInt128, (long Row, UInt128 Content)> _firstUse = [];
+
+        /// <summary>The first row that used this row's key for a different adjustment, or null (no key, a new key, or the same adjustment again).</summary>
+        public long? FirstRowWithOtherContent(AdjustmentCsvRow row)
+        {
+            if (row.IdempotencyKey is not { } key) return null;
+            var content = HashOf($"{row.MemberId}\n{row.Points}\n{row.Kind}\n{row.ExpiresOn:yyyy-MM-dd}\n{row.Reason}");
+            var keyHash = HashOf(key);
+            if (_firstUse.TryAdd(keyHash, (row.Row, content))) return null;
+            var first = _firstUse[keyHash];
+            return first.Content == content ? null : first.Row;
+        }
+
+        private static UInt128 HashOf(string text) =>
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+    }
 
     /// <summary>Hashes what is read through it, so validation computes the content hash in the same pass.</summary>
     private sealed class HashingStream(Stream inner, IncrementalHash hash) : ReadOnlyForwardStream
@@ -237,7 +340,6 @@ public sealed class ImportsFeature : Feature
             {
                 return Results.BadRequest("The invocation has no blob name (Metadata.name).");
             }
-            var summary = await import.RunAsync(name, http.RequestAborted);
-            return InvocationReply.Ok($"{name}: {summary.Status}, {summary.Rows} rows, {summary.Applied} applied, {summary.Duplicate} duplicate, {summary.Rejected} rejected, {summary.Invalid} invalid.");
+            return await import.InvokeAsync(name, http.RequestAborted);
         });
 }

@@ -160,16 +160,20 @@ public sealed class MembersFeature : Feature
         return Results.Json(MemberViews.Summary(account.Member, settings.DateOf(clock.GetUtcNow())), JsonDefaults.Options);
     }
 
-    private static async Task<IResult> History(string memberId, int? limit, long? before, HttpContext http, LedgerStore store,
-        MemberViews views, ProgramSettingsStore settingsStore)
+    /// <summary>
+    /// The history, newest first. <paramref name="limit"/> and <paramref name="before"/> are bound as text, which cannot
+    /// fail (so they stay declared query parameters), and parsed here with a 400 naming them (<see cref="RequestReader.TryQueryInteger"/>).
+    /// </summary>
+    private static async Task<IResult> History(string memberId, string? limit, string? before, HttpContext http, LedgerStore store, MemberViews views,
+        ProgramSettingsStore settingsStore)
     {
         if (!RequestReader.TryMemberId(memberId, out var id, out var problem)) return problem!;
-        if (limit is < 1 or > LedgerLimits.HistoryLimitMax) return Problems.Invalid("limit", $"Must be 1..{LedgerLimits.HistoryLimitMax}.");
-        if (before is < 1) return Problems.Invalid("before", "Must be a sequence number ≥ 1.");
+        if (!RequestReader.TryQueryInteger(http, nameof(limit), 1, LedgerLimits.HistoryLimitMax, out var pageSize, out problem)) return problem!;
+        if (!RequestReader.TryQueryInteger(http, nameof(before), 1, long.MaxValue, out var beforeSeq, out problem)) return problem!;
         var (account, _) = await store.ReadAccountAsync(id, http.RequestAborted);
         if (account is null) return Problems.For(Problems.MemberNotFound);
         var settings = await settingsStore.GetAsync(http.RequestAborted);
-        var page = await views.HistoryAsync(account, limit ?? HistoryLimitDefault, before, settings.Zone, http.RequestAborted);
+        var page = await views.HistoryAsync(account, (int)(pageSize ?? HistoryLimitDefault), beforeSeq, settings.Zone, http.RequestAborted);
         return Results.Json(page, JsonDefaults.Options);
     }
 }

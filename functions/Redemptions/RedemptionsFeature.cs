@@ -65,10 +65,10 @@ public sealed class RedemptionsFeature : Feature
         { Points: < 1 or > PointsPerRequestMax } => Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}."),
         { Purpose: not ("order" or "catalog" or "other") } => Problems.Invalid("purpose", "Must be order, catalog or other."),
         { Purpose: "catalog", CatalogItemId: null or "" } => Problems.Invalid("catalogItemId", "Required when purpose is catalog."),
-        { CatalogItemId.Length: > CatalogSpecs.ItemIdLengthMax } => Problems.Invalid("catalogItemId", $"At most {CatalogSpecs.ItemIdLengthMax} characters."),
+        { CatalogItemId: { } item } when !RequestReader.IsWellFormedId(item) => RequestReader.InvalidId("catalogItemId"),
         { Purpose: "order", OrderId: null or "" } => Problems.Invalid("orderId", "Required when purpose is order."),
-        { OrderId.Length: > EntryDetails.ReferenceLengthMax } => Problems.Invalid("orderId", $"At most {EntryDetails.ReferenceLengthMax} characters."),
-        { StoreId.Length: > RequestReader.IdLengthMax } => Problems.Invalid("storeId", $"At most {RequestReader.IdLengthMax} characters."),
+        { OrderId.Length: 0 or > EntryDetails.ReferenceLengthMax } => Problems.Invalid("orderId", $"1–{EntryDetails.ReferenceLengthMax} characters."),
+        { StoreId.Length: 0 or > RequestReader.IdLengthMax } => Problems.Invalid("storeId", $"1–{RequestReader.IdLengthMax} characters."),
         { Channel.Length: 0 or > EntryDetails.ChannelLengthMax } => Problems.Invalid("channel", $"1–{EntryDetails.ChannelLengthMax} characters."),
         _ => null,
     };

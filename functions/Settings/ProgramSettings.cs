@@ -15,6 +15,10 @@ public sealed record ProgramSettings
     public const int YenPerPointMax = 10_000;
     public const int RanksMax = 20;
     public const int RankMultiplierPermilleMax = 100_000;
+    /// <summary>A rank's name is stored on every member and names a member list (<c>rank|{name}</c>).</summary>
+    public const int RankNameLengthMax = 32;
+    /// <summary>A rank's monthly points: one grant per member and month, within what one request may move.</summary>
+    public const long RankMonthlyPointsMax = Points.Domain.Primitives.PointAmount.PerRequestMax;
 
     public string TimeZone { get; init; } = "Asia/Tokyo";
     /// <summary>Yen value of one point (≥ 1).</summary>
@@ -34,9 +38,12 @@ public sealed record ProgramSettings
         if (YenPerPoint is < 1 or > YenPerPointMax) errors["yenPerPoint"] = [$"Must be 1..{YenPerPointMax}."];
         if (RegularExpiry.ToPolicy() is not { } policy) errors["regularExpiry.type"] = ["Must be fixedMonths, fiscalYear or none."];
         else if (ExpiryPolicy.Validate(policy) is { } message) errors["regularExpiry"] = [message];
-        if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.ThresholdYen == Yen.Zero) || Ranks.Select(r => r.Name).Distinct().Count() != Ranks.Count
-            || Ranks.Any(r => r.MultiplierPermille is < 1 or > RankMultiplierPermilleMax || r.MonthlyPoints < 0 || string.IsNullOrWhiteSpace(r.Name)))
-            errors["ranks"] = [$"1–{RanksMax} ranks with distinct names, one at threshold 0, multipliers 1..{RankMultiplierPermilleMax} per mille."];
+        if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.ThresholdYen == Yen.Zero) || Ranks.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() != Ranks.Count
+            || Ranks.Select(r => r.ThresholdYen).Distinct().Count() != Ranks.Count
+            || Ranks.Any(r => r.MultiplierPermille is < 1 or > RankMultiplierPermilleMax || r.MonthlyPoints is < 0 or > RankMonthlyPointsMax
+                || string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > RankNameLengthMax || r.Name != r.Name.Trim()))
+            errors["ranks"] = [$"1–{RanksMax} ranks with distinct names (1–{RankNameLengthMax} characters) and distinct thresholds, one at threshold 0, "
+                + $"multipliers 1..{RankMultiplierPermilleMax} per mille, monthly points 0..{RankMonthlyPointsMax}."];
         if (Withdrawals is null) errors["withdrawals"] = ["An object, or leave it out for the defaults."];
         else Withdrawals.Validate(errors);
         if (Purchases is null) errors["purchases"] = ["An object, or leave it out for the defaults."];
@@ -81,19 +88,40 @@ public sealed record ExpiryPolicySettings
     };
 }
 
+/// <summary>
+/// A change of the settings (PUT /api/v1/admin/settings): each setting given replaces the current one, those left out
+/// keep their values (a given <see cref="RegularExpiry"/> is taken whole). The settings that result are validated as a whole.
+/// </summary>
+public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPolicySettings? RegularExpiry,
+    IReadOnlyList<Points.Domain.Earning.RankDefinition>? Ranks, Withdrawals.WithdrawalSettings? Withdrawals, Purchases.PurchaseSettings? Purchases)
+{
+    /// <summary>The settings a body may set, as named on the wire (a section given replaces that section as a whole).</summary>
+    public static readonly IReadOnlyList<string> Fields = ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "withdrawals", "purchases"];
+
+    public ProgramSettings ApplyTo(ProgramSettings current) => current with
+    {
+        TimeZone = TimeZone ?? current.TimeZone,
+        YenPerPoint = YenPerPoint ?? current.YenPerPoint,
+        RegularExpiry = RegularExpiry ?? current.RegularExpiry,
+        Ranks = Ranks ?? current.Ranks,
+        Withdrawals = Withdrawals ?? current.Withdrawals,
+        Purchases = Purchases ?? current.Purchases,
+    };
+}
+
 /// <summary>Reads the settings document through a <see cref="ConfigCache{T}"/> so hot paths do not pay a read per request.</summary>
 public sealed class ProgramSettingsStore
 {
     public const string DocumentId = "settings";
     private readonly CosmosStorage _cosmos;
+    private readonly ProgramSettings _defaults;
     private readonly ConfigCache<ProgramSettings> _cache;
 
     public ProgramSettingsStore(CosmosStorage cosmos, IOptions<ProgramSettings> defaults, TimeProvider clock)
     {
         _cosmos = cosmos;
-        _cache = new ConfigCache<ProgramSettings>(clock, async cancellationToken =>
-            (await CosmosStorage.ReadOrNullAsync<SettingsDocument>(cosmos.Config, DocumentId, DocumentId, cancellationToken)).Item?.Settings
-            ?? defaults.Value);
+        _defaults = defaults.Value;
+        _cache = new ConfigCache<ProgramSettings>(clock, async cancellationToken => (await ReadCurrentAsync(cancellationToken)).Settings);
     }
 
     private sealed record SettingsDocument(
@@ -101,11 +129,36 @@ public sealed class ProgramSettingsStore
 
     public Task<ProgramSettings> GetAsync(CancellationToken cancellationToken) => _cache.GetAsync(cancellationToken);
 
-    public async Task SaveAsync(ProgramSettings settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// The settings in force, read now rather than from the cache, with the stored document's ETag (null while none
+    /// is stored and the configured defaults apply): what a change is decided against.
+    /// </summary>
+    public async Task<(ProgramSettings Settings, string? DocumentETag)> ReadCurrentAsync(CancellationToken cancellationToken)
     {
-        await _cosmos.Config.UpsertItemAsync(new SettingsDocument(DocumentId, DocumentId, settings),
-            new Microsoft.Azure.Cosmos.PartitionKey(DocumentId), cancellationToken: cancellationToken);
+        var (document, etag) = await CosmosStorage.ReadOrNullAsync<SettingsDocument>(_cosmos.Config, DocumentId, DocumentId, cancellationToken);
+        return document is null ? (_defaults, null) : (document.Settings, etag);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="settings"/> if the document is still the one read (<paramref name="documentETag"/>, or
+    /// still absent when null); false when another change came first.
+    /// </summary>
+    public async Task<bool> TrySaveAsync(ProgramSettings settings, string? documentETag, CancellationToken cancellationToken)
+    {
+        var document = new SettingsDocument(DocumentId, DocumentId, settings);
+        var partition = new Microsoft.Azure.Cosmos.PartitionKey(DocumentId);
+        try
+        {
+            if (documentETag is null) await _cosmos.Config.CreateItemAsync(document, partition, cancellationToken: cancellationToken);
+            else await _cosmos.Config.ReplaceItemAsync(document, DocumentId, partition, new Microsoft.Azure.Cosmos.ItemRequestOptions { IfMatchEtag = documentETag }, cancellationToken);
+        }
+        catch (Microsoft.Azure.Cosmos.CosmosException e) when (e.StatusCode is System.Net.HttpStatusCode.PreconditionFailed
+            or System.Net.HttpStatusCode.Conflict or System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
         _cache.Invalidate();
+        return true;
     }
 }
 

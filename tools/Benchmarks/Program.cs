@@ -10,16 +10,43 @@ using Points.Tools.LocalStack;
 // Progress goes to stderr; the table to stdout; the figures to artifacts/bench/latest.json (and latest.md).
 const string Usage = """
     usage: ./points bench [--quick] [--only N[,N...]]
+           ./points bench --fuzz [--count N] [--seed S] [--start I] [--concurrency C]
       --quick     smaller sizes, for a smoke run (figures are not comparable with a full run)
       --only N    run scenario N only (1 accrual, 2 hot member, 3 CSV import, 4 expiry job, 5 domain); repeatable or comma-separated
+      --fuzz      instead of the scenarios: generated inputs to every route and to the CSV import (tools/Fuzzing), counted by
+                  status and code; --count inputs (default 1,000,000) from --start (default 0) of the run with --seed
+                  (default: random, printed), --concurrency at a time (default 32). A violation prints its seed, index and size.
     """;
 
 var quick = false;
 var only = new SortedSet<int>();
+var fuzz = false;
+ulong? fuzzSeed = null;
+long fuzzStart = 0, fuzzCount = Points.Benchmarks.Fuzz.FuzzRun.DefaultCount;
+var fuzzConcurrency = Points.Benchmarks.Fuzz.FuzzRun.DefaultConcurrency;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
+        case "--fuzz":
+            fuzz = true;
+            break;
+        case "--count" when i + 1 < args.Length && long.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var count) && count > 0:
+            fuzzCount = count;
+            i++;
+            break;
+        case "--seed" when i + 1 < args.Length && ulong.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var seed):
+            fuzzSeed = seed;
+            i++;
+            break;
+        case "--start" when i + 1 < args.Length && long.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var start) && start >= 0:
+            fuzzStart = start;
+            i++;
+            break;
+        case "--concurrency" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var concurrency) && concurrency is > 0 and <= 1024:
+            fuzzConcurrency = concurrency;
+            i++;
+            break;
         case "--quick":
             quick = true;
             break;
@@ -41,6 +68,11 @@ for (var i = 0; i < args.Length; i++)
             Console.Error.WriteLine($"Unknown argument '{args[i]}'.\n{Usage}");
             return 2;
     }
+}
+
+if (fuzz)
+{
+    return await Points.Benchmarks.Fuzz.FuzzRun.RunAsync(FindRepositoryRoot(), fuzzSeed, fuzzStart, fuzzCount, fuzzConcurrency);
 }
 
 IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario()];

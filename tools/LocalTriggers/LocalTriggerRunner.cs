@@ -170,30 +170,62 @@ public sealed partial class LocalTriggerRunner(
         var receipts = blobs.Container(BlobContainers.Hosts);
         await foreach (var item in source.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
         {
+            // One blob's failure is that blob's failed attempt, never the scan's: the blobs after it are still delivered.
             var etag = item.Properties.ETag!.Value.ToString().Trim('"');
-            var receipt = receipts.GetBlobClient($"blobreceipts/local/{declaration.Name}/{container}/{item.Name}/{etag}");
-            if (await receipt.ExistsAsync(cancellationToken)) continue;
-
-            var attemptKey = $"{declaration.Name}|{item.Name}|{etag}";
-            using var response = await InvokeBlobAsync(declaration, source.GetBlobClient(item.Name), item, prefix, cancellationToken);
-            LogInvoked(declaration.Name, (int)response.StatusCode);
-            if (response.IsSuccessStatusCode)
+            var receipt = receipts.GetBlobClient($"blobreceipts/local/{declaration.Name}/{container}/{ReceiptPathOf(item.Name)}/{etag}");
+            try
             {
-                await receipt.UploadAsync(BinaryData.FromString(""), overwrite: true, cancellationToken);
-                _attempts.Remove(attemptKey);
-                continue;
+                if (await receipt.ExistsAsync(cancellationToken)) continue;
+                using var response = await InvokeBlobAsync(declaration, source.GetBlobClient(item.Name), item, prefix, cancellationToken);
+                LogInvoked(declaration.Name, (int)response.StatusCode);
+                if (response.IsSuccessStatusCode)
+                {
+                    await receipt.UploadAsync(BinaryData.FromString(""), overwrite: true, cancellationToken);
+                    _attempts.Remove(AttemptKey(declaration, item.Name, etag));
+                    continue;
+                }
             }
-            var attempts = _attempts[attemptKey] = _attempts.GetValueOrDefault(attemptKey) + 1;
-            if (attempts >= options.Value.BlobAttemptsMax)
+            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or IOException
+                or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                var poison = JsonSerializer.Serialize(new { FunctionId = $"Host.Functions.{declaration.Name}", BlobType = "BlockBlob", ContainerName = container, BlobName = item.Name, ETag = etag });
-                await blobs.Queues.GetQueueClient(BlobContainers.BlobPoisonQueue).SendMessageAsync(poison, cancellationToken);
-                await receipt.UploadAsync(BinaryData.FromString("poison"), overwrite: true, cancellationToken);
-                _attempts.Remove(attemptKey);
-                LogPoisoned(declaration.Name, attempts, item.Name);
+                // The blob could not be read (the host's binding would fail the same way), or the app did not answer.
+                LogBlobAttemptFailed(declaration.Name, item.Name, e.GetType().Name);
+            }
+            try
+            {
+                await CountFailedAttemptAsync(declaration, container, item.Name, etag, receipt, cancellationToken);
+            }
+            catch (Azure.RequestFailedException e)
+            {
+                LogScanFailed(declaration.Name, e.Status);
             }
         }
     }
+
+    private static string AttemptKey(FunctionDeclaration declaration, string blob, string etag) => $"{declaration.Name}|{blob}|{etag}";
+
+    /// <summary>After the host's number of attempts, the blob is reported on the poison queue and not delivered again.</summary>
+    private async Task CountFailedAttemptAsync(FunctionDeclaration declaration, string container, string blob, string etag, BlobClient receipt,
+        CancellationToken cancellationToken)
+    {
+        var attemptKey = AttemptKey(declaration, blob, etag);
+        var attempts = _attempts[attemptKey] = _attempts.GetValueOrDefault(attemptKey) + 1;
+        if (attempts < options.Value.BlobAttemptsMax) return;
+        var poison = JsonSerializer.Serialize(new { FunctionId = $"Host.Functions.{declaration.Name}", BlobType = "BlockBlob", ContainerName = container, BlobName = blob, ETag = etag });
+        await blobs.Queues.GetQueueClient(BlobContainers.BlobPoisonQueue).SendMessageAsync(poison, cancellationToken);
+        await receipt.UploadAsync(BinaryData.FromString("poison"), overwrite: true, cancellationToken);
+        _attempts.Remove(attemptKey);
+        LogPoisoned(declaration.Name, attempts, blob);
+    }
+
+    /// <summary>
+    /// A blob's name as a path of its receipt: as it is, unless a client would resolve it to another path (an empty,
+    /// <c>.</c> or <c>..</c> segment, a backslash): then a hash of it, so the receipt is that blob's own.
+    /// </summary>
+    private static string ReceiptPathOf(string blobName) =>
+        blobName.Contains('\\') || blobName.EndsWith('.') || blobName.Split('/').Any(s => s is "" or "." or "..")
+            ? "~" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(blobName)))
+            : blobName;
 
     /// <summary>The host sends the blob inline as base64 (dataType binary); it is streamed here, not buffered.</summary>
     private Task<HttpResponseMessage> InvokeBlobAsync(FunctionDeclaration declaration, BlobClient blob, BlobItem item, string prefix,
@@ -369,6 +401,9 @@ public sealed partial class LocalTriggerRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: scanning for {Function} failed with {Status}")]
     private partial void LogScanFailed(string function, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: {Function} could not be invoked for {Blob} ({Error}); a failed attempt")]
+    private partial void LogBlobAttemptFailed(string function, string blob, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local trigger: {Function} failed {Attempts} times on {Blob}; poison message sent")]
     private partial void LogPoisoned(string function, int attempts, string blob);

@@ -100,8 +100,13 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
         }
         var isDeduction = points < 0;
 
-        var kind = ParseKind(file.Field(KindColumn));
-        if (kind is null)
+        var kindText = file.Field(KindColumn);
+        var kind = ParseKind(kindText);
+        if (kind is null && IsPurchased(kindText))
+        {
+            Add(KindColumn, CsvRowErrorCodes.InvalidKind, Adjustments.AdjustmentsFeature.PurchasedKindRefused);
+        }
+        else if (kind is null)
         {
             Add(KindColumn, CsvRowErrorCodes.InvalidKind, "kind must be empty, regular (通常) or special (期間限定).");
         }
@@ -147,6 +152,10 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
         {
             Add(ReasonColumn, CsvRowErrorCodes.InvalidReason, $"reason must be at most {ReasonLengthMax} characters.");
         }
+        else if (Api.TextRules.Check(reason) is { } notText)
+        {
+            Add(ReasonColumn, CsvRowErrorCodes.InvalidReason, $"reason {char.ToLowerInvariant(notText[0])}{notText[1..]}");
+        }
 
         var idempotencyKey = file.Field(IdempotencyKeyColumn);
         if (idempotencyKey.Length > 0 && !Api.RequestReader.IsWellFormedKey(idempotencyKey))
@@ -174,6 +183,9 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
         _ when text.Equals(AdjustmentKinds.Special, StringComparison.OrdinalIgnoreCase) => AdjustmentKinds.Special,
         _ => null,
     };
+
+    /// <summary>Purchased points (購入) are refused by their own message, the API's: they come only from PayPal purchases.</summary>
+    private static bool IsPurchased(string text) => text == "購入" || text.Equals("purchased", StringComparison.OrdinalIgnoreCase);
 
     private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 }

@@ -14,6 +14,8 @@ public static class CsvFileErrorCodes
 {
     /// <summary>No header row: the file is empty.</summary>
     public const string EmptyFile = "empty_file";
+    /// <summary>A header and no data rows (blank rows aside): nothing to apply, most likely the wrong file.</summary>
+    public const string NoRows = "no_rows";
     /// <summary>A required column is not in the header.</summary>
     public const string MissingColumn = "missing_column";
     /// <summary>A column appears twice (e.g. both <c>member_id</c> and <c>会員ID</c>), so which one counts is ambiguous.</summary>

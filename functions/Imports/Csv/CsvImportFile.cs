@@ -89,7 +89,7 @@ public sealed class CsvImportFile : IAsyncDisposable
         {
             throw new CsvFileRejectedException(new CsvFileError(
                 CsvFileErrorCodes.TooManyRows,
-                $"The file has more than RowsPerFileMax ({_rowsMax:N0}) data rows. Split it into smaller files.",
+                $"The file has more than {_rowsMax:N0} data rows, the most one file may hold. Split it into smaller files.",
                 Row,
                 Line));
         }
@@ -206,13 +206,21 @@ public sealed class CsvImportFile : IAsyncDisposable
         long? row = e.RecordNumber > 1 ? e.RecordNumber - 1 : null;
         long? line = e.LineNumber > 0 ? e.LineNumber : null;
         var where = row is null ? "The header row" : $"Row {row} (line {line})";
-        return new CsvFileRejectedException(
-            new CsvFileError(
-                CsvFileErrorCodes.MalformedCsv,
-                $"{where} is not valid CSV or is longer than RowBytesMax ({rowBytesMax:N0} bytes): {e.Message}",
-                row,
-                line),
-            e);
+        // CsvHelper's own message counts the header as a record and names its settings: say it in the admin's terms.
+        var why = e.Message.Contains("MaxRecordSize", StringComparison.Ordinal)
+            ? $"is longer than {rowBytesMax:N0} bytes, the most one row may hold (a quote that is never closed makes a row run on)."
+            : $"is not valid CSV ({CauseOf(e.Message)}): quote a value that holds a comma, a quote or a line break, and double the quotes inside it.";
+        return new CsvFileRejectedException(new CsvFileError(CsvFileErrorCodes.MalformedCsv, $"{where} {why}", row, line), e);
+    }
+
+    /// <summary>The cause in CsvHelper's message ("Malformed CSV in record 2 (line 2): a quoted field that is never closed (byte offset 80).").</summary>
+    private static string CauseOf(string message)
+    {
+        var start = message.IndexOf("): ", StringComparison.Ordinal);
+        if (start < 0) return "broken quoting";
+        var cause = message[(start + 3)..];
+        var end = cause.IndexOf(" (byte offset", StringComparison.Ordinal);
+        return (end >= 0 ? cause[..end] : cause).TrimEnd('.');
     }
 
     private static CsvFileRejectedException InvalidEncoding(CsvInputEncoding encoding, DecoderFallbackException e) =>

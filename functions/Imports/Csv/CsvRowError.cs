@@ -18,6 +18,8 @@ public static class CsvRowErrorCodes
     public const string ExpiryNotAllowed = "expiry_not_allowed";
     public const string InvalidReason = "invalid_reason";
     public const string InvalidIdempotencyKey = "invalid_idempotency_key";
+    /// <summary>An earlier row of the same file has the same idempotency key with different content: one of them would be refused.</summary>
+    public const string IdempotencyKeyReused = "idempotency_key_reused";
     /// <summary>The row has values in fields beyond the header's columns: most likely an unquoted comma that shifted them.</summary>
     public const string TooManyFields = "too_many_fields";
 }

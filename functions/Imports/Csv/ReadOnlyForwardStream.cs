@@ -52,7 +52,7 @@ internal sealed class ByteLimitedStream(Stream source, long bytesMax) : ReadOnly
         {
             throw new CsvFileRejectedException(new CsvFileError(
                 CsvFileErrorCodes.FileTooLarge,
-                $"The file is larger than FileBytesMax ({bytesMax:N0} bytes). Split it into smaller files."));
+                $"The file is larger than {bytesMax:N0} bytes ({bytesMax / (1024.0 * 1024):0.#} MiB), the most one file may hold. Split it into smaller files."));
         }
         return read;
     }

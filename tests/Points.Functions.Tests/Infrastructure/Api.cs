@@ -16,11 +16,13 @@ public static class Api
         public string? ContentType => Response.Content.Headers.ContentType?.MediaType;
     }
 
-    public static async Task<Reply> SendAsync(this HttpClient client, HttpMethod method, string path, object? body = null, string? idempotencyKey = null)
+    public static async Task<Reply> SendAsync(this HttpClient client, HttpMethod method, string path, object? body = null, string? idempotencyKey = null,
+        string? ifMatch = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null) request.Content = JsonContent.Create(body, options: JsonDefaults.Options);
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
         var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         var json = text.Length > 0 && text.TrimStart()[0] is '{' or '[' ? JsonDocument.Parse(text).RootElement.Clone() : default;
@@ -60,8 +62,12 @@ public static class Api
         client.SendAsync(HttpMethod.Get, $"/api/v1/members/{memberId}/transactions?"
             + string.Join('&', new[] { limit is { } l ? $"limit={l}" : null, before is { } b ? $"before={b}" : null }.OfType<string>()));
 
-    public static Task<Reply> PutSettingsAsync(this HttpClient client, object settings) =>
-        client.SendAsync(HttpMethod.Put, "/api/v1/admin/settings", settings);
+    /// <summary>Changes the settings as an admin does: reads them for their ETag, then PUTs with If-Match.</summary>
+    public static async Task<Reply> PutSettingsAsync(this HttpClient client, object settings)
+    {
+        var current = await client.SendAsync(HttpMethod.Get, "/api/v1/admin/settings");
+        return await client.SendAsync(HttpMethod.Put, "/api/v1/admin/settings", settings, ifMatch: current.Header("ETag") ?? current.Response.Headers.ETag?.ToString());
+    }
 
     /// <summary><paramref name="prefix"/> and 8 random hex digits: ids of rules, items, tags, events that no other test uses.</summary>
     public static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];

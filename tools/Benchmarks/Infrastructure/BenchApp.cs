@@ -28,7 +28,7 @@ public sealed class BenchApp : IAsyncDisposable
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
     public static async Task<BenchApp> StartAsync(LocalStack emulators, string database, TimeProvider clock,
-        Action<Dictionary<string, string?>>? configure = null)
+        Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
     {
         var apiKey = "bench." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var settings = LocalEmulatorSettings.For(emulators.CosmosConnectionString, emulators.StorageConnectionString, database);
@@ -42,6 +42,7 @@ public sealed class BenchApp : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        services?.Invoke(builder.Services); // after the logging set-up, which clears the providers
         var app = PointsApp.Build(builder);
         app.MapLocalTriggerEndpoints();
         await app.EnsureStorageAsync(CancellationToken.None);

@@ -87,11 +87,51 @@ public class AdjustmentCsvReaderTests
             + "m2,2,,,\"line one\r\nline \"\"two\"\"\",\r\n"
             + "m3,3,,,after,\r\n");
 
-        var rows = (await CsvInput.ReadAllAsync(file)).Select(Valid).ToList();
+        var rows = await CsvInput.ReadAllAsync(file);
 
-        Assert.Equal(["refund, order 12", "line one\r\nline \"two\"", "after"], rows.Select(r => r.Reason));
+        // A quoted line break keeps the row whole (the next row is still row 3, on line 5); a reason is one line of text.
+        Assert.Equal(["refund, order 12", "after"], rows.OfType<AdjustmentCsvRow>().Select(r => r.Reason));
         Assert.Equal([1L, 2, 3], rows.Select(r => r.Row));
         Assert.Equal([2L, 3, 5], rows.Select(r => r.Line));
+        var broken = Assert.IsType<InvalidAdjustmentCsvRow>(rows[1]);
+        Assert.Equal((CsvRowErrorCodes.InvalidReason, "reason"), (broken.Errors.Single().Code, broken.Errors.Single().Field));
+    }
+
+    [Fact]
+    public async Task Read_QuotedQuotes_Unescape()
+    {
+        var rows = (await CsvInput.ReadAllAsync(CsvInput.Utf8(CsvInput.Header + "\r\n" + "m2,2,,,\"line \"\"two\"\"\",\r\n"))).Select(Valid).ToList();
+
+        Assert.Equal(["line \"two\""], rows.Select(r => r.Reason));
+    }
+
+    /// <summary>Regression (review): NUL, ESC and line breaks were stored in reasons; a reason is plain text now, as over the API.</summary>
+    [Theory]
+    [InlineData("a\u0000b")]
+    [InlineData("a\u001b[31mred")]
+    [InlineData("\"two\r\nlines\"")]
+    [InlineData("tab\there")]
+    [InlineData("c1\u0085control")]
+    public async Task Read_ReasonWithControlCharacters_IsInvalidReason(string reason)
+    {
+        var outcome = Assert.Single(await CsvInput.ReadAllAsync(CsvInput.Utf8(CsvInput.Header + "\r\n" + $"m1,10,,,{reason},\r\n")));
+
+        var error = Assert.Single(Assert.IsType<InvalidAdjustmentCsvRow>(outcome).Errors);
+        Assert.Equal((CsvRowErrorCodes.InvalidReason, "reason"), (error.Code, error.Field));
+        Assert.Contains("control characters", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Regression (review): the API granted purchased points that the import refused; both refuse them with one message.</summary>
+    [Theory]
+    [InlineData("purchased")]
+    [InlineData("Purchased")]
+    [InlineData("購入")]
+    public async Task Read_KindPurchased_IsInvalidKind_WithTheApisMessage(string kind)
+    {
+        var outcome = Assert.Single(await CsvInput.ReadAllAsync(CsvInput.Utf8(CsvInput.Header + "\r\n" + $"m1,10,{kind},,r,\r\n")));
+
+        var error = Assert.Single(Assert.IsType<InvalidAdjustmentCsvRow>(outcome).Errors);
+        Assert.Equal((CsvRowErrorCodes.InvalidKind, Points.Functions.Adjustments.AdjustmentsFeature.PurchasedKindRefused), (error.Code, error.Message));
     }
 
     [Fact]
@@ -294,6 +334,9 @@ public class AdjustmentCsvReaderTests
 
         Assert.Equal(CsvFileErrorCodes.MalformedCsv, error.Code);
         Assert.Equal(1, error.Row);
+        // Regression (review): the message named the constants RowBytesMax and CsvHelper's MaxRecordSize.
+        Assert.Contains("longer than 1,024 bytes", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Max", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -305,7 +348,8 @@ public class AdjustmentCsvReaderTests
         var error = await CsvInput.RejectionOfAsync(CsvInput.Utf8(CsvInput.Header + "\r\n" + rows), limits);
 
         Assert.Equal((CsvFileErrorCodes.TooManyRows, 4L), (error.Code, error.Row));
-        Assert.Contains("RowsPerFileMax", error.Message, StringComparison.Ordinal);
+        Assert.Contains("more than 3 data rows", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Max", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -328,7 +372,8 @@ public class AdjustmentCsvReaderTests
         var error = await CsvInput.RejectionOfAsync(file, limits);
 
         Assert.Equal(CsvFileErrorCodes.FileTooLarge, error.Code);
-        Assert.Contains("FileBytesMax", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"larger than {limits.FileBytesMax:N0} bytes", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Max", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
