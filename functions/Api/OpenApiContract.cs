@@ -34,6 +34,9 @@ public static class ApiTags
     ];
 }
 
+/// <summary>Endpoint metadata: the documented type of a query parameter read as text (<see cref="OpenApiContract.QueryIs"/>).</summary>
+public sealed record TypedQueryParameter(string Name, Microsoft.OpenApi.JsonSchemaType Type, string? Format);
+
 /// <summary>Endpoint metadata: the business refusals (problems) an operation can answer, besides those its other metadata imply.</summary>
 public sealed record AnsweredProblems(IReadOnlyList<ProblemType> Problems);
 
@@ -105,6 +108,13 @@ public static class OpenApiContract
 
     /// <summary>An operation whose body field <paramref name="field"/> plays the idempotency key's role (events: <c>eventId</c>).</summary>
     public static RouteHandlerBuilder IdempotentBy(this RouteHandlerBuilder builder, string field) => builder.WithMetadata(new IdempotentOperation(field));
+
+    /// <summary>
+    /// A query parameter the handler takes as text and parses itself (so a malformed one is a 400, never a binding
+    /// failure), documented with the type it must have.
+    /// </summary>
+    public static RouteHandlerBuilder QueryIs(this RouteHandlerBuilder builder, string name, JsonSchemaType type, string? format = null) =>
+        builder.WithMetadata(new TypedQueryParameter(name, type, format));
 
     /// <summary>An operation open to every caller, without an API key.</summary>
     public static RouteHandlerBuilder OpenToAll(this RouteHandlerBuilder builder) => builder.WithMetadata(new OpenOperation());
@@ -180,6 +190,7 @@ public static class OpenApiContract
         var idempotent = metadata.OfType<IdempotentOperation>().LastOrDefault();
         var problems = metadata.OfType<AnsweredProblems>().SelectMany(p => p.Problems).ToList();
         if (scope is not null) problems.AddRange([Problems.Unauthorized, Problems.Forbidden]);
+        if (metadata.OfType<JsonRequestBody>().Any()) problems.Add(Problems.UnsupportedMediaType); // RequestReader refuses a body that is not JSON
         if (idempotent is { KeyInHeader: true }) problems.Add(Problems.IdempotencyKeyRequired);
         if (idempotent is not null) problems.Add(Problems.IdempotencyKeyReused);
         problems.Add(Problems.InternalError);
@@ -200,6 +211,12 @@ public static class OpenApiContract
             // Every route takes the member id as a plain string and answers 400 invalid_request for a malformed one.
             parameter.Description = $"The partner's id of the member: 1–{MemberId.LengthMax} characters of A-Z a-z 0-9 . _ -";
             parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = MemberIdPattern };
+        }
+
+        foreach (var typed in metadata.OfType<TypedQueryParameter>())
+        {
+            foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>().Where(p => p.In == ParameterLocation.Query && p.Name == typed.Name) ?? [])
+                parameter.Schema = new OpenApiSchema { Type = typed.Type, Format = typed.Format };
         }
 
         if (idempotent is { KeyInHeader: true })

@@ -55,6 +55,8 @@ public sealed class MembersFeature : Feature
             .Describe("listTransactions", ApiTags.Members, "Read a member's history, newest first",
                 $"One page of the member's journal entries (earns, spends, reversals, expiries, adjustments…), newest first: `limit` "
                 + $"entries (default {HistoryLimitDefault}, at most {LedgerLimits.HistoryLimitMax}) before sequence number `before`; `next` is the `before` of the next page, null at the end.")
+            .QueryIs("limit", Microsoft.OpenApi.JsonSchemaType.Integer, "int32")
+            .QueryIs("before", Microsoft.OpenApi.JsonSchemaType.Integer, "int64")
             .Produces<HistoryPage>()
             .Refuses(Problems.InvalidRequest, Problems.MemberNotFound);
     }

@@ -203,6 +203,7 @@ public sealed class PurchasesFeature : Feature
     private static async Task<IResult> Webhook(HttpContext http, PayPalWebhookVerifier verifier, PayPalEventLog events, PayPalEventHandler handler,
         TimeProvider clock, ILogger<PurchasesFeature> log)
     {
+        if (RequestReader.UnsupportedMediaType(http) is { } unsupported) return unsupported; // PayPal posts application/json
         var body = await ReadRawAsync(http, WebhookBytesMax);
         if (body is null) return Problems.For(Problems.InvalidRequest, $"A webhook body is at most {WebhookBytesMax} bytes.");
         if (await verifier.VerifyAsync(http.Request.Headers, body, http.RequestAborted) != PayPalWebhookVerification.Verified)

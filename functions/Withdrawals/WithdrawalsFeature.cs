@@ -129,6 +129,9 @@ public sealed class WithdrawalsFeature : Feature
             .Describe("listWithdrawals", ApiTags.Admin, "List withdrawal requests across members, newest first",
                 $"Requests made from `from` to `to` (program-zone dates, inclusive; at most {ListDaysMax} days; default the last 31), optionally of one "
                 + $"`status`, `limit` per page (default 50, at most {ListLimitMax}); pass `continuation` for the next page.")
+            .QueryIs("limit", Microsoft.OpenApi.JsonSchemaType.Integer, "int32")
+            .QueryIs("from", Microsoft.OpenApi.JsonSchemaType.String, "date")
+            .QueryIs("to", Microsoft.OpenApi.JsonSchemaType.String, "date")
             .Produces<WithdrawalList>()
             .Refuses(Problems.InvalidRequest);
         api.MapPost("/v1/admin/withdrawals/transfer-files", CreateTransferFile).RequireScope(Scopes.Admin)

@@ -199,17 +199,19 @@ public sealed partial class OpenApiDocumentTests(AppFixture app) : IClassFixture
     }
 
     [Fact]
-    public async Task DocumentedBodies_AddNoContentTypeCheck_ABodySentAsTextIsStillRead()
+    public async Task EveryOperationWithABody_Documents415_AndABodySentAsTextGetsIt()
     {
-        // The request bodies are documentation only: the routes read whatever body comes, as before (no 415).
-        var client = app.Client();
-        var memberId = await client.NewMemberAsync(points: 50);
+        using var document = await DocumentAsync();
+        var withBody = Operations(document.RootElement).Where(o => o.Operation.TryGetProperty("requestBody", out _)).ToList();
+        Assert.NotEmpty(withBody);
+        Assert.All(withBody, o => Assert.True(o.Operation.GetProperty("responses").TryGetProperty("415", out _), o.Name));
 
-        var reply = await client.SendRawAsync(HttpMethod.Post, $"/api/v1/members/{memberId}/redemptions",
+        var memberId = await app.Client().NewMemberAsync(points: 50);
+        var reply = await app.Client().SendRawAsync(HttpMethod.Post, $"/api/v1/members/{memberId}/redemptions",
             new StringContent("""{"points":20,"purpose":"other"}""", Encoding.UTF8, "text/plain"), idempotencyKey: Guid.NewGuid().ToString("N"));
 
-        Assert.Equal(HttpStatusCode.Created, reply.Status);
-        Assert.Equal(30, reply.Long("balance"));
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "unsupported_media_type"), (reply.Status, reply.Code));
+        Assert.Equal(50, (await app.Client().GetMemberAsync(memberId)).Long("balance"));
     }
 
     private async Task<JsonDocument> DocumentAsync() =>
