@@ -2,26 +2,60 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Points.Benchmarks.Faults;
 using Points.Benchmarks.Infrastructure;
 using Points.Benchmarks.Scenarios;
 using Points.Tools.LocalStack;
 
 // `./points bench [--quick] [--only N[,N...]]`: issue 5's scenarios against the real app and the local emulators.
+// `./points bench --faults [--seeds N]`: the fault-injection harness over many seeds instead (tools/FaultHarness).
 // Progress goes to stderr; the table to stdout; the figures to artifacts/bench/latest.json (and latest.md).
 const string Usage = """
     usage: ./points bench [--quick] [--only N[,N...]]
+           ./points bench --faults [--seeds N] [--seed S[,S...]] [--repeat N] [--parallel N]
       --quick     smaller sizes, for a smoke run (figures are not comparable with a full run)
       --only N    run scenario N only (1 accrual, 2 hot member, 3 CSV import, 4 expiry job, 5 domain); repeatable or comma-separated
+      --faults    run the fault-injection harness: seeds 1..N (--seeds, default 10000), or just --seed S (replay), each
+                  --repeat times, --parallel at once (default 4); prints operations, faults by kind and invariant violations
     """;
 
 var quick = false;
 var only = new SortedSet<int>();
+var faults = false;
+int? seedCount = null, repeat = null, parallel = null;
+var namedSeeds = new List<int>();
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--quick":
             quick = true;
+            break;
+        case "--faults":
+            faults = true;
+            break;
+        case "--seeds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n > 0:
+            seedCount = n;
+            i++;
+            break;
+        case "--seed" when i + 1 < args.Length:
+            foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, CultureInfo.InvariantCulture, out var seed))
+                {
+                    Console.Error.WriteLine($"--seed: '{part}' is not a number.\n{Usage}");
+                    return 2;
+                }
+                namedSeeds.Add(seed);
+            }
+            break;
+        case "--repeat" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var r) && r > 0:
+            repeat = r;
+            i++;
+            break;
+        case "--parallel" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var p) && p > 0:
+            parallel = p;
+            i++;
             break;
         case "--only" when i + 1 < args.Length:
             foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -41,6 +75,17 @@ for (var i = 0; i < args.Length; i++)
             Console.Error.WriteLine($"Unknown argument '{args[i]}'.\n{Usage}");
             return 2;
     }
+}
+
+if (faults)
+{
+    return await FaultsMode.RunAsync(namedSeeds.Count > 0 ? namedSeeds : [.. Enumerable.Range(1, seedCount ?? FaultsMode.SeedsDefault)],
+        repeat ?? 1, parallel ?? Points.Tools.FaultHarness.FaultRunOptions.ParallelismDefault, trace: namedSeeds.Count > 0, FindRepositoryRoot());
+}
+if (seedCount is not null || namedSeeds.Count > 0 || repeat is not null || parallel is not null)
+{
+    Console.Error.WriteLine($"--seeds, --seed, --repeat and --parallel go with --faults.\n{Usage}");
+    return 2;
 }
 
 IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario()];
