@@ -49,10 +49,11 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
             return done.Summary; // This blob version was processed already: a redelivery.
         }
 
-        var result = blobs.Container(BlobContainers.Results).GetBlockBlobClient($"{Prefix}{name}.result.csv");
+        // The result replaces the file only once this delivery has written all of it: another delivery of the same blob
+        // (a retry, another instance) may have completed meanwhile, and a failed one must not leave a partial file.
+        await using var output = new StagedBlockBlobStream(blobs.Container(BlobContainers.Results).GetBlockBlobClient($"{Prefix}{name}.result.csv"));
         var conditions = new BlobRequestConditions { IfMatch = properties.ETag };
         Summary summary;
-        await using (var output = await result.OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken))
         await using (var writer = AdjustmentResultCsv.CreateWriter(output))
         {
             var (invalid, rows, contentHash) = await ValidateAsync(blob, conditions, writer, cancellationToken);
@@ -60,6 +61,7 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
                 ? new Summary("invalid", rows, 0, 0, 0, invalid)
                 : await ApplyAsync(blob, conditions, name, contentHash, rows, writer, cancellationToken);
         }
+        await output.CommitAsync(cancellationToken);
         await cosmos.Jobs.UpsertItemAsync(new ImportJob(jobId, "imports", name, properties.ETag.ToString(), summary, clock.GetUtcNow()),
             new Microsoft.Azure.Cosmos.PartitionKey("imports"), cancellationToken: cancellationToken);
         LogImported(name, summary.Status, summary.Rows, summary.Applied, summary.Duplicate, summary.Rejected, summary.Invalid);
