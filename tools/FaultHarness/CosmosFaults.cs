@@ -30,7 +30,9 @@ public sealed class CosmosFaults(FaultBook book) : RequestHandler
             using var done = await base.SendAsync(request, cancellationToken);
             return new ResponseMessage(HttpStatusCode.RequestTimeout, request, "Injected: the write reached the server; its answer was lost.");
         }
-        return await base.SendAsync(request, cancellationToken);
+        var response = await base.SendAsync(request, cancellationToken);
+        if ((int)response.StatusCode == 429) plan.Note("Cosmos 429s that outlasted the SDK's retries");
+        return response;
     }
 }
 

@@ -55,7 +55,7 @@ public sealed record FaultReport(IReadOnlyList<SeedResult> Results, TimeSpan Dur
         var text = new StringBuilder();
         foreach (var failed in Failed.Take(runsMax))
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"Seed {failed.Seed} (run {failed.Repeat}): {failed.Violations.Count} violations. Replay: {FaultRunOptions.SeedVariable}={failed.Seed} ./points test --filter FullyQualifiedName~FaultInjectionTests   or   ./points bench --faults --seed {failed.Seed}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"Seed {failed.Seed} (run {failed.Repeat}): {failed.Violations.Count} violations. Replay: {FaultRunOptions.SeedVariable}={failed.Seed} dotnet test tests/Points.Functions.Tests -c Release --filter FullyQualifiedName~FaultInjectionTests   or   ./points bench --faults --seed {failed.Seed}");
             foreach (var violation in failed.Violations.Take(violationsPerRunMax)) text.AppendLine("  - " + violation);
         }
         if (Failed.Count > runsMax) text.AppendLine(CultureInfo.InvariantCulture, $"… and {Failed.Count - runsMax} more failing runs: seeds {string.Join(",", Failed.Skip(runsMax).Select(f => f.Seed).Distinct())}");
@@ -64,32 +64,42 @@ public sealed record FaultReport(IReadOnlyList<SeedResult> Results, TimeSpan Dur
 }
 
 /// <summary>
-/// Runs seeds against one app: the program's earning rules are set once, then every seed's run (<see cref="SeedRun"/>)
+/// Runs seeds against the real app: the program's earning rules are set once per app, then every seed's run (<see cref="SeedRun"/>)
 /// goes with its own members, catalog item and file, several at once.
 /// </summary>
 public static class FaultRun
 {
+    /// <summary>
+    /// Runs per app and database. The local Cosmos server scans a container's documents for queries and change-feed
+    /// reads, so it slows down as runs pile up data; a fresh app and database every so many runs keeps the 10,000-seed
+    /// mode linear. Runs never depend on each other's data.
+    /// </summary>
+    public const int RunsPerApp = 250;
+
     public static async Task<FaultReport> RunAsync(Points.Tools.LocalStack.LocalStack emulators, FaultRunOptions options, Action<string>? progress = null)
     {
         var watch = Stopwatch.StartNew();
-        await using var app = await HarnessApp.StartAsync(emulators, "fh" + Guid.NewGuid().ToString("N")[..10]);
-        using var http = app.Client();
-        await SetUpProgramAsync(http);
         var runs = options.Seeds.SelectMany(seed => Enumerable.Range(0, options.Repeats).Select(repeat => (Seed: seed, Repeat: repeat))).ToList();
         var results = new SeedResult[runs.Count];
         var done = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, runs.Count), new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, async (i, _) =>
+        foreach (var batch in Enumerable.Range(0, runs.Count).Chunk(RunsPerApp))
         {
-            var (seed, repeat) = runs[i];
-            var random = new Random(seed);
-            var plan = FaultPlan.Draw(seed, repeat, random);
-            results[i] = await new SeedRun(app, http, SeedScript.Draw(plan, random)).RunAsync(options.Trace);
-            var finished = Interlocked.Increment(ref done);
-            if (progress is not null && (finished % 100 == 0 || results[i].Violations.Count > 0))
+            await using var app = await HarnessApp.StartAsync(emulators, "fh" + Guid.NewGuid().ToString("N")[..10]);
+            using var http = app.Client();
+            await SetUpProgramAsync(http);
+            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, async (i, _) =>
             {
-                progress($"{finished}/{runs.Count} runs{(results[i].Violations.Count > 0 ? $"; seed {seed} found {results[i].Violations.Count} violations" : "")}");
-            }
-        });
+                var (seed, repeat) = runs[i];
+                var random = new Random(seed);
+                var plan = FaultPlan.Draw(seed, repeat, random);
+                results[i] = await new SeedRun(app, http, SeedScript.Draw(plan, random)).RunAsync(options.Trace);
+                var finished = Interlocked.Increment(ref done);
+                if (progress is not null && (finished % 100 == 0 || results[i].Violations.Count > 0))
+                {
+                    progress($"{finished}/{runs.Count} runs{(results[i].Violations.Count > 0 ? $"; seed {seed} found {results[i].Violations.Count} violations, first: {results[i].Violations[0]}" : "")}");
+                }
+            });
+        }
         return new FaultReport(results, watch.Elapsed);
     }
 

@@ -23,7 +23,6 @@ internal sealed class Invariants(SeedRun run)
 {
     private const string BaseRank = "bronze";
     private static readonly IReadOnlySet<string> NoRefusals = new HashSet<string>();
-    private readonly Dictionary<string, HashSet<string>> _dueLists = new(StringComparer.Ordinal);
 
     private SeedScript Script => run.Script;
     private StorageView Storage => run.App.Storage;
@@ -33,7 +32,6 @@ internal sealed class Invariants(SeedRun run)
     /// <summary>Outbox effects not visible yet (the drain waits for none).</summary>
     public async Task<List<string>> OutboxEffectsMissingAsync()
     {
-        _dueLists.Clear();
         var missing = new List<string>();
         var states = await ReadMembersAsync();
         foreach (var state in states) missing.AddRange(await ListingsMissingAsync(state));
@@ -46,7 +44,6 @@ internal sealed class Invariants(SeedRun run)
     public async Task CheckAsync()
     {
         _notes = true;
-        _dueLists.Clear();
         JudgeAnswers();
         var states = await ReadMembersAsync();
         foreach (var state in states)
@@ -254,8 +251,7 @@ internal sealed class Invariants(SeedRun run)
             foreach (var date in dates)
             {
                 var list = DueIndex.ListOf(kind, date);
-                if (!_dueLists.TryGetValue(list, out var listed)) _dueLists[list] = listed = await Storage.DueListedAsync(list);
-                if (!listed.Contains(id)) missing.Add($"member {id} not listed under {list}");
+                if (!await Storage.IsDueListedAsync(list, id)) missing.Add($"member {id} not listed under {list}");
             }
         }
         var anniversary = AnniversaryIndex.ListOf(member.Profile.JoinedOn);

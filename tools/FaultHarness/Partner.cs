@@ -43,6 +43,7 @@ public sealed class Partner(HttpClient http, ClockGate gate, FaultPlan plan)
         {
             answer = await SendOnceAsync(method, path, body is null ? null : JsonContent.Create(body, options: JsonDefaults.Options), key);
             lock (log) log.Add(answer);
+            if (!answer.IsDefinitive) plan.Note($"partner requests answered {(answer.Status == 0 ? "nothing" : answer.Status.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
             if (answer.IsDefinitive) return answer;
             await Task.Delay(1 + plan.Pick($"pause|{path}|{key}|{attempt}", 0, PauseMillisecondsMax));
         }

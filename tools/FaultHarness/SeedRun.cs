@@ -53,6 +53,8 @@ internal sealed class SeedRun
     private static readonly TimeZoneInfo ProgramZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo");
     /// <summary>Deliveries of one trigger payload while faults are on; a payload still refused then is settled without faults.</summary>
     private const int DeliveriesUnderFaultsMax = 5;
+    /// <summary>Longest delay of a concurrent duplicate delivery after the first (a small import takes tens of milliseconds).</summary>
+    private const int StaggerMillisecondsMax = 80;
 
     private readonly HarnessApp _app;
     private readonly SeedScript _script;
@@ -107,6 +109,7 @@ internal sealed class SeedRun
             await SettleAsync();
             await DrainAsync();
             await new Invariants(this).CheckAsync();
+            await RemoveItemAsync();
         }
         catch (Exception e)
         {
@@ -221,6 +224,7 @@ internal sealed class SeedRun
     private async Task RunStepAsync(StepRecord record)
     {
         var step = record.Step;
+        if (step.Kind == StepKind.RedeemCatalog && !ItemSaved) return; // Not offered yet: redeemed once the admin's PUT went through.
         string? reference = null;
         if (step.Kind == StepKind.Reverse)
         {
@@ -381,7 +385,12 @@ internal sealed class SeedRun
             List<Answer> answers;
             if (concurrently)
             {
-                answers = [.. await Task.WhenAll(Enumerable.Range(0, deliveries).Select(n => _partner.InvokeAsync(function, payload(attempt + n))))];
+                // Two instances rarely start at the same instant: later copies start a little later.
+                answers = [.. await Task.WhenAll(Enumerable.Range(0, deliveries).Select(async n =>
+                {
+                    if (n > 0) await Task.Delay(_plan.Pick($"{what} copy {n} delay", 0, StaggerMillisecondsMax));
+                    return await _partner.InvokeAsync(function, payload(attempt + n));
+                }))];
             }
             else
             {
@@ -453,6 +462,14 @@ internal sealed class SeedRun
             await _app.Gate.AdvanceAsync(CatalogStore.HoldTimeout + TimeSpan.FromMinutes(1));
             await ProbeCatalogAsync();
         }
+    }
+
+    /// <summary>The catalog holds at most 200 items: a run's item goes once it is checked, as an admin retires one.</summary>
+    private async Task RemoveItemAsync()
+    {
+        if (!ItemSaved) return;
+        var answer = await _partner.SendAsync(HttpMethod.Delete, $"/api/v1/admin/catalog/{_script.ItemId}", null, null, ItemAnswers);
+        if (answer.Status != 204) Violation($"DELETE catalog item: {answer} with faults off");
     }
 
     private async Task ProbeCatalogAsync()

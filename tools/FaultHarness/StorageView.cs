@@ -36,12 +36,13 @@ public sealed class StorageView(Database database, BlobServiceClient blobs)
         return pages;
     }
 
-    /// <summary>The members in the due-index chunks of one list (<c>expiry|yyyy-MM-dd</c>, <c>pending|yyyy-MM-dd</c>).</summary>
-    public async Task<HashSet<string>> DueListedAsync(string list)
+    /// <summary>Whether a due-index chunk of one list (<c>expiry|yyyy-MM-dd</c>, <c>pending|yyyy-MM-dd</c>) names the member.</summary>
+    public async Task<bool> IsDueListedAsync(string list, string memberId)
     {
-        var members = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chunk in await QueryAsync<DueIndex.Chunk>(Indexes, list)) members.UnionWith(chunk.Members);
-        return members;
+        using var iterator = Indexes.GetItemQueryIterator<DueIndex.Chunk>(
+            new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk AND ARRAY_CONTAINS(c.members, @member)").WithParameter("@pk", list).WithParameter("@member", memberId),
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(list), MaxItemCount = 1 });
+        return iterator.HasMoreResults && (await iterator.ReadNextAsync()).Count > 0;
     }
 
     /// <summary>Whether the member is in a member list (<c>anniversary|MM-dd</c>, <c>rank|{rank}</c>): a point read.</summary>
@@ -77,14 +78,5 @@ public sealed class StorageView(Database database, BlobServiceClient blobs)
         {
             return null;
         }
-    }
-
-    private static async Task<List<T>> QueryAsync<T>(Container container, string partitionKey)
-    {
-        var items = new List<T>();
-        using var iterator = container.GetItemQueryIterator<T>(new QueryDefinition("SELECT * FROM c WHERE c.pk = @pk").WithParameter("@pk", partitionKey),
-            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(partitionKey) });
-        while (iterator.HasMoreResults) items.AddRange(await iterator.ReadNextAsync());
-        return items;
     }
 }

@@ -1,5 +1,5 @@
-using Points.Functions.Tests.Infrastructure;
 using Points.Tools.FaultHarness;
+using Points.Tools.LocalStack;
 using Xunit.Abstractions;
 
 namespace Points.Functions.Tests.Faults;
@@ -20,7 +20,9 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     {
         var options = FaultRunOptions.FromEnvironment(Seeds);
 
-        var report = await FaultRun.RunAsync(await SharedEmulators.GetAsync(), options);
+        // Emulators of its own: its import files must not meet another app's local trigger runner, and its load stays out of the others' way.
+        await using var emulators = await LocalStack.StartAsync(LocalStackOptions.ForTests());
+        var report = await FaultRun.RunAsync(emulators, options);
 
         output.WriteLine(report.Summary());
         foreach (var (what, count) in report.Notes) output.WriteLine($"  {what}: {count}");
