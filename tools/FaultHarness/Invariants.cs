@@ -39,11 +39,8 @@ internal sealed class Invariants(SeedRun run)
         return missing;
     }
 
-    private bool _notes;
-
     public async Task CheckAsync()
     {
-        _notes = true;
         JudgeAnswers();
         var states = await ReadMembersAsync();
         foreach (var state in states)
@@ -72,11 +69,6 @@ internal sealed class Invariants(SeedRun run)
                 continue;
             }
             var pages = await Storage.ReadPagesAsync(record.Id);
-            if (_notes) 
-            {
-                run.Script.Plan.Note("history pages sealed", pages.Count);
-                if (account.IdempotencySpills > 0) run.Script.Plan.Note("members with spilled idempotency records");
-            }
             var history = pages.OrderBy(p => p.PageNo).SelectMany(p => p.Entries).Concat(account.Journal).ToList();
             states.Add(new MemberState(record, account, history));
         }
@@ -126,6 +118,8 @@ internal sealed class Invariants(SeedRun run)
     private void CheckHistory(MemberState state)
     {
         var (id, account, history) = (state.Record.Id, state.Account, state.History);
+        run.Script.Plan.Note("history pages sealed", account.SealedThrough / LedgerLimits.PageEntries);
+        if (account.IdempotencySpills > 0) run.Script.Plan.Note("members with spilled idempotency records");
         var ledger = account.Ledger;
         for (var i = 0; i < history.Count; i++)
         {

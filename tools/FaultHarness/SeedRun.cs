@@ -130,7 +130,7 @@ internal sealed class SeedRun
     {
         var text = new StringBuilder();
         var probabilities = string.Join(", ", FaultPlan.Kinds.Select(k => $"{k} p={_plan.Probability(k):0.###}"));
-        text.AppendLine(CultureInfo.InvariantCulture, $"seed {_plan.Seed} run {_plan.Repeat} ({_plan.Token}), today {Today}: {probabilities}, storms up to {_plan.LongestStorm}; injected {_plan.Injected}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"seed {_plan.Seed} run {_plan.Repeat} ({_plan.Token}), today {CalendarText.DayOf(Today)}: {probabilities}, storms up to {_plan.LongestStorm}; injected {_plan.Injected}");
         text.AppendLine(CultureInfo.InvariantCulture, $"item {_script.ItemId}: cost {_script.ItemCost}, stock {_script.ItemStock}, limit {_script.ItemLimit?.ToString(CultureInfo.InvariantCulture) ?? "none"}; answers {string.Join(" ", ItemAnswers)}");
         foreach (var member in Members.Append(Probe))
         {
