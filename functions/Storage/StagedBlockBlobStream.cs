@@ -1,4 +1,5 @@
 using System.Text;
+using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 
 namespace Points.Functions.Storage;
@@ -11,7 +12,8 @@ namespace Points.Functions.Storage;
 /// A commit by another writer of the same blob discards this writer's staged blocks; this writer's commit then fails,
 /// which is right: it did not complete first. Memory: one block.
 /// </summary>
-public sealed class StagedBlockBlobStream(BlockBlobClient blob) : Stream
+/// <param name="conditions">Conditions of every write (a lease the blob is held under).</param>
+public sealed class StagedBlockBlobStream(BlockBlobClient blob, BlobRequestConditions? conditions = null) : Stream
 {
     /// <summary>Bytes per staged block (the size the SDK's own write stream buffers by default).</summary>
     public const int BlockBytes = 4 * 1024 * 1024;
@@ -66,7 +68,7 @@ public sealed class StagedBlockBlobStream(BlockBlobClient blob) : Stream
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         if (_block.Length > 0) await StageAsync(async: true, cancellationToken);
-        await blob.CommitBlockListAsync(_blocks, cancellationToken: cancellationToken);
+        await blob.CommitBlockListAsync(_blocks, new CommitBlockListOptions { Conditions = conditions }, cancellationToken);
     }
 
     private async ValueTask StageAsync(bool async, CancellationToken cancellationToken)
@@ -74,8 +76,9 @@ public sealed class StagedBlockBlobStream(BlockBlobClient blob) : Stream
         // Every id of a blob has the same length: this writer's id and the block's number.
         var id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{_writer}{_blocks.Count:D8}"));
         _block.Position = 0;
-        if (async) await blob.StageBlockAsync(id, _block, cancellationToken: cancellationToken);
-        else blob.StageBlock(id, _block, cancellationToken: cancellationToken);
+        var options = new BlockBlobStageBlockOptions { Conditions = conditions };
+        if (async) await blob.StageBlockAsync(id, _block, options, cancellationToken);
+        else blob.StageBlock(id, _block, options, cancellationToken);
         _blocks.Add(id);
         _block.SetLength(0);
     }

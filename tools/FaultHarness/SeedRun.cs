@@ -83,7 +83,7 @@ internal sealed class SeedRun
 
     public SeedRun(HarnessApp app, HttpClient http, SeedScript script)
     {
-        (_app, _script, _plan) = (app, script, script.Plan);
+        (_app, _script, _plan, Http) = (app, script, script.Plan, http);
         _partner = new Partner(http, app.Gate, _plan);
         Steps = [.. script.Steps.Select(s => new StepRecord(s))];
         Members = [.. script.Members.Select(m => new MemberRecord(m))];
@@ -92,6 +92,8 @@ internal sealed class SeedRun
 
     internal SeedScript Script => _script;
     internal HarnessApp App => _app;
+    /// <summary>The API, for the checks' reads (faults are off by then).</summary>
+    internal HttpClient Http { get; }
 
     internal void Violation(string what)
     {
