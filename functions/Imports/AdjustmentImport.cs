@@ -94,16 +94,24 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
         var blob = blobs.Container(BlobContainers.Imports).GetBlobClient(Prefix + name);
         var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
         var jobId = "adjustments-" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{name}|{properties.ETag}")))[..40];
-        var (done, _) = await CosmosStorage.ReadOrNullAsync<ImportJob>(cosmos.Jobs, jobId, "imports", cancellationToken);
-        if (done is not null)
+        if (await ReceiptAsync(jobId, cancellationToken) is { } done)
         {
             return done.Summary; // This blob version was processed already: a redelivery.
         }
 
-        var result = blobs.Container(BlobContainers.Results).GetBlockBlobClient($"{Prefix}{name}.result.csv");
+        // One delivery of a file at a time (ImportLease says why); one that ran meanwhile leaves its receipt.
+        var resultBlob = blobs.Container(BlobContainers.Results).GetBlockBlobClient($"{Prefix}{name}.result.csv");
+        await using var lease = await ImportLease.AcquireAsync(resultBlob, log, cancellationToken);
+        if (await ReceiptAsync(jobId, cancellationToken) is { } doneMeanwhile)
+        {
+            return doneMeanwhile.Summary;
+        }
+
+        // The result replaces the file only once this delivery has written all of it: a delivery that fails must not
+        // leave a partial file in place of the complete one of an earlier delivery.
+        await using var output = new StagedBlockBlobStream(resultBlob, lease.Conditions);
         var conditions = new BlobRequestConditions { IfMatch = properties.ETag };
         Summary summary;
-        await using (var output = await result.OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken))
         await using (var writer = AdjustmentResultCsv.CreateWriter(output))
         {
             var (invalid, rows, contentHash) = await ValidateAsync(blob, conditions, writer, cancellationToken);
@@ -111,11 +119,15 @@ public sealed partial class AdjustmentImport(BlobStorage blobs, LedgerStore stor
                 ? new Summary("invalid", rows, 0, 0, 0, invalid)
                 : await ApplyAsync(blob, conditions, name, contentHash, rows, writer, cancellationToken);
         }
+        await output.CommitAsync(cancellationToken);
         await cosmos.Jobs.UpsertItemAsync(new ImportJob(jobId, "imports", name, properties.ETag.ToString(), summary, clock.GetUtcNow()),
             new Microsoft.Azure.Cosmos.PartitionKey("imports"), cancellationToken: cancellationToken);
         LogImported(name, summary.Status, summary.Rows, summary.Applied, summary.Duplicate, summary.Rejected, summary.Invalid);
         return summary;
     }
+
+    private async Task<ImportJob?> ReceiptAsync(string jobId, CancellationToken cancellationToken) =>
+        (await CosmosStorage.ReadOrNullAsync<ImportJob>(cosmos.Jobs, jobId, "imports", cancellationToken)).Item;
 
     private async Task<(long Invalid, long Rows, string ContentHash)> ValidateAsync(Azure.Storage.Blobs.BlobClient blob,
         BlobRequestConditions conditions, CsvResultWriter writer, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -10,19 +12,30 @@ public sealed class BlobStorage
 {
     private readonly BlobOptions _options;
 
-    public BlobStorage(IOptions<BlobOptions> options)
+    /// <param name="extraPolicies">
+    /// <see cref="HttpPipelinePolicy"/>s registered in DI, added to both clients once per call (above the SDK's own
+    /// retries). Production registers none; the fault-injection harness registers its own.
+    /// </param>
+    public BlobStorage(IOptions<BlobOptions> options, IEnumerable<HttpPipelinePolicy> extraPolicies)
     {
         _options = options.Value;
+        var blobOptions = new BlobClientOptions();
+        var queueOptions = new QueueClientOptions();
+        foreach (var policy in extraPolicies)
+        {
+            blobOptions.AddPolicy(policy, HttpPipelinePosition.PerCall);
+            queueOptions.AddPolicy(policy, HttpPipelinePosition.PerCall);
+        }
         if (_options.ConnectionString is { Length: > 0 } connectionString)
         {
-            Blobs = new BlobServiceClient(connectionString);
-            Queues = new QueueServiceClient(connectionString);
+            Blobs = new BlobServiceClient(connectionString, blobOptions);
+            Queues = new QueueServiceClient(connectionString, queueOptions);
         }
         else
         {
             var credential = new DefaultAzureCredential();
-            Blobs = new BlobServiceClient(new Uri(_options.BlobServiceUri ?? throw new InvalidOperationException("Storage:BlobServiceUri or Storage:ConnectionString is required.")), credential);
-            Queues = new QueueServiceClient(new Uri(_options.QueueServiceUri ?? throw new InvalidOperationException("Storage:QueueServiceUri is required.")), credential);
+            Blobs = new BlobServiceClient(new Uri(_options.BlobServiceUri ?? throw new InvalidOperationException("Storage:BlobServiceUri or Storage:ConnectionString is required.")), credential, blobOptions);
+            Queues = new QueueServiceClient(new Uri(_options.QueueServiceUri ?? throw new InvalidOperationException("Storage:QueueServiceUri is required.")), credential, queueOptions);
         }
     }
 

@@ -12,7 +12,11 @@ public sealed class CosmosStorage : IDisposable
     private readonly CosmosClient _client;
     private readonly CosmosOptions _options;
 
-    public CosmosStorage(IOptions<CosmosOptions> options, CosmosRequestCounter counter)
+    /// <param name="extraHandlers">
+    /// <see cref="RequestHandler"/>s registered in DI, put in the client's pipeline after the request counter (above
+    /// the SDK's own retries). Production registers none; the fault-injection harness and benchmarks register theirs.
+    /// </param>
+    public CosmosStorage(IOptions<CosmosOptions> options, CosmosRequestCounter counter, IEnumerable<RequestHandler> extraHandlers)
     {
         _options = options.Value;
         var clientOptions = new CosmosClientOptions
@@ -22,6 +26,10 @@ public sealed class CosmosStorage : IDisposable
             EnableContentResponseOnWrite = false,
             CustomHandlers = { counter },
         };
+        foreach (var handler in extraHandlers) clientOptions.CustomHandlers.Add(handler);
+        // Unset: the SDK's defaults (9 retries of a throttled request within 30 s).
+        if (_options.RateLimitedRetriesMax is { } retries) clientOptions.MaxRetryAttemptsOnRateLimitedRequests = retries;
+        if (_options.RateLimitedRetryWaitMaxMilliseconds is { } waitMs) clientOptions.MaxRetryWaitTimeOnRateLimitedRequests = TimeSpan.FromMilliseconds(waitMs);
         if (_options.LocalEmulator)
         {
             // The local Cosmos server speaks only the gateway protocol on one endpoint, with a self-signed

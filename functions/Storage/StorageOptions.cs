@@ -11,6 +11,10 @@ public sealed class CosmosOptions
     public bool LocalEmulator { get; set; }
     /// <summary>Create database and containers at start (local runs and tests; in Azure the Bicep template does it).</summary>
     public bool CreateIfMissing { get; set; }
+    /// <summary>Retries of a throttled (429) request inside the SDK before the app sees it; null = the SDK's default (9).</summary>
+    public int? RateLimitedRetriesMax { get; set; }
+    /// <summary>Longest total wait of those retries; null = the SDK's default (30 s).</summary>
+    public int? RateLimitedRetryWaitMaxMilliseconds { get; set; }
 }
 
 public sealed class BlobOptions

@@ -2,28 +2,36 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Points.Benchmarks.Faults;
 using Points.Benchmarks.Infrastructure;
 using Points.Benchmarks.Scenarios;
 using Points.Tools.LocalStack;
 
 // `./points bench [--quick] [--only N[,N...]]`: issue 5's scenarios against the real app and the local emulators.
+// `./points bench --faults [--seeds N]`: the fault-injection harness over many seeds instead (tools/FaultHarness).
+// `./points bench --fuzz [--count N]`: generated inputs to every route and the CSV import instead (tools/Fuzzing).
 // Progress goes to stderr; the table to stdout; the figures to artifacts/bench/latest.json (and latest.md).
 const string Usage = """
     usage: ./points bench [--quick] [--only N[,N...]]
            ./points bench --fuzz [--count N] [--seed S] [--start I] [--concurrency C]
+           ./points bench --faults [--seeds N] [--seed S[,S...]] [--repeat N] [--parallel N]
       --quick     smaller sizes, for a smoke run (figures are not comparable with a full run)
       --only N    run scenario N only (1 accrual, 2 hot member, 3 CSV import, 4 expiry job, 5 domain); repeatable or comma-separated
       --fuzz      instead of the scenarios: generated inputs to every route and to the CSV import (tools/Fuzzing), counted by
                   status and code; --count inputs (default 1,000,000) from --start (default 0) of the run with --seed
                   (default: random, printed), --concurrency at a time (default 32). A violation prints its seed, index and size.
+      --faults    run the fault-injection harness: seeds 1..N (--seeds, default 10000), or just --seed S (replay), each
+                  --repeat times, --parallel at once (default 4); prints operations, faults by kind and invariant violations
     """;
 
 var quick = false;
 var only = new SortedSet<int>();
 var fuzz = false;
-ulong? fuzzSeed = null;
 long fuzzStart = 0, fuzzCount = Points.Benchmarks.Fuzz.FuzzRun.DefaultCount;
 var fuzzConcurrency = Points.Benchmarks.Fuzz.FuzzRun.DefaultConcurrency;
+var faults = false;
+int? seedCount = null, repeat = null, parallel = null;
+var seeds = new List<string>(); // --seed: one for --fuzz, one or more for --faults
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -33,10 +41,6 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--count" when i + 1 < args.Length && long.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var count) && count > 0:
             fuzzCount = count;
-            i++;
-            break;
-        case "--seed" when i + 1 < args.Length && ulong.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var seed):
-            fuzzSeed = seed;
             i++;
             break;
         case "--start" when i + 1 < args.Length && long.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var start) && start >= 0:
@@ -49,6 +53,24 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--quick":
             quick = true;
+            break;
+        case "--faults":
+            faults = true;
+            break;
+        case "--seeds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n > 0:
+            seedCount = n;
+            i++;
+            break;
+        case "--seed" when i + 1 < args.Length:
+            seeds.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            break;
+        case "--repeat" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var r) && r > 0:
+            repeat = r;
+            i++;
+            break;
+        case "--parallel" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var p) && p > 0:
+            parallel = p;
+            i++;
             break;
         case "--only" when i + 1 < args.Length:
             foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -70,9 +92,41 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
+if (fuzz && faults)
+{
+    Console.Error.WriteLine($"--fuzz and --faults are separate runs.\n{Usage}");
+    return 2;
+}
 if (fuzz)
 {
+    ulong? fuzzSeed = null;
+    if (seeds.Count > 1 || seeds.Count == 1 && !ulong.TryParse(seeds[0], CultureInfo.InvariantCulture, out _))
+    {
+        Console.Error.WriteLine($"--fuzz takes one --seed, a whole number.\n{Usage}");
+        return 2;
+    }
+    if (seeds.Count == 1) fuzzSeed = ulong.Parse(seeds[0], CultureInfo.InvariantCulture);
     return await Points.Benchmarks.Fuzz.FuzzRun.RunAsync(FindRepositoryRoot(), fuzzSeed, fuzzStart, fuzzCount, fuzzConcurrency);
+}
+var namedSeeds = new List<int>();
+foreach (var text in seeds)
+{
+    if (!int.TryParse(text, CultureInfo.InvariantCulture, out var seed))
+    {
+        Console.Error.WriteLine($"--seed: '{text}' is not a number.\n{Usage}");
+        return 2;
+    }
+    namedSeeds.Add(seed);
+}
+if (faults)
+{
+    return await FaultsMode.RunAsync(namedSeeds.Count > 0 ? namedSeeds : [.. Enumerable.Range(1, seedCount ?? FaultsMode.SeedsDefault)],
+        repeat ?? 1, parallel ?? Points.Tools.FaultHarness.FaultRunOptions.ParallelismDefault, trace: namedSeeds.Count > 0, FindRepositoryRoot());
+}
+if (seedCount is not null || namedSeeds.Count > 0 || repeat is not null || parallel is not null)
+{
+    Console.Error.WriteLine($"--seeds, --seed, --repeat and --parallel go with --faults (--seed also with --fuzz).\n{Usage}");
+    return 2;
 }
 
 IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario()];

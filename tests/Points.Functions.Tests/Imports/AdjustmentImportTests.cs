@@ -21,6 +21,7 @@ public sealed class TriggerRunnerFixture : AppFixture
     }
 }
 
+[Collection(BlobImportsCollection.Name)]
 public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputHelper output) : IClassFixture<TriggerRunnerFixture>
 {
     [Fact]
