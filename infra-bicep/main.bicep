@@ -68,7 +68,7 @@ param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 100
 
 @secure()
-@description('The function app\'s `blobs_extension` system key. Leave empty on the first deployment; the Event Grid subscription for the imports container is created only when it is set (see modules/eventgrid.bicep).')
+@description('The function app\'s `blobs_extension` system key. Leave empty on the first deployment; the Event Grid subscriptions of the import folders are created only when it is set (see modules/eventgrid.bicep).')
 param blobsExtensionKey string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
@@ -132,7 +132,7 @@ var cosmosContainers cosmosContainer[] = [
 
 // Blob containers (literal names so the compiled list is plain data).
 var blobContainerNames = [
-  'imports' // CSV imports; new blobs trigger ImportAdjustments through Event Grid
+  'imports' // CSV imports; new blobs trigger the import of their folder through Event Grid
   'results' // per-import result files
   'exports' // admin exports, Zengin files
   'deploymentpackage' // Flex Consumption deployment package
@@ -156,8 +156,12 @@ var secretNames = {
   qrSigningKey: 'qr-signing-key'
 }
 
-// The Event Grid-sourced blob trigger function (functions/ImportAdjustments/function.json).
-var importFunctionName = 'ImportAdjustments'
+// The Event Grid-sourced blob trigger functions and the folder of `imports` each watches
+// (functions/declarations/<name>/function.json; a test checks the two lists agree).
+var importFunctions = [
+  { name: 'ImportAdjustments', folder: 'adjustments' }
+  { name: 'ImportWithdrawals', folder: 'withdrawals' }
+]
 
 // ---------------------------------------------------------------------------------------------------
 // Resources
@@ -266,19 +270,27 @@ module eventGrid 'modules/eventgrid.bicep' = {
     location: location
     tags: tags
     storageAccountName: storage.outputs.name
-    functionName: importFunctionName
-    containerName: importsContainerName
-    // The Functions blob extension webhook for the Event Grid-sourced blob trigger. Passed as a secure
-    // module parameter because it carries the blobs_extension key.
-    webhookEndpointUrl: empty(blobsExtensionKey)
-      ? ''
-      : 'https://${functionApp.outputs.defaultHostName}/runtime/webhooks/blobs?functionName=Host.Functions.${importFunctionName}&code=${blobsExtensionKey}'
   }
-  // The webhook is validated on creation: the app must be fully configured.
-  dependsOn: [
-    appSettings
-  ]
 }
+
+module importSubscriptions 'modules/eventgrid-subscription.bicep' = [
+  for function in importFunctions: if (!empty(blobsExtensionKey)) {
+    name: 'eventgrid-${toLower(function.name)}'
+    params: {
+      systemTopicName: eventGrid.outputs.systemTopicName
+      functionName: function.name
+      containerName: importsContainerName
+      folder: function.folder
+      // The Functions blob extension webhook for the Event Grid-sourced blob trigger. Passed as a secure
+      // module parameter because it carries the blobs_extension key.
+      webhookEndpointUrl: 'https://${functionApp.outputs.defaultHostName}/runtime/webhooks/blobs?functionName=Host.Functions.${function.name}&code=${blobsExtensionKey}'
+    }
+    // The webhook is validated on creation: the app must be fully configured.
+    dependsOn: [
+      appSettings
+    ]
+  }
+]
 
 // ---------------------------------------------------------------------------------------------------
 // Outputs

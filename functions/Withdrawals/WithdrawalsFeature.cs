@@ -49,10 +49,14 @@ public sealed class WithdrawalsFeature : Feature
         services.AddOutboxHandler<RecordWithdrawal, WithdrawalRecords>("withdrawal-record");
         services.AddSingleton<ZenginTransfers>();
         services.AddSingleton<WithdrawalExports>();
+        services.AddSingleton<WithdrawalImport>();
     }
 
-    public override void MapFunctions(WebApplication app) =>
+    public override void MapFunctions(WebApplication app)
+    {
         app.MapTimerFunction<WithdrawalExports>(WithdrawalExports.FunctionName, (exports, _, cancellationToken) => exports.RunDailyAsync(cancellationToken));
+        Imports.ImportsFeature.MapImport<WithdrawalImport>(app, WithdrawalImport.FunctionName);
+    }
 
     public override IEnumerable<RejectionProblem> Rejections =>
     [

@@ -1,6 +1,7 @@
 // Event Grid wiring for the Event Grid-sourced blob trigger (the only blob trigger source on Flex
-// Consumption): a system topic on the storage account and a subscription that delivers BlobCreated
-// events for the `imports` container to the Functions blob extension webhook of ImportAdjustments.
+// Consumption): a system topic on the storage account here, and per import function a subscription
+// (eventgrid-subscription.bicep) that delivers the BlobCreated events of its folder of the `imports`
+// container to the Functions blob extension webhook of that function.
 //
 // Two-step deployment: the webhook URL needs the app's `blobs_extension` system key, which exists only
 // after the app is deployed and its code (with the Event Grid blob trigger) has started; Event Grid also
@@ -25,16 +26,6 @@ param tags resourceTags
 @description('Name of the storage account whose events are published.')
 param storageAccountName string
 
-@description('Name of the Event Grid-sourced blob trigger function (used to name the subscription).')
-param functionName string
-
-@description('Container whose new blobs trigger the function.')
-param containerName string
-
-@secure()
-@description('Blob extension webhook of the function, including the blobs_extension system key: https://<host>/runtime/webhooks/blobs?functionName=Host.Functions.<name>&code=<key> (built in main.bicep). Empty: the subscription is not created (first deployment).')
-param webhookEndpointUrl string = ''
-
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
@@ -46,32 +37,6 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   properties: {
     source: storage.id
     topicType: 'Microsoft.Storage.StorageAccounts'
-  }
-}
-
-resource blobCreatedSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = if (!empty(webhookEndpointUrl)) {
-  parent: systemTopic
-  name: '${toLower(functionName)}-blob-created'
-  properties: {
-    destination: {
-      endpointType: 'WebHook'
-      properties: {
-        endpointUrl: webhookEndpointUrl
-        maxEventsPerBatch: 1
-        preferredBatchSizeInKilobytes: 64
-      }
-    }
-    eventDeliverySchema: 'EventGridSchema'
-    filter: {
-      includedEventTypes: [
-        'Microsoft.Storage.BlobCreated'
-      ]
-      subjectBeginsWith: '/blobServices/default/containers/${containerName}/'
-    }
-    retryPolicy: {
-      maxDeliveryAttempts: 30
-      eventTimeToLiveInMinutes: 1440
-    }
   }
 }
 

@@ -28,7 +28,7 @@ public sealed class Fuzzer(Uri baseAddress, FuzzWorld world, BlobServiceClient? 
     public const int ViolationsKeptMax = 20;
 
     private static readonly HashSet<string> DocumentedCodes = [.. Problems.Codes];
-    private static readonly HashSet<string> ResultStatuses = [AdjustmentResultStatus.Applied, AdjustmentResultStatus.Duplicate, AdjustmentResultStatus.Rejected, AdjustmentResultStatus.Invalid];
+    private static readonly HashSet<string> ResultStatuses = [ImportRowStatus.Applied, ImportRowStatus.Duplicate, ImportRowStatus.Rejected, ImportRowStatus.Invalid];
     private static readonly HashSet<string> CsvCodes =
     [
         .. typeof(CsvRowErrorCodes).GetFields().Select(f => (string)f.GetValue(null)!),
@@ -196,7 +196,7 @@ public sealed class Fuzzer(Uri baseAddress, FuzzWorld world, BlobServiceClient? 
             foreach (var lineCode in codes.Length == 0 ? ["-"] : codes.Distinct(StringComparer.Ordinal)) report.Count(input, $"csv {lineStatus} {lineCode}");
             if (line.Count != 7 || !ResultStatuses.Contains(lineStatus))
                 report.Violation(input, status, null, "a result line of unknown shape or status", string.Join(',', line));
-            else if (lineStatus != AdjustmentResultStatus.Applied && (codes.Length == 0 || codes.Any(c => !CsvCodes.Contains(c)) || line[5].Length == 0))
+            else if (lineStatus != ImportRowStatus.Applied && (codes.Length == 0 || codes.Any(c => !CsvCodes.Contains(c)) || line[5].Length == 0))
                 report.Violation(input, status, null, "a result line without a known code or a message", string.Join(',', line));
         }
         if (lines.Count == 1) report.Violation(input, status, null, "a result file that says nothing", result);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 
 namespace Points.Functions.Imports.Csv;
 
@@ -43,21 +42,8 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
 
     /// <summary>Reads the rows of <paramref name="content"/>, which the caller keeps owning.</summary>
     /// <exception cref="CsvFileRejectedException">The file as a whole is rejected (thrown during enumeration).</exception>
-    public async IAsyncEnumerable<AdjustmentCsvOutcome> ReadAsync(
-        Stream content, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var file = await CsvImportFile.OpenAsync(content, Columns, limits, cancellationToken).ConfigureAwait(false);
-        await using (file.ConfigureAwait(false))
-        {
-            while (await file.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (!file.IsBlank)
-                {
-                    yield return Check(file) with { Line = file.Line };
-                }
-            }
-        }
-    }
+    public IAsyncEnumerable<AdjustmentCsvOutcome> ReadAsync(Stream content, CancellationToken cancellationToken = default) =>
+        CsvImportFile.ReadRowsAsync(content, Columns, limits, file => Check(file) with { Line = file.Line }, cancellationToken);
 
     private static AdjustmentCsvOutcome Check(CsvImportFile file)
     {

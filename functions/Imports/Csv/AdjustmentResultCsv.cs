@@ -6,24 +6,12 @@ namespace Points.Functions.Imports.Csv;
 /// <param name="Row">The 1-based data row of the input file.</param>
 /// <param name="MemberId">As written in the input (empty when it was missing).</param>
 /// <param name="Points">As written in the input, so an invalid value is shown as it was.</param>
-/// <param name="Status">One of <see cref="AdjustmentResultStatus"/>.</param>
+/// <param name="Status">One of <see cref="ImportRowStatus"/>.</param>
 /// <param name="Code">The error code for rejected and invalid rows (several joined by <c>;</c>), empty otherwise.</param>
 /// <param name="Message">Why, for the admin.</param>
 /// <param name="BalanceAfter">The member's balance after the row was applied, when it was.</param>
 public sealed record AdjustmentResultRow(
     long Row, string MemberId, string Points, string Status, string Code, string Message, long? BalanceAfter);
-
-/// <summary>The statuses of <see cref="AdjustmentResultRow.Status"/>.</summary>
-public static class AdjustmentResultStatus
-{
-    public const string Applied = "applied";
-    /// <summary>The row's idempotency key was applied before (the same file dropped again): nothing new happened.</summary>
-    public const string Duplicate = "duplicate";
-    /// <summary>Valid, but the ledger refused it at apply time (e.g. insufficient points); the other rows still applied.</summary>
-    public const string Rejected = "rejected";
-    /// <summary>Failed the format checks; a file with any invalid row applies nothing.</summary>
-    public const string Invalid = "invalid";
-}
 
 /// <summary>The layout of the adjustments result file: <c>row, member_id, points, status, code, message, balance_after</c>.</summary>
 public static class AdjustmentResultCsv

@@ -68,6 +68,27 @@ public sealed class CsvImportFile : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads every non-blank data row of <paramref name="content"/> (which the caller keeps owning), lazily and in file
+    /// order, as <paramref name="check"/> makes of it: the common loop of every import's reader.
+    /// </summary>
+    /// <exception cref="CsvFileRejectedException">The file as a whole is rejected (thrown during enumeration, possibly after rows).</exception>
+    public static async IAsyncEnumerable<T> ReadRowsAsync<T>(Stream content, IReadOnlyList<CsvColumnName> columns, CsvImportLimits limits,
+        Func<CsvImportFile, T> check, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var file = await OpenAsync(content, columns, limits, cancellationToken).ConfigureAwait(false);
+        await using (file.ConfigureAwait(false))
+        {
+            while (await file.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!file.IsBlank)
+                {
+                    yield return check(file);
+                }
+            }
+        }
+    }
+
     /// <summary>Moves to the next data row; false at the end of the file.</summary>
     /// <exception cref="CsvFileRejectedException">Malformed quoting, a row or file too large, too many rows, or bytes invalid in the encoding.</exception>
     public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken = default)

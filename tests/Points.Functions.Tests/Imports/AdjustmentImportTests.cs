@@ -19,6 +19,30 @@ public sealed class TriggerRunnerFixture : AppFixture
         settings["LocalTriggers:Enabled"] = "true";
         settings["LocalTriggers:BlobPollMilliseconds"] = "300";
     }
+
+    /// <summary>
+    /// Drops <paramref name="content"/> at <c>imports/{folder}{name}</c> (the name made unique) and answers the lines of
+    /// its result file, header left out, once the blob trigger of <paramref name="functionName"/> finished with it.
+    /// </summary>
+    public async Task<List<string>> DropAndReadResultAsync(string functionName, string folder, string name, byte[] content, TimeSpan timeout)
+    {
+        var unique = Guid.NewGuid().ToString("N")[..8] + "-" + name;
+        var blobs = new BlobServiceClient(Emulators.StorageConnectionString);
+        await blobs.GetBlobContainerClient("imports").GetBlobClient(folder + unique).UploadAsync(new BinaryData(content));
+        var result = blobs.GetBlobContainerClient("results").GetBlobClient($"{folder}{unique}.result.csv");
+        return await Eventually.WaitForAsync(async () =>
+        {
+            // The result is written while the import runs; it is complete once the blob receipt exists.
+            var receipts = blobs.GetBlobContainerClient("azure-webjobs-hosts").GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None,
+                Azure.Storage.Blobs.Models.BlobStates.None, $"blobreceipts/local/{functionName}/imports/{folder}{unique}/", CancellationToken.None);
+            await foreach (var _ in receipts)
+            {
+                var text = (await result.DownloadContentAsync()).Value.Content.ToString().TrimStart('\uFEFF');
+                return text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+            }
+            return null;
+        }, $"the result of {name}", timeout, TimeSpan.FromMilliseconds(300));
+    }
 }
 
 [Collection(BlobImportsCollection.Name)]
@@ -204,24 +228,8 @@ public sealed class AdjustmentImportTests(TriggerRunnerFixture app, ITestOutputH
 
     private sealed record ResultLine(long Row, string MemberId, string Status, string Code, long? BalanceAfter, string Message);
 
-    private async Task<List<ResultLine>> DropAndWaitForResultAsync(string name, byte[] content, TimeSpan timeout)
-    {
-        var unique = Guid.NewGuid().ToString("N")[..8] + "-" + name;
-        var blobs = new BlobServiceClient(app.Emulators.StorageConnectionString);
-        await blobs.GetBlobContainerClient("imports").GetBlobClient("adjustments/" + unique).UploadAsync(new BinaryData(content));
-        var result = blobs.GetBlobContainerClient("results").GetBlobClient($"adjustments/{unique}.result.csv");
-        return await Eventually.WaitForAsync(async () =>
-        {
-            // The result is written while the import runs; it is complete once the blob receipt exists.
-            var receipts = blobs.GetBlobContainerClient("azure-webjobs-hosts").GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"blobreceipts/local/ImportAdjustments/imports/adjustments/{unique}/", CancellationToken.None);
-            await foreach (var _ in receipts)
-            {
-                var text = (await result.DownloadContentAsync()).Value.Content.ToString().TrimStart('\uFEFF');
-                return text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(Parse).ToList();
-            }
-            return null;
-        }, $"the result of {name}", timeout, TimeSpan.FromMilliseconds(300));
-    }
+    private async Task<List<ResultLine>> DropAndWaitForResultAsync(string name, byte[] content, TimeSpan timeout) =>
+        [.. (await app.DropAndReadResultAsync(Points.Functions.Imports.AdjustmentImport.FunctionName, Points.Functions.Imports.AdjustmentImport.Prefix, name, content, timeout)).Select(Parse)];
 
     private static ResultLine Parse(string line)
     {

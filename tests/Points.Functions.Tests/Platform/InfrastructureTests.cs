@@ -28,6 +28,17 @@ public sealed class InfrastructureTests
         Assert.Contains(BlobContainers.BlobPoisonQueue, queues);
     }
 
+    [Fact]
+    public void EveryBlobTriggeredImport_HasAnEventGridSubscriptionForItsFolder_InBicep()
+    {
+        var inBicep = Variables.Value.GetProperty("importFunctions").EnumerateArray()
+            .Select(f => (f.GetProperty("name").GetString()!, $"imports/{f.GetProperty("folder").GetString()}/{{name}}")).Order().ToList();
+        var declared = Points.Functions.Hosting.FunctionDeclarations.Load(Points.Functions.Hosting.FunctionDeclarations.DefaultDirectory)
+            .Where(d => d.Trigger?.Type == "blobTrigger").Select(d => (d.Name, d.Trigger!.Path!)).Order().ToList();
+        Assert.NotEmpty(declared);
+        Assert.Equal(declared, inBicep);
+    }
+
     /// <summary>The ARM JSON that tools/bicep/check.sh compiles (./points test runs it first); compiled here when missing or stale.</summary>
     private static JsonElement LoadCompiledTemplate()
     {

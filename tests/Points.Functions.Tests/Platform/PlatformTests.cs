@@ -150,11 +150,15 @@ public sealed partial class PlatformTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Fact]
-    public void TheBlobFunction_TakesBinaryImportsOfAdjustments()
+    public void TheBlobFunctions_TakeBinaryImports_EachOfItsOwnFolder()
     {
-        var blob = Assert.Single(FunctionDeclarations.Load(FunctionDeclarations.DefaultDirectory), d => d.Trigger?.Type == "blobTrigger");
+        var blobs = FunctionDeclarations.Load(FunctionDeclarations.DefaultDirectory).Where(d => d.Trigger?.Type == "blobTrigger")
+            .Select(d => (d.Name, d.Trigger!.DataType, d.Trigger.Path)).Order().ToList();
 
-        Assert.Equal(("binary", "imports/adjustments/{name}"), (blob.Trigger!.DataType, blob.Trigger.Path));
+        Assert.Equal(
+            [(Points.Functions.Imports.AdjustmentImport.FunctionName, "binary", "imports/adjustments/{name}"),
+             (Points.Functions.Withdrawals.WithdrawalImport.FunctionName, "binary", "imports/withdrawals/{name}")],
+            blobs);
     }
 
     [Fact]

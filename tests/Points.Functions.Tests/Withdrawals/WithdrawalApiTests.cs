@@ -20,7 +20,10 @@ public sealed class WithdrawalApiTests(AppFixture app) : IClassFixture<AppFixtur
     private const string CrLf = "\r\n";
     private readonly ConcurrentQueue<string> _answers = new();
 
-    public async Task InitializeAsync() => await SetWithdrawalsAsync(new JsonObject
+    public async Task InitializeAsync() => await SetWithdrawalsAsync(Offered());
+
+    /// <summary>Withdrawals offered from 1,000 points to adults, ¥330 a transfer, paid from the company's account at bank 0009.</summary>
+    public static JsonObject Offered() => new()
     {
         ["enabled"] = true, ["minimumPoints"] = 1_000, ["feeFixedYen"] = 330, ["ageLimitYears"] = 18,
         ["consignor"] = new JsonObject
@@ -28,7 +31,7 @@ public sealed class WithdrawalApiTests(AppFixture app) : IClassFixture<AppFixtur
             ["consignorCode"] = "1234567890", ["nameKana"] = "ポイント（カ", ["bankCode"] = "0009", ["bankNameKana"] = "ﾐﾂｲｽﾐﾄﾓ", ["branchCode"] = "100",
             ["branchNameKana"] = "ﾎﾝﾃﾝ", ["accountType"] = "current", ["accountNumber"] = "1111111",
         },
-    });
+    };
 
     public Task DisposeAsync() => Task.CompletedTask;
 

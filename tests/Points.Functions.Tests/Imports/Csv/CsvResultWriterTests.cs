@@ -146,9 +146,9 @@ public class CsvResultWriterTests
         using var destination = new MemoryStream();
         await using (var writer = AdjustmentResultCsv.CreateWriter(destination))
         {
-            await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(1, "m1", "-50", AdjustmentResultStatus.Applied, "", "", 150));
-            await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(2, "m2", "=1+1", AdjustmentResultStatus.Invalid, "invalid_points", "points must be a whole number.", null));
-            await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(3, "m3", "-500", AdjustmentResultStatus.Rejected, "insufficient_points", "残高不足", null));
+            await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(1, "m1", "-50", ImportRowStatus.Applied, "", "", 150));
+            await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(2, "m2", "=1+1", ImportRowStatus.Invalid, "invalid_points", "points must be a whole number.", null));
+            await AdjustmentResultCsv.WriteAsync(writer, new AdjustmentResultRow(3, "m3", "-500", ImportRowStatus.Rejected, "insufficient_points", "残高不足", null));
         }
 
         Assert.Equal(
