@@ -1,10 +1,10 @@
 namespace Points.Domain.Expiry;
 
 /// <summary>
-/// How long regular points live (product.md F15). A lot keeps the expiry computed when it was granted; changing the
-/// policy only affects lots granted afterwards. (domain.md's <c>rolling</c> policy, which extends open lots on activity,
-/// is not built yet: README, known limits.) Expiry dates are whole days in the program time zone, inclusive: a lot
-/// expiring on D can be spent until 23:59:59 on D.
+/// How long regular (or purchased) points live (product.md F15). A lot keeps the expiry computed when it was granted;
+/// changing the policy only affects lots granted afterwards, except that <see cref="Rolling"/> extends open lots on
+/// activity by its own definition, from the time it is in force. Expiry dates are whole days in the program time zone,
+/// inclusive: a lot expiring on D can be spent until 23:59:59 on D.
 /// </summary>
 public abstract record ExpiryPolicy
 {
@@ -41,6 +41,20 @@ public abstract record ExpiryPolicy
         }
     }
 
+    /// <summary>
+    /// Earn date + <paramref name="Months"/> months (clamped to the month's end), and every activity the program counts
+    /// (an earn, a spend) moves the expiry of all open lots of the kind to activity date + <paramref name="Months"/>
+    /// months: a member active within every window never loses points. An extension only ever moves a date later.
+    /// </summary>
+    public sealed record Rolling(int Months, bool OnEarn, bool OnSpend) : ExpiryPolicy
+    {
+        public override DateOnly? ExpiryFor(DateOnly earnedOn) => earnedOn.AddMonths(Months);
+
+        /// <summary>Whether an entry of <paramref name="activity"/> extends the open lots.</summary>
+        public bool ExtendsOn(Ledger.EntryType activity) =>
+            (activity == Ledger.EntryType.Earn && OnEarn) || (activity == Ledger.EntryType.Spend && OnSpend);
+    }
+
     /// <summary>Regular points never expire.</summary>
     public sealed record None : ExpiryPolicy
     {
@@ -55,6 +69,8 @@ public abstract record ExpiryPolicy
         FixedMonths f when f.Months is < 1 or > MonthsMax => $"months must be 1..{MonthsMax}",
         FiscalYear y when y.StartMonth is < 1 or > 12 => "startMonth must be 1..12",
         FiscalYear y when y.YearsAfter is < 0 or > 10 => "yearsAfter must be 0..10",
+        Rolling r when r.Months is < 1 or > MonthsMax => $"months must be 1..{MonthsMax}",
+        Rolling { OnEarn: false, OnSpend: false } => "extendOn must name at least one activity (earn, spend)",
         _ => null,
     };
 

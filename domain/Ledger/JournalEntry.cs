@@ -17,6 +17,11 @@ public enum EntryType
     Refund,
     /// <summary>Pending points becoming usable (F38).</summary>
     Activate,
+    /// <summary>
+    /// Open lots moved to a later expiry by the <c>rolling</c> policy after an activity: no points move, the entry's
+    /// lots say which lots left which date (negative) and the date they now have (positive).
+    /// </summary>
+    Extend,
 }
 
 /// <summary>

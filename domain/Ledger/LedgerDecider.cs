@@ -30,6 +30,12 @@ public static class LedgerDecider
         {
             return r;
         }
+        switch (command)
+        {
+            case LedgerCommand.Credit { Type: EntryType.Earn } or LedgerCommand.Debit { Type: EntryType.Spend }:
+                journal.ExtendOpenLots(command is LedgerCommand.Credit ? EntryType.Earn : EntryType.Spend);
+                break;
+        }
         journal.Sweep();
         return new LedgerOutcome.Accepted(journal.Entries, journal.State);
     }
@@ -73,6 +79,32 @@ public static class LedgerDecider
             foreach (var lot in State.Lots.Where(l => l.IsDueOn(context.Today)).ToList())
             {
                 Write(EntryType.Expire, -lot.Remaining, [lot.Portion(-lot.Remaining)], withDetails: false);
+            }
+        }
+
+        /// <summary>
+        /// The <c>rolling</c> policy (domain.md): an activity moves every open lot of a kind under that policy to
+        /// today + n months, never earlier than it was. Special points name their own expiry and never move. Moved lots
+        /// and the lot already at the new date merge into the oldest of them, which keeps its id and takes the earliest
+        /// earn date: one entry records it, so history (and a replay of it) says which lots moved where.
+        /// </summary>
+        public void ExtendOpenLots(EntryType activity)
+        {
+            var moves = new List<LotPortion>();
+            foreach (var (kind, policy) in new[] { (LotKind.Regular, context.RegularExpiry), (LotKind.Purchased, context.PurchasedExpiry) })
+            {
+                if (policy is not Expiry.ExpiryPolicy.Rolling rolling || !rolling.ExtendsOn(activity)) continue;
+                var target = rolling.ExpiryFor(context.Today)!.Value;
+                if (!State.Lots.Any(l => l.Kind == kind && l.ExpiresOn < target)) continue;
+                // The lots that move and the one already at the new date (often the credit just made) become one.
+                var merging = State.Lots.Where(l => l.Kind == kind && l.ExpiresOn <= target).ToList();
+                var survivor = merging.MinBy(l => l.CreatedSeq)! with { ExpiresOn = target, EarnedOn = merging.Min(l => l.EarnedOn) };
+                moves.AddRange(merging.Select(l => l.Portion(-l.Remaining))); // out of the old dates first, so the survivor can re-open
+                moves.Add(survivor.Portion(merging.Sum(l => l.Remaining)));
+            }
+            if (moves.Count > 0)
+            {
+                Write(EntryType.Extend, PointAmount.Zero, moves, withDetails: false);
             }
         }
 

@@ -36,7 +36,8 @@ public sealed record ProgramSettings
         var errors = new Dictionary<string, string[]>();
         if (!TryFindZone(TimeZone, out _)) errors["timeZone"] = [$"Unknown time zone '{TimeZone}'."];
         if (YenPerPoint is < 1 or > YenPerPointMax) errors["yenPerPoint"] = [$"Must be 1..{YenPerPointMax}."];
-        if (RegularExpiry.ToPolicy() is not { } policy) errors["regularExpiry.type"] = ["Must be fixedMonths, fiscalYear or none."];
+        if (RegularExpiry.ToPolicy() is not { } policy) errors["regularExpiry.type"] = ["Must be fixedMonths, rolling, fiscalYear or none."];
+        else if (RegularExpiry.UnknownActivity() is { } unknown) errors["regularExpiry.extendOn"] = [$"'{unknown}' is not an activity: earn, spend."];
         else if (ExpiryPolicy.Validate(policy) is { } message) errors["regularExpiry"] = [message];
         if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.ThresholdYen == Yen.Zero) || Ranks.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() != Ranks.Count
             || Ranks.Select(r => r.ThresholdYen).Distinct().Count() != Ranks.Count
@@ -71,21 +72,29 @@ public sealed record ProgramSettings
 /// <summary>The expiry policy of regular points as settings data (domain.md "Expiry policies").</summary>
 public sealed record ExpiryPolicySettings
 {
-    /// <summary><c>fixedMonths</c>, <c>fiscalYear</c> or <c>none</c>.</summary>
+    public const string Earn = "earn";
+    public const string Spend = "spend";
+
+    /// <summary><c>fixedMonths</c>, <c>rolling</c>, <c>fiscalYear</c> or <c>none</c>.</summary>
     public string Type { get; init; } = "fixedMonths";
     public int Months { get; init; } = 12;
     public bool EndOfMonth { get; init; } = true;
     public int StartMonth { get; init; } = 4;
     public int YearsAfter { get; init; } = 1;
+    /// <summary>With <c>rolling</c>: the activities that extend open lots (<c>earn</c>, <c>spend</c>); both when left out.</summary>
+    public IReadOnlyList<string>? ExtendOn { get; init; }
 
-    // rolling(n) is not offered yet: extending open regular lots on every activity is a later feature (F15).
     public ExpiryPolicy? ToPolicy() => Type switch
     {
         "fixedMonths" => new ExpiryPolicy.FixedMonths(Months, EndOfMonth),
+        "rolling" => new ExpiryPolicy.Rolling(Months, ExtendOn?.Contains(Earn) ?? true, ExtendOn?.Contains(Spend) ?? true),
         "fiscalYear" => new ExpiryPolicy.FiscalYear(StartMonth, YearsAfter),
         "none" => new ExpiryPolicy.None(),
         _ => null,
     };
+
+    /// <summary>An entry of <see cref="ExtendOn"/> that names no activity, or null.</summary>
+    public string? UnknownActivity() => ExtendOn?.FirstOrDefault(a => a is not (Earn or Spend));
 }
 
 /// <summary>

@@ -329,7 +329,7 @@ internal sealed class Invariants(SeedRun run)
                 ExpectCount(Where(e => e.Type == EntryType.Earn && e.Reference == $"anniversary:{day.Year}"), due ? 1 : 0, $"anniversary points {day.Year}");
             }
 
-            foreach (var entry in state.History.Where(e => !claims.ContainsKey(e.Seq) && e.Type is not (EntryType.Expire or EntryType.Activate)))
+            foreach (var entry in state.History.Where(e => !claims.ContainsKey(e.Seq) && e.Type is not (EntryType.Expire or EntryType.Activate or EntryType.Extend)))
             {
                 run.Violation($"member {id}: entry {entry.Seq} ({entry.Type} {entry.Points}, reference {entry.Reference}, reason {entry.Reason}) was made by no request the partner knows of");
             }

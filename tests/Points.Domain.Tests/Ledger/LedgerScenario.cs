@@ -14,7 +14,9 @@ internal sealed class LedgerScenario
     public DateOnly Today { get; set; } = new(2026, 11, 23);
     public ExpiryPolicy Policy { get; set; } = new ExpiryPolicy.FixedMonths(12, EndOfMonth: true);
 
-    public LedgerContext Context => new(new DateTimeOffset(Today.ToDateTime(new TimeOnly(12, 0)), Jst), Today, Policy, "test");
+    public ExpiryPolicy PurchasedPolicy { get; set; } = new ExpiryPolicy.None();
+
+    public LedgerContext Context => new(new DateTimeOffset(Today.ToDateTime(new TimeOnly(12, 0)), Jst), Today, Policy, "test") { PurchasedExpiry = PurchasedPolicy };
 
     public LedgerOutcome Run(LedgerCommand command)
     {
