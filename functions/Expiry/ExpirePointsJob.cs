@@ -29,7 +29,8 @@ public sealed class ActivatePendingPointsJob(DueIndex dueIndex, MemberLedger led
 /// members with something due, not all members. It works through every due date since its last completed one up to
 /// today (a missed or past-due run catches up), sweeps each member through the ledger (activation of due pending points,
 /// expiry of due lots: what every ledger decision does first), removes the index chunk and records the date. A rerun
-/// finds nothing due and writes nothing.
+/// finds nothing due and writes nothing. A listed member that left the date (its lots moved under the rolling policy,
+/// or were spent) is skipped without a read.
 /// </summary>
 public abstract partial class DueMembersJob(string name, string kind, DueIndex dueIndex, MemberLedger ledger, JobCheckpoints checkpoints,
     ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
@@ -41,13 +42,14 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
 
     public string Name { get; } = name;
 
-    public sealed record Summary(int Dates, int Members, int EntriesWritten);
+    /// <param name="Skipped">Listed members not read because they left the date's list (their lots moved or were spent).</param>
+    public sealed record Summary(int Dates, int Members, int EntriesWritten, int Skipped = 0);
 
     /// <summary>A run as the Functions host invokes it (past due or not, the job works out what is due itself).</summary>
     public static async Task<string> RunTimerAsync(DueMembersJob job, bool isPastDue, CancellationToken cancellationToken)
     {
         var summary = await job.RunAsync(cancellationToken);
-        return $"{job.Name}: {summary.EntriesWritten} entries for {summary.Members} members over {summary.Dates} due dates.";
+        return $"{job.Name}: {summary.EntriesWritten} entries for {summary.Members} members over {summary.Dates} due dates, {summary.Skipped} skipped.";
     }
 
     public async Task<Summary> RunAsync(CancellationToken cancellationToken)
@@ -57,12 +59,15 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
         var from = await checkpoints.LastCompletedAsync(Name, cancellationToken) is { } last
             ? CalendarText.ParseDay(last).AddDays(1)
             : today.AddDays(-FirstRunLookBackDays);
-        int dates = 0, members = 0, entries = 0;
+        int dates = 0, members = 0, entries = 0, skipped = 0;
         for (var dueOn = from; dueOn <= today; dueOn = dueOn.AddDays(1))
         {
+            var (left, moves) = await dueIndex.ReadLeftAsync(kind, dueOn, cancellationToken);
             await foreach (var chunk in dueIndex.ReadChunksAsync(kind, dueOn, cancellationToken))
             {
-                await Parallel.ForEachAsync(chunk.Members,
+                var due = chunk.Members.Where(m => !left.Contains(m)).ToList();
+                skipped += chunk.Members.Count - due.Count;
+                await Parallel.ForEachAsync(due,
                     new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
                     async (memberId, _) =>
                     {
@@ -72,11 +77,12 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
                 // Only once all its members are swept: a run cut short sweeps the chunk again (finding nothing left to do).
                 await dueIndex.RemoveAsync(chunk, cancellationToken);
             }
+            foreach (var chunk in moves) await dueIndex.RemoveAsync(chunk, cancellationToken);
             await checkpoints.CompleteAsync(Name, CalendarText.DayOf(dueOn), cancellationToken);
             dates++;
         }
-        LogRun(log, Name, dates, members, entries);
-        return new Summary(dates, members, entries);
+        LogRun(log, Name, dates, members, entries, skipped);
+        return new Summary(dates, members, entries, skipped);
     }
 
     private async Task<int> SweepAsync(MemberId memberId)
@@ -89,8 +95,8 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
     /// <summary>A member swept: how many entries (expiries, activations) it wrote.</summary>
     public sealed record Swept(int Entries);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Function}: {Dates} due dates, {Members} members, {Entries} entries")]
-    private static partial void LogRun(ILogger log, string function, int dates, int members, int entries);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Function}: {Dates} due dates, {Members} members, {Entries} entries, {Skipped} skipped (left the date)")]
+    private static partial void LogRun(ILogger log, string function, int dates, int members, int entries, int skipped);
 }
 
 /// <summary>Daily expiry of due lots (F16) and activation of pending points (F38), through the due indexes.</summary>

@@ -28,33 +28,71 @@ public sealed class DueIndex
     /// <summary>Chunks per query page: at most 5,000 members in memory at once.</summary>
     public const int ChunksPerPage = 10;
 
+    /// <summary>Members whose moves off and back onto one date the expiry job keeps in memory (about 60 bytes each); beyond, it reads them.</summary>
+    public const int MovesPerDateMax = 1_000_000;
+
     private readonly CosmosStorage _cosmos;
-    private readonly GroupCommit<string, MemberId, bool> _listings;
+    private readonly GroupCommit<string, string, bool> _listings;
 
     public DueIndex(CosmosStorage cosmos)
     {
         _cosmos = cosmos;
-        _listings = new GroupCommit<string, MemberId, bool>(MembersPerChunkMax, CreateChunkAsync);
+        _listings = new GroupCommit<string, string, bool>(MembersPerChunkMax, CreateChunkAsync);
     }
 
+    /// <summary>A chunk of a list: member ids, or in a moves list <c>{member} {seq} {left|back}</c> lines.</summary>
     public sealed record Chunk(string Id, string Pk, IReadOnlyList<string> Members);
 
     public static string ListOf(string kind, DateOnly dueOn) => $"{kind}|{CalendarText.DayOf(dueOn)}";
 
-    /// <summary>Lists the member under the date; completes once the chunk holding it is durable.</summary>
-    public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId) => _listings.EnqueueAsync(ListOf(kind, dueOn), memberId);
+    /// <summary>The members who left the date's list (or came back), in a partition of its own so the list's reading stays as it is.</summary>
+    public static string MovesOf(string kind, DateOnly dueOn) => $"{ListOf(kind, dueOn)}|moves";
 
-    private async Task<bool[]> CreateChunkAsync(string list, IReadOnlyList<MemberId> members)
+    /// <summary>Lists the member under the date; completes once the chunk holding it is durable.</summary>
+    public Task AddAsync(string kind, DateOnly dueOn, MemberId memberId) => _listings.EnqueueAsync(ListOf(kind, dueOn), memberId.Value);
+
+    /// <summary>Records that the member left the date's list (nothing due there) or came back to it, as of its journal sequence.</summary>
+    public Task AddMoveAsync(string kind, DateOnly dueOn, MemberId memberId, long seq, bool back) =>
+        _listings.EnqueueAsync(MovesOf(kind, dueOn), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{memberId.Value} {seq} {(back ? "back" : "left")}"));
+
+    private async Task<bool[]> CreateChunkAsync(string list, IReadOnlyList<string> members)
     {
-        var chunk = new Chunk(Guid.NewGuid().ToString("N"), list, [.. members.Select(m => m.Value).Distinct(StringComparer.Ordinal)]);
+        var chunk = new Chunk(Guid.NewGuid().ToString("N"), list, [.. members.Distinct(StringComparer.Ordinal)]);
         await _cosmos.Indexes.CreateItemAsync(chunk, new PartitionKey(list));
         return new bool[members.Count];
     }
 
-    public async IAsyncEnumerable<Chunk> ReadChunksAsync(string kind, DateOnly dueOn,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<Chunk> ReadChunksAsync(string kind, DateOnly dueOn, CancellationToken cancellationToken) =>
+        ReadListAsync(ListOf(kind, dueOn), cancellationToken);
+
+    /// <summary>
+    /// The members who left the date's list for good: their last move (by journal sequence; a return wins a tie) is a
+    /// leave. At most <see cref="MovesPerDateMax"/> members are remembered; the job reads any other listed member.
+    /// </summary>
+    public async Task<(IReadOnlySet<string> Members, IReadOnlyList<Chunk> Chunks)> ReadLeftAsync(string kind, DateOnly dueOn, CancellationToken cancellationToken)
     {
-        await foreach (var page in CosmosStorage.ReadPartitionPagesAsync<Chunk>(_cosmos.Indexes, ListOf(kind, dueOn), "true", ChunksPerPage, cancellationToken))
+        var last = new Dictionary<string, (long Seq, bool Back)>(StringComparer.Ordinal);
+        var chunks = new List<Chunk>();
+        await foreach (var chunk in ReadListAsync(MovesOf(kind, dueOn), cancellationToken))
+        {
+            chunks.Add(chunk with { Members = [] });
+            foreach (var line in chunk.Members)
+            {
+                var parts = line.Split(' ');
+                if (parts.Length != 3 || !long.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var seq)) continue;
+                var move = (Seq: seq, Back: parts[2] == "back");
+                if (last.TryGetValue(parts[0], out var known) ? move.CompareTo(known) > 0 : last.Count < MovesPerDateMax)
+                {
+                    last[parts[0]] = move;
+                }
+            }
+        }
+        return (last.Where(m => !m.Value.Back).Select(m => m.Key).ToHashSet(StringComparer.Ordinal), chunks);
+    }
+
+    private async IAsyncEnumerable<Chunk> ReadListAsync(string list, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var page in CosmosStorage.ReadPartitionPagesAsync<Chunk>(_cosmos.Indexes, list, "true", ChunksPerPage, cancellationToken))
         {
             foreach (var chunk in page) yield return chunk;
         }
@@ -81,6 +119,10 @@ public sealed class DueListingHandler(DueIndex index, ProgramSettingsStore setti
     public async Task HandleAsync(MemberId memberId, ListForDueDate item, CancellationToken cancellationToken)
     {
         await index.AddAsync(item.Kind, item.DueOn, memberId);
+        if (item.ReturnsAtSeq is { } seq)
+        {
+            await index.AddMoveAsync(item.Kind, item.DueOn, memberId, seq, back: true);
+        }
         // The day the job may have reached by now, with the margin; the day after it has surely not run.
         var reached = ProgramCalendar.DateOf(clock.GetUtcNow() + LateMargin, (await settingsStore.GetAsync(cancellationToken)).Zone);
         if (reached >= item.DueOn)
@@ -88,4 +130,15 @@ public sealed class DueListingHandler(DueIndex index, ProgramSettingsStore setti
             await index.AddAsync(item.Kind, reached.AddDays(1), memberId);
         }
     }
+}
+
+/// <summary>
+/// Carries out <see cref="LeaveDueDate"/>: the member is recorded as gone from the date's list, so the job skips it
+/// there. Late or never (a lost item) costs only a read of the member on that date, never a missed expiry: the job
+/// skips a member only on a leave later than any return.
+/// </summary>
+public sealed class DueLeavingHandler(DueIndex index) : IOutboxHandler<LeaveDueDate>
+{
+    public Task HandleAsync(MemberId memberId, LeaveDueDate item, CancellationToken cancellationToken) =>
+        index.AddMoveAsync(item.Kind, item.DueOn, memberId, item.AtSeq, back: false);
 }

@@ -20,6 +20,7 @@ public sealed class LedgerFeature : Feature
         services.AddSingleton<DueIndex>();
         services.AddSingleton<MemberCommitStep>(DueListings.Derive);
         services.AddOutboxHandler<ListForDueDate, DueListingHandler>("due-listing");
+        services.AddOutboxHandler<LeaveDueDate, DueLeavingHandler>("due-leaving");
     }
 
     public override void MapFunctions(WebApplication app) =>
