@@ -38,18 +38,24 @@ public sealed record Eligibility(IReadOnlyList<string> Ranks, IReadOnlyList<stri
 }
 
 /// <summary>
-/// What a rule grants: points of <paramref name="Kind"/>; special points expire on <paramref name="ExpiresOn"/> or
-/// <paramref name="ExpiresAfterDays"/> after the event's day (one is required for special points). With
-/// <paramref name="PendingDays"/> the points stay pending (shown, not usable) for that many days after the event's day.
+/// What a rule grants: points of <paramref name="Kind"/>; special points expire on <paramref name="ExpiresOn"/>,
+/// <paramref name="ExpiresAfterDays"/> after the event's day, or at the end of the month <see cref="ExpiresAtEndOfMonth"/>
+/// months after the event's (one is required for special points; 0 = the end of the event's month, e.g. birthday points
+/// valid until the end of the birth month). With <paramref name="PendingDays"/> the points stay pending (shown, not
+/// usable) for that many days after the event's day.
 /// </summary>
 public sealed record Grant(LotKind Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays, int? PendingDays = null)
 {
     public static readonly Grant Regular = new(LotKind.Regular, null, null);
 
+    public int? ExpiresAtEndOfMonth { get; init; }
+
     public DateOnly? PendingUntil(DateOnly eventDay) => PendingDays is > 0 and var days ? eventDay.AddDays(days) : null;
 
     public DateOnly? ExpiryFor(DateOnly eventDay) =>
-        Kind != LotKind.Special ? null : ExpiresOn ?? (ExpiresAfterDays is { } days ? eventDay.AddDays(days) : null);
+        Kind != LotKind.Special ? null
+        : ExpiresOn ?? (ExpiresAfterDays is { } days ? eventDay.AddDays(days)
+            : ExpiresAtEndOfMonth is { } months ? Expiry.ExpiryPolicy.LastDayOfMonth(eventDay.AddMonths(months)) : null);
 }
 
 /// <summary>

@@ -18,4 +18,10 @@ public sealed record PeriodBookkeeping(string? RankEvaluatedFor, string? RankPoi
     public bool AreRankPointsGrantedFor(string month) => RankPointsGrantedFor is { } done && string.CompareOrdinal(done, month) >= 0;
 
     public bool IsAnniversaryGrantedFor(int year) => AnniversaryGrantedFor >= year;
+
+    /// <summary>Year whose birthday points were granted last: once a year, even if the birth date changes after.</summary>
+    public int? BirthdayGrantedFor { get; init; }
+
+    /// <summary>Year whose birth-month points were granted last.</summary>
+    public int? BirthMonthGrantedFor { get; init; }
 }

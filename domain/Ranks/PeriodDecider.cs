@@ -71,16 +71,37 @@ public static class PeriodDecider
     /// since they were listed) or who joined this year gets nothing. When no rule grants anything, nothing is recorded,
     /// so a rule added later that day still applies on a rerun.
     /// </summary>
-    public static MemberDecision GrantAnniversary(Member member, DateOnly day, EarningConfig config, LedgerContext context)
+    public static MemberDecision GrantAnniversary(Member member, DateOnly day, EarningConfig config, LedgerContext context) =>
+        GrantYearly(member, day, Triggers.Anniversary, Anniversaries.Falls(member.Profile.JoinedOn, day) && !member.Periods.IsAnniversaryGrantedFor(day.Year),
+            periods => periods with { AnniversaryGrantedFor = day.Year }, config, context);
+
+    /// <summary>
+    /// Birthday points (rules with trigger <c>birthday</c>) on the birthday falling on <paramref name="day"/>, or
+    /// birth-month points (trigger <c>birth_month</c>) on the first day of the birth month: each once per member and
+    /// year, so a birth date changed after the grant does not grant again that year. A member without a birth date, or
+    /// whose birthday is not that day, gets nothing.
+    /// </summary>
+    public static MemberDecision GrantBirthday(Member member, DateOnly day, bool birthMonth, EarningConfig config, LedgerContext context)
+    {
+        var born = member.Profile.BirthDate;
+        return birthMonth
+            ? GrantYearly(member, day, Triggers.BirthMonth, born is { } b && Birthdays.BeginsBirthMonth(b, day) && !(member.Periods.BirthMonthGrantedFor >= day.Year),
+                periods => periods with { BirthMonthGrantedFor = day.Year }, config, context)
+            : GrantYearly(member, day, Triggers.Birthday, born is { } d && Birthdays.Falls(d, day) && !(member.Periods.BirthdayGrantedFor >= day.Year),
+                periods => periods with { BirthdayGrantedFor = day.Year }, config, context);
+    }
+
+    /// <summary>A yearly grant by the rules of <paramref name="trigger"/>, recorded in the member's periods when it granted anything.</summary>
+    private static MemberDecision GrantYearly(Member member, DateOnly day, string trigger, bool due, Func<PeriodBookkeeping, PeriodBookkeeping> done,
+        EarningConfig config, LedgerContext context)
     {
         var unchanged = new MemberDecision.Accepted(member, [], new PeriodicOutcome(member.Earning.Rank, null, 0));
-        if (!Anniversaries.Falls(member.Profile.JoinedOn, day) || member.Periods.IsAnniversaryGrantedFor(day.Year))
+        if (!due)
         {
             return unchanged;
         }
-        var anniversary = new EarnCommand(new EarningEvent($"anniversary:{day.Year}", Triggers.Anniversary, context.Now, context.Today, null,
-            member.Profile.StoreId, null), null);
-        var outcome = EarningDecider.Earn(member, anniversary, config, context);
+        var yearly = new EarnCommand(new EarningEvent($"{trigger}:{day.Year}", trigger, context.Now, context.Today, null, member.Profile.StoreId, null), null);
+        var outcome = EarningDecider.Earn(member, yearly, config, context);
         if (outcome is not EarningOutcome.Earned granted)
         {
             return outcome.ToDecision();
@@ -89,7 +110,7 @@ public static class PeriodDecider
         {
             return unchanged;
         }
-        return new MemberDecision.Accepted(granted.Member with { Periods = granted.Member.Periods with { AnniversaryGrantedFor = day.Year } },
+        return new MemberDecision.Accepted(granted.Member with { Periods = done(granted.Member.Periods) },
             granted.Entries, new PeriodicOutcome(member.Earning.Rank, null, granted.Entries.Where(e => e.Type == EntryType.Earn).Sum(e => e.Points).Value));
     }
 }

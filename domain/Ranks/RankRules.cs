@@ -73,3 +73,23 @@ public sealed record ListForAnniversary(DateOnly JoinedOn) : OutboxItem
 {
     public override string Id => $"anniversary|{CalendarText.DayOf(JoinedOn)}";
 }
+
+/// <summary>Birthdays: the birth date's month and day every year, and the birth month.</summary>
+public static class Birthdays
+{
+    /// <summary>Whether <paramref name="day"/> is a birthday of <paramref name="birthDate"/> (Feb 29 on Feb 28 in common years).</summary>
+    public static bool Falls(DateOnly birthDate, DateOnly day) => day.Year > birthDate.Year && Anniversaries.In(day.Year, birthDate) == day;
+
+    /// <summary>Whether <paramref name="day"/> is the first day of the birth month of <paramref name="birthDate"/>.</summary>
+    public static bool BeginsBirthMonth(DateOnly birthDate, DateOnly day) => day.Year > birthDate.Year && day.Day == 1 && day.Month == birthDate.Month;
+
+    /// <summary>A birth date given or changed lists the member under it (the daily birthday job reads those lists).</summary>
+    public static (Member Member, IReadOnlyList<OutboxItem> Items) DeriveListing(Member? before, Member after, DateOnly today) =>
+        (after, after.Profile.BirthDate is { } born && before?.Profile.BirthDate != born ? [new ListForBirthday(born)] : []);
+}
+
+/// <summary>List the member under the month and day of <paramref name="BirthDate"/> and under its month.</summary>
+public sealed record ListForBirthday(DateOnly BirthDate) : OutboxItem
+{
+    public override string Id => $"birthday|{CalendarText.DayOf(BirthDate)}";
+}

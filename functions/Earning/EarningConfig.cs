@@ -18,7 +18,7 @@ public sealed record RuleSpec(
 public sealed record FormulaSpec([property: Required] string? Type, long? Points, long? UnitYen, long? PointsPerUnit, Rounding? Rounding);
 public sealed record CapsSpec(CapLimit? PerDay, CapLimit? PerMonth, CapLimit? Lifetime);
 public sealed record EligibilitySpec(IReadOnlyList<string>? Ranks, IReadOnlyList<string>? Tags, IReadOnlyList<string>? StoreIds, IReadOnlyList<string>? Channels);
-public sealed record GrantSpec(LotKind? Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays, int? PendingDays);
+public sealed record GrantSpec(LotKind? Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays, int? PendingDays, int? ExpiresAtEndOfMonth = null);
 
 public sealed record CampaignSpec([property: Required] int? MultiplierPermille, IReadOnlyList<string>? Triggers, IReadOnlyList<string>? StoreIds,
     IReadOnlyList<DayOfWeek>? DaysOfWeek, [property: Required] DateTimeOffset? From, [property: Required] DateTimeOffset? Until);
@@ -29,6 +29,7 @@ public static class EarningSpecs
     public const int ListItemsMax = 50;
     public const long UnitYenMax = 1_000_000;
     public const int SpecialExpiryDaysMax = 3650;
+    public const int SpecialExpiryMonthsMax = 119;
     public const int PendingDaysMax = 365;
     public const int MultiplierPermilleMax = 100_000;
     /// <summary>A cap in points: the ledger's bound (far below 2^53, the largest integer a stored double keeps exactly).</summary>
@@ -39,7 +40,7 @@ public static class EarningSpecs
     {
         var errors = new Dictionary<string, string[]>();
         if (spec.Trigger is not { } trigger || !Triggers.IsKnownRuleTrigger(trigger))
-            errors["trigger"] = ["An event type (login, purchase, …), referral_welcome, anniversary, or custom:{name}."];
+            errors["trigger"] = ["An event type (login, purchase, …), referral_welcome, anniversary, birthday, birth_month, or custom:{name}."];
         switch (spec.Formula)
         {
             case { Type: "fixed", Points: > 0 and <= PointsMax }:
@@ -59,9 +60,11 @@ public static class EarningSpecs
         }
         var grant = spec.Grant;
         if (grant?.Kind == LotKind.Purchased) errors["grant.kind"] = ["Rules grant regular or special points."];
-        if (grant?.Kind == LotKind.Special && grant.ExpiresOn is null && grant.ExpiresAfterDays is not (> 0 and <= SpecialExpiryDaysMax))
-            errors["grant"] = [$"Special points need expiresOn or expiresAfterDays (1..{SpecialExpiryDaysMax})."];
-        if (grant?.Kind != LotKind.Special && (grant?.ExpiresOn is not null || grant?.ExpiresAfterDays is not null))
+        var expiries = new object?[] { grant?.ExpiresOn, grant?.ExpiresAfterDays, grant?.ExpiresAtEndOfMonth }.Count(e => e is not null);
+        if (grant?.Kind == LotKind.Special && (expiries == 0 || grant.ExpiresAfterDays is < 1 or > SpecialExpiryDaysMax
+            || grant.ExpiresAtEndOfMonth is < 0 or > SpecialExpiryMonthsMax))
+            errors["grant"] = [$"Special points need one of expiresOn, expiresAfterDays (1..{SpecialExpiryDaysMax}) or expiresAtEndOfMonth (0..{SpecialExpiryMonthsMax} months after the event's)."];
+        if (grant?.Kind != LotKind.Special && expiries > 0)
             errors["grant"] = ["Only special points take an expiry; regular points follow the program's policy."];
         if (grant?.PendingDays is < 0 or > PendingDaysMax) errors["grant.pendingDays"] = [$"0..{PendingDaysMax} days."];
         if (grant?.ExpiresOn > today.AddDays(SpecialExpiryDaysMax)) errors["grant.expiresOn"] = [$"At most {SpecialExpiryDaysMax} days (10 years) from today."];
@@ -103,7 +106,10 @@ public static class EarningSpecs
             : new EarningFormula.Rate(spec.Formula.UnitYen!.Value, spec.Formula.PointsPerUnit!.Value, spec.Formula.Rounding ?? Rounding.Floor),
         new Caps(spec.Caps?.PerDay, spec.Caps?.PerMonth, spec.Caps?.Lifetime),
         new Eligibility(spec.Eligibility?.Ranks ?? [], spec.Eligibility?.Tags ?? [], spec.Eligibility?.StoreIds ?? [], spec.Eligibility?.Channels ?? []),
-        new Grant(spec.Grant?.Kind ?? LotKind.Regular, spec.Grant?.ExpiresOn, spec.Grant?.ExpiresAfterDays, spec.Grant?.PendingDays),
+        new Grant(spec.Grant?.Kind ?? LotKind.Regular, spec.Grant?.ExpiresOn, spec.Grant?.ExpiresAfterDays, spec.Grant?.PendingDays)
+        {
+            ExpiresAtEndOfMonth = spec.Grant?.ExpiresAtEndOfMonth,
+        },
         spec.ActiveFrom, spec.ActiveUntil, spec.Priority ?? 0, spec.Stackable ?? true, spec.ApplyRankMultiplier ?? true,
         spec.ApplyNewRankImmediately ?? false);
 

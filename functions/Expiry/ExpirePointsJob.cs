@@ -99,18 +99,20 @@ public abstract partial class DueMembersJob(string name, string kind, DueIndex d
     private static partial void LogRun(ILogger log, string function, int dates, int members, int entries, int skipped);
 }
 
-/// <summary>Daily expiry of due lots (F16) and activation of pending points (F38), through the due indexes.</summary>
+/// <summary>Daily expiry of due lots (F16), expiry reminders (F17) and activation of pending points (F38), through the due indexes.</summary>
 public sealed class ExpiryFeature : Feature
 {
     public override void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ExpirePointsJob>();
         services.AddSingleton<ActivatePendingPointsJob>();
+        services.AddSingleton<ExpiryRemindersJob>();
     }
 
     public override void MapFunctions(WebApplication app)
     {
         app.MapTimerFunction<ExpirePointsJob>(ExpirePointsJob.FunctionName, DueMembersJob.RunTimerAsync);
         app.MapTimerFunction<ActivatePendingPointsJob>(ActivatePendingPointsJob.FunctionName, DueMembersJob.RunTimerAsync);
+        app.MapTimerFunction<ExpiryRemindersJob>(ExpiryRemindersJob.FunctionName, (job, _, cancellationToken) => job.RunDailyAsync(cancellationToken));
     }
 }

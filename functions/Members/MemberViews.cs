@@ -8,7 +8,7 @@ namespace Points.Functions.Members;
 public sealed record MemberSummary(
     string MemberId, long Balance, long Available, long Held, long Pending, long Debt, PointsByKind ByKind, string Rank,
     long LifetimeEarned, string ReferralCode, IReadOnlyList<ExpiringPoints> Expiring, DateOnly JoinedOn,
-    IReadOnlyList<string> Tags, string? StoreId, bool NewsletterOptIn, DateOnly? BirthDate);
+    IReadOnlyList<string> Tags, string? StoreId, bool NewsletterOptIn, DateOnly? BirthDate, ExpiringPoints? NextExpiry, long ExpiringWithin30Days);
 
 public sealed record PointsByKind(long Regular, long Special, long Purchased);
 
@@ -27,6 +27,8 @@ public sealed record HistoryLot(string LotId, long Points);
 public sealed class MemberViews(LedgerStore store)
 {
     private const int ExpiringDatesShown = 3;
+    /// <summary>The window of <see cref="MemberSummary.ExpiringWithin30Days"/>: points whose last day is within it (today included).</summary>
+    public const int ExpiringSoonDays = 30;
 
     /// <summary>
     /// The balance as of <paramref name="today"/>: lots whose expiry date has passed are left out even if the expiry
@@ -50,11 +52,12 @@ public sealed class MemberViews(LedgerStore store)
             .Take(ExpiringDatesShown)
             .Select(g => new ExpiringPoints(g.Key, g.Sum(l => l.Remaining.Value)))
             .ToList();
+        var soon = live.Where(l => l.ExpiresOn < today.AddDays(ExpiringSoonDays)).Sum(l => l.Remaining.Value);
         var profile = member.Profile;
         return new MemberSummary(member.Id.Value, balance, Math.Max(balance, 0), ledger.Held.Value, pending, ledger.Debt.Value,
             new PointsByKind(Of(LotKind.Regular), Of(LotKind.Special), Of(LotKind.Purchased)), member.Earning.Rank,
             ledger.LifetimeEarned, profile.ReferralCode, expiring, profile.JoinedOn, profile.Tags, profile.StoreId,
-            profile.NewsletterOptIn, profile.BirthDate);
+            profile.NewsletterOptIn, profile.BirthDate, expiring.FirstOrDefault(), soon);
     }
 
     /// <summary>Entries with Seq &lt; <paramref name="before"/>, newest first: unsealed ones from the account, the rest by page point reads.</summary>

@@ -110,16 +110,14 @@ public sealed class AllocateRankPointsJob(MemberLists lists, LedgerJobQueue queu
 }
 
 /// <summary>
-/// Anniversary points (F19), daily at 15:15 UTC = 00:15 JST. Reads the members who joined on today's month and day
-/// (and Feb 29 joiners on Feb 28 of common years). Catches up every day since its last completed one, at most
-/// <see cref="CatchUpDaysMax"/>; a first run does today only (it does not grant anniversaries that passed before it existed).
+/// A job for each day: it catches up every day since its last completed one, at most <see cref="CatchUpDaysMax"/>; a
+/// first run does today only (it does not grant what passed before it existed).
 /// </summary>
-public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
-    TimeProvider clock, ILogger<GrantAnniversaryPointsJob> log, EarningConfigStore earningConfig)
-    : FanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
+public abstract class DailyFanOutJob(string name, MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints,
+    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
+    : FanOutJob(name, lists, queue, checkpoints, settingsStore, clock, log)
 {
-    public const string FunctionName = "GrantAnniversaryPoints";
-    /// <summary>Longest outage caught up: anniversaries older than this are not granted late.</summary>
+    /// <summary>Longest outage caught up: days older than this are not granted late.</summary>
     public const int CatchUpDaysMax = 31;
 
     protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
@@ -128,6 +126,17 @@ public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue 
         if (from < today.AddDays(-CatchUpDaysMax)) from = today.AddDays(-CatchUpDaysMax);
         for (var day = from; day <= today; day = day.AddDays(1)) yield return CalendarText.DayOf(day);
     }
+}
+
+/// <summary>
+/// Anniversary points (F19), daily at 15:15 UTC = 00:15 JST. Reads the members who joined on today's month and day
+/// (and Feb 29 joiners on Feb 28 of common years).
+/// </summary>
+public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
+    TimeProvider clock, ILogger<GrantAnniversaryPointsJob> log, EarningConfigStore earningConfig)
+    : DailyFanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
+{
+    public const string FunctionName = "GrantAnniversaryPoints";
 
     protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => AnniversaryIndex.ListsDueOn(CalendarText.ParseDay(period));
 
@@ -137,5 +146,27 @@ public sealed class GrantAnniversaryPointsJob(MemberLists lists, LedgerJobQueue 
         return new LedgerJobPlan(PeriodicOperations.GrantAnniversary(CalendarText.ParseDay(shard.Period), config),
             member => AnniversaryIndex.ListOf(member.Profile.JoinedOn) == shard.List,
             (memberId, member, ct) => Lists.AddAsync(AnniversaryIndex.ListOf(member.Profile.JoinedOn), memberId, ct));
+    }
+}
+
+/// <summary>
+/// Birthday and birth-month points, daily at 15:25 UTC = 00:25 JST. Reads the members whose birthday is today (rules
+/// with trigger <c>birthday</c>) and, on the 1st, those born in the month (trigger <c>birth_month</c>).
+/// </summary>
+public sealed class GrantBirthdayPointsJob(MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints, ProgramSettingsStore settings,
+    TimeProvider clock, ILogger<GrantBirthdayPointsJob> log, EarningConfigStore earningConfig, BirthdayIndex birthdays)
+    : DailyFanOutJob(FunctionName, lists, queue, checkpoints, settings, clock, log)
+{
+    public const string FunctionName = "GrantBirthdayPoints";
+
+    protected override IEnumerable<string> ListsFor(string period, ProgramSettings settings) => BirthdayIndex.ListsDueOn(CalendarText.ParseDay(period));
+
+    public override async Task<LedgerJobPlan> PlanAsync(LedgerJobShard shard, ProgramSettings settings, CancellationToken cancellationToken)
+    {
+        var config = await earningConfig.GetConfigAsync(settings, cancellationToken);
+        var birthMonth = shard.List.StartsWith(BirthdayIndex.MonthListPrefix, StringComparison.Ordinal);
+        return new LedgerJobPlan(PeriodicOperations.GrantBirthday(CalendarText.ParseDay(shard.Period), birthMonth, config),
+            member => member.Profile.BirthDate is { } born && (birthMonth ? BirthdayIndex.MonthListOf(born) : BirthdayIndex.ListOf(born)) == shard.List,
+            (memberId, member, ct) => member.Profile.BirthDate is { } born ? birthdays.ListAsync(memberId, born, ct) : Task.CompletedTask);
     }
 }

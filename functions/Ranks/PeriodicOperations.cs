@@ -17,6 +17,9 @@ public static class PeriodicOperations
     public static MemberOperation AllocateRankPoints(string month, ProgramSettings settings) =>
         new(AllocateRankPointsJob.FunctionName, null, "", input => PeriodDecider.AllocateRankPoints(input.Member, month, settings.Ranks, input.Context));
 
+    public static MemberOperation GrantBirthday(DateOnly day, bool birthMonth, EarningConfig config) =>
+        new(GrantBirthdayPointsJob.FunctionName, null, "", input => PeriodDecider.GrantBirthday(input.Member, day, birthMonth, config, input.Context));
+
     public static MemberOperation GrantAnniversary(DateOnly day, EarningConfig config) =>
         new(GrantAnniversaryPointsJob.FunctionName, null, "", input => PeriodDecider.GrantAnniversary(input.Member, day, config, input.Context));
 }

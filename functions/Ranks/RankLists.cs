@@ -55,3 +55,34 @@ public sealed class AnniversaryIndex(MemberLists lists) : IOutboxHandler<ListFor
         }
     }
 }
+
+/// <summary>
+/// Members by birth month and day (<c>birthday|MM-dd</c>) and by birth month (<c>birth-month|MM</c>), so the daily
+/// birthday job reads only the members whose birthday is today, and on the 1st those born in the month. A birth date
+/// given or changed lists the member through its commit's outbox (<see cref="ListForBirthday"/>); the job drops entries
+/// that no longer apply, so a change moves the member between lists.
+/// </summary>
+public sealed class BirthdayIndex(MemberLists lists) : IOutboxHandler<ListForBirthday>
+{
+    public const string MonthListPrefix = "birth-month|";
+
+    public static string ListOf(DateOnly birthDate) => $"birthday|{birthDate.Month:D2}-{birthDate.Day:D2}";
+
+    public static string MonthListOf(DateOnly birthDate) => $"{MonthListPrefix}{birthDate.Month:D2}";
+
+    public Task HandleAsync(MemberId memberId, ListForBirthday item, CancellationToken cancellationToken) => ListAsync(memberId, item.BirthDate, cancellationToken);
+
+    public async Task ListAsync(MemberId memberId, DateOnly birthDate, CancellationToken cancellationToken)
+    {
+        await lists.AddAsync(ListOf(birthDate), memberId, cancellationToken);
+        await lists.AddAsync(MonthListOf(birthDate), memberId, cancellationToken);
+    }
+
+    /// <summary>The lists read on <paramref name="day"/>: its birthdays (Feb 29 ones on Feb 28 of common years), and on the 1st the month's.</summary>
+    public static IEnumerable<string> ListsDueOn(DateOnly day)
+    {
+        yield return ListOf(day);
+        if (day is { Month: 2, Day: 28 } && !DateTime.IsLeapYear(day.Year)) yield return ListOf(new DateOnly(2000, 2, 29));
+        if (day.Day == 1) yield return MonthListOf(day);
+    }
+}

@@ -17,11 +17,14 @@ public sealed class RanksFeature : Feature
         services.AddSingleton<LedgerJobQueue>();
         services.AddOutboxHandler<ListUnderRank, RankIndex>("rank-listing");
         services.AddOutboxHandler<ListForAnniversary, AnniversaryIndex>("anniversary-listing");
+        services.AddOutboxHandler<ListForBirthday, BirthdayIndex>("birthday-listing");
         services.AddSingleton<MemberCommitStep>(RankRules.DeriveListing);
         services.AddSingleton<MemberCommitStep>(Anniversaries.DeriveListing);
+        services.AddSingleton<MemberCommitStep>(Birthdays.DeriveListing);
         AddJob<EvaluateRanksJob>(services);
         AddJob<AllocateRankPointsJob>(services);
         AddJob<GrantAnniversaryPointsJob>(services);
+        AddJob<GrantBirthdayPointsJob>(services);
         services.AddSingleton<LedgerJobProcessor>();
     }
 
@@ -37,6 +40,7 @@ public sealed class RanksFeature : Feature
         app.MapTimerFunction<EvaluateRanksJob>(EvaluateRanksJob.FunctionName, RunTimerAsync);
         app.MapTimerFunction<AllocateRankPointsJob>(AllocateRankPointsJob.FunctionName, RunTimerAsync);
         app.MapTimerFunction<GrantAnniversaryPointsJob>(GrantAnniversaryPointsJob.FunctionName, RunTimerAsync);
+        app.MapTimerFunction<GrantBirthdayPointsJob>(GrantBirthdayPointsJob.FunctionName, RunTimerAsync);
         app.MapFunction(LedgerJobProcessor.FunctionName, (HttpContext http, LedgerJobProcessor processor) => ProcessShardAsync(http, processor));
     }
 

@@ -30,6 +30,8 @@ public sealed record ProgramSettings
     public Withdrawals.WithdrawalSettings Withdrawals { get; init; } = new();
     /// <summary>Buying points with PayPal (F20–F21): off unless an admin turns it on.</summary>
     public Purchases.PurchaseSettings Purchases { get; init; } = new();
+    /// <summary>Expiry reminders (F17): who the daily reminder file lists.</summary>
+    public Expiry.ExpiryReminderSettings Reminders { get; init; } = new();
 
     public IReadOnlyDictionary<string, string[]> Validate()
     {
@@ -49,6 +51,8 @@ public sealed record ProgramSettings
         else Withdrawals.Validate(errors);
         if (Purchases is null) errors["purchases"] = ["An object, or leave it out for the defaults."];
         else Purchases.Validate(errors);
+        if (Reminders is null) errors["reminders"] = ["An object, or leave it out for the defaults."];
+        else Reminders.Validate(errors);
         return errors;
     }
 
@@ -102,10 +106,11 @@ public sealed record ExpiryPolicySettings
 /// keep their values (a given <see cref="RegularExpiry"/> is taken whole). The settings that result are validated as a whole.
 /// </summary>
 public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPolicySettings? RegularExpiry,
-    IReadOnlyList<Points.Domain.Earning.RankDefinition>? Ranks, Withdrawals.WithdrawalSettings? Withdrawals, Purchases.PurchaseSettings? Purchases)
+    IReadOnlyList<Points.Domain.Earning.RankDefinition>? Ranks, Withdrawals.WithdrawalSettings? Withdrawals, Purchases.PurchaseSettings? Purchases,
+    Expiry.ExpiryReminderSettings? Reminders = null)
 {
     /// <summary>The settings a body may set, as named on the wire (a section given replaces that section as a whole).</summary>
-    public static readonly IReadOnlyList<string> Fields = ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "withdrawals", "purchases"];
+    public static readonly IReadOnlyList<string> Fields = ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "withdrawals", "purchases", "reminders"];
 
     public ProgramSettings ApplyTo(ProgramSettings current) => current with
     {
@@ -115,6 +120,7 @@ public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPo
         Ranks = Ranks ?? current.Ranks,
         Withdrawals = Withdrawals ?? current.Withdrawals,
         Purchases = Purchases ?? current.Purchases,
+        Reminders = Reminders ?? current.Reminders,
     };
 }
 
