@@ -97,12 +97,30 @@ public sealed record Campaign(
     DateTimeOffset From,
     DateTimeOffset Until)
 {
+    /// <summary>
+    /// Hours of the day in the program zone, <see cref="HoursFrom"/> inclusive to <see cref="HoursUntil"/> exclusive (both or
+    /// neither). When the end is not after the start the hours run past midnight, and the part after midnight belongs to
+    /// the day they began: "Friday 22:00–02:00" includes Saturday 01:00.
+    /// </summary>
+    public TimeOnly? HoursFrom { get; init; }
+
+    public TimeOnly? HoursUntil { get; init; }
+
     /// <summary>Days of the week are the program's local days (<see cref="EarningEvent.Day"/>).</summary>
     public bool AppliesTo(EarningEvent e) =>
         e.OccurredAt >= From && e.OccurredAt < Until
         && (Triggers.Count == 0 || Triggers.Contains(e.Trigger))
         && (StoreIds.Count == 0 || (e.StoreId is { } store && StoreIds.Contains(store)))
-        && (DaysOfWeek.Count == 0 || DaysOfWeek.Contains(e.Day.DayOfWeek));
+        && InHours(e.Day, e.LocalTime);
+
+    private bool InHours(DateOnly day, TimeOnly time)
+    {
+        bool On(DateOnly d) => DaysOfWeek.Count == 0 || DaysOfWeek.Contains(d.DayOfWeek);
+        if (HoursFrom is not { } from || HoursUntil is not { } until) return On(day);
+        return from < until
+            ? from <= time && time < until && On(day)
+            : (time >= from && On(day)) || (time < until && On(day.AddDays(-1)));
+    }
 }
 
 /// <summary>A rank and what it brings (F18, F19): reached at <paramref name="ThresholdYen"/> of the trailing metric.</summary>
@@ -120,5 +138,11 @@ public sealed record RankDefinition(string Name, Yen ThresholdYen, int Multiplie
         ranks.Where(r => r.ThresholdYen <= metricYen).MaxBy(r => r.ThresholdYen) ?? ranks.MinBy(r => r.ThresholdYen)!;
 }
 
-/// <summary>An event as the earning engine sees it. <paramref name="AmountYen"/> is set for purchases.</summary>
-public sealed record EarningEvent(string EventId, string Trigger, DateTimeOffset OccurredAt, DateOnly Day, Yen? AmountYen, string? StoreId, string? Channel);
+/// <summary>
+/// An event as the earning engine sees it. <paramref name="AmountYen"/> is set for purchases; <paramref name="Day"/> and
+/// <see cref="LocalTime"/> are the program-zone date and time of day of <paramref name="OccurredAt"/>.
+/// </summary>
+public sealed record EarningEvent(string EventId, string Trigger, DateTimeOffset OccurredAt, DateOnly Day, Yen? AmountYen, string? StoreId, string? Channel)
+{
+    public TimeOnly LocalTime { get; init; }
+}

@@ -73,4 +73,7 @@ public sealed record LedgerContext(DateTimeOffset Now, DateOnly Today, Expiry.Ex
 {
     /// <summary>When purchased points expire: never by default (product.md F15); a program may give them the regular policy.</summary>
     public Expiry.ExpiryPolicy PurchasedExpiry { get; init; } = new Expiry.ExpiryPolicy.None();
+
+    /// <summary>The time of day of <paramref name="Now"/> in the program zone (campaign hours). By default, of <paramref name="Now"/>'s own offset.</summary>
+    public TimeOnly LocalTime { get; init; } = TimeOnly.FromTimeSpan(Now.TimeOfDay);
 }

@@ -100,7 +100,7 @@ public static class PeriodDecider
         {
             return unchanged;
         }
-        var yearly = new EarnCommand(new EarningEvent($"{trigger}:{day.Year}", trigger, context.Now, context.Today, null, member.Profile.StoreId, null), null);
+        var yearly = new EarnCommand(new EarningEvent($"{trigger}:{day.Year}", trigger, context.Now, context.Today, null, member.Profile.StoreId, null) { LocalTime = context.LocalTime }, null);
         var outcome = EarningDecider.Earn(member, yearly, config, context);
         if (outcome is not EarningOutcome.Earned granted)
         {

@@ -69,7 +69,7 @@ public static class StoreDecider
             }
         }
 
-        var earn = new EarnCommand(new EarningEvent(purchase.EventId, Triggers.Purchase, now, context.Today, purchase.PaidYen.Value, purchase.StoreId, Channel), null);
+        var earn = new EarnCommand(new EarningEvent(purchase.EventId, Triggers.Purchase, now, context.Today, purchase.PaidYen.Value, purchase.StoreId, Channel) { LocalTime = context.LocalTime }, null);
         var outcome = EarningDecider.Earn(member, earn, earning, context);
         if (outcome is not EarningOutcome.Earned earned)
         {

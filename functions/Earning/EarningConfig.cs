@@ -21,7 +21,8 @@ public sealed record EligibilitySpec(IReadOnlyList<string>? Ranks, IReadOnlyList
 public sealed record GrantSpec(LotKind? Kind, DateOnly? ExpiresOn, int? ExpiresAfterDays, int? PendingDays, int? ExpiresAtEndOfMonth = null);
 
 public sealed record CampaignSpec([property: Required] int? MultiplierPermille, IReadOnlyList<string>? Triggers, IReadOnlyList<string>? StoreIds,
-    IReadOnlyList<DayOfWeek>? DaysOfWeek, [property: Required] DateTimeOffset? From, [property: Required] DateTimeOffset? Until);
+    IReadOnlyList<DayOfWeek>? DaysOfWeek, [property: Required] DateTimeOffset? From, [property: Required] DateTimeOffset? Until,
+    string? HoursFrom = null, string? HoursUntil = null);
 
 public static class EarningSpecs
 {
@@ -86,6 +87,12 @@ public static class EarningSpecs
         if (spec.Triggers?.Count > ListItemsMax) errors["triggers"] = [$"At most {ListItemsMax} triggers."];
         CheckList(errors, "storeIds", spec.StoreIds);
         if (spec.DaysOfWeek?.Count > ListItemsMax) errors["daysOfWeek"] = [$"At most {ListItemsMax} days."];
+        if ((spec.HoursFrom is null) != (spec.HoursUntil is null)) errors["hoursUntil"] = ["hoursFrom and hoursUntil together, or neither."];
+        foreach (var (field, text) in new[] { ("hoursFrom", spec.HoursFrom), ("hoursUntil", spec.HoursUntil) })
+        {
+            if (text is not null && ParseHour(text) is null) errors[field] = ["A time of day HH:mm in the program zone, such as 14:00."];
+        }
+        if (spec.HoursFrom is not null && spec.HoursFrom == spec.HoursUntil) errors["hoursUntil"] = ["Different from hoursFrom (an empty window)."];
         return errors;
     }
 
@@ -114,7 +121,15 @@ public static class EarningSpecs
         spec.ApplyNewRankImmediately ?? false);
 
     public static Campaign ToCampaign(string campaignId, CampaignSpec spec) => new(
-        campaignId, spec.MultiplierPermille!.Value, spec.Triggers ?? [], spec.StoreIds ?? [], spec.DaysOfWeek ?? [], spec.From!.Value, spec.Until!.Value);
+        campaignId, spec.MultiplierPermille!.Value, spec.Triggers ?? [], spec.StoreIds ?? [], spec.DaysOfWeek ?? [], spec.From!.Value, spec.Until!.Value)
+    {
+        HoursFrom = spec.HoursFrom is { } from ? ParseHour(from) : null,
+        HoursUntil = spec.HoursUntil is { } until ? ParseHour(until) : null,
+    };
+
+    /// <summary>A time of day written <c>HH:mm</c> (00:00–23:59), or null.</summary>
+    private static TimeOnly? ParseHour(string text) =>
+        TimeOnly.TryParseExact(text, "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time) ? time : null;
 }
 
 /// <summary>

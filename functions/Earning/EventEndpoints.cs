@@ -52,7 +52,7 @@ public static partial class EventEndpoints
         var trigger = request.Type == "custom" ? Triggers.CustomPrefix + request.Name : request.Type!;
         var occurredAt = request.OccurredAt ?? now;
         var command = new EarnCommand(new EarningEvent(request.EventId!, trigger, occurredAt, settings.DateOf(occurredAt), request.Amount, request.StoreId,
-            request.Channel), request.Reference)
+            request.Channel) { LocalTime = settings.TimeOf(occurredAt) }, request.Reference)
         {
             Skus = request.Items?.Select(i => i.Sku!).Distinct(StringComparer.Ordinal).ToList() ?? [],
         };

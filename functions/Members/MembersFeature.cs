@@ -122,7 +122,7 @@ public sealed class MembersFeature : Feature
             return ledger.ExecuteAsync(target, new MemberOperation(actor, EarningOperation.KeyOf(eventId),
                 RequestReader.HashOf("TRIGGER", trigger, new { eventId, member = target.Value }),
                 input => EarningDecider.Decide(input.Member, new EarnCommand(
-                    new EarningEvent(eventId, trigger, input.Context.Now, input.Context.Today, null, profile.StoreId, null), member.Id.Value)
+                    new EarningEvent(eventId, trigger, input.Context.Now, input.Context.Today, null, profile.StoreId, null) { LocalTime = input.Context.LocalTime }, member.Id.Value)
                 { OncePerMember = oncePerMember }, config, input.Context)));
         }
 

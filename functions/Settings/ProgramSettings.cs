@@ -59,11 +59,14 @@ public sealed record ProgramSettings
     /// <summary>The program-zone calendar date of <paramref name="instant"/>.</summary>
     public DateOnly DateOf(DateTimeOffset instant) => ProgramCalendar.DateOf(instant, Zone);
 
+    /// <summary>The program-zone time of day of <paramref name="instant"/>.</summary>
+    public TimeOnly TimeOf(DateTimeOffset instant) => ProgramCalendar.TimeOf(instant, Zone);
+
     /// <summary>What every member decision is given: the time, today in the program zone, the expiry policy and who acts.</summary>
     public Points.Domain.Ledger.LedgerContext ContextAt(DateTimeOffset now, string actor)
     {
         var regular = RegularExpiry.ToPolicy()!;
-        return new(now, DateOf(now), regular, actor) { PurchasedExpiry = Purchases.ExpiryPolicy(regular) };
+        return new(now, DateOf(now), regular, actor) { PurchasedExpiry = Purchases.ExpiryPolicy(regular), LocalTime = ProgramCalendar.TimeOf(now, Zone) };
     }
 
     /// <summary>The zone of <see cref="TimeZone"/>: derived, never stored or answered.</summary>
@@ -182,4 +185,7 @@ public static class ProgramCalendar
 {
     public static DateOnly DateOf(DateTimeOffset instant, TimeZoneInfo zone) =>
         DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+
+    public static TimeOnly TimeOf(DateTimeOffset instant, TimeZoneInfo zone) =>
+        TimeOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
 }

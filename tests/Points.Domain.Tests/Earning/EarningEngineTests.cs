@@ -17,7 +17,10 @@ public sealed class EarningEngineTests
     private static EarningEvent Event(string trigger, string localTime, long? amount = null, string? store = null)
     {
         var at = DateTimeOffset.Parse(localTime + "+09:00", System.Globalization.CultureInfo.InvariantCulture);
-        return new EarningEvent(Guid.NewGuid().ToString(), trigger, at, DateOnly.FromDateTime(at.ToOffset(Jst).DateTime), amount, store, null);
+        return new EarningEvent(Guid.NewGuid().ToString(), trigger, at, DateOnly.FromDateTime(at.ToOffset(Jst).DateTime), amount, store, null)
+        {
+            LocalTime = TimeOnly.FromDateTime(at.ToOffset(Jst).DateTime),
+        };
     }
 
     [Fact]

@@ -20,6 +20,37 @@ public sealed class EarningApiTests(AppFixture app) : IClassFixture<AppFixture>
 
     private Task<Infrastructure.Api.Reply> EventAsync(object body) => app.Client().SendAsync(HttpMethod.Post, "/api/v1/events", body);
 
+    /// <summary>Seed 002's idle-hours campaign over HTTP: ×2 on weekdays 14:00–17:00 JST, whatever offset the partner writes the time in.</summary>
+    [Fact]
+    public async Task CampaignHours_DoubleOnlyInsideTheWindow_InTheProgramZone()
+    {
+        var tag = Unique("idle");
+        await PutRuleAsync($"{tag}-visit", new { trigger = $"custom:{tag}", formula = new { type = "fixed", points = 10 } });
+        var campaign = await app.Client().SendAsync(HttpMethod.Put, $"/api/v1/admin/campaigns/{tag}-hours", new
+        {
+            multiplierPermille = 2000, triggers = new[] { $"custom:{tag}" }, daysOfWeek = new[] { "monday", "tuesday", "wednesday", "thursday", "friday" },
+            from = "2026-01-01T00:00:00+09:00", until = "2027-01-01T00:00:00+09:00", hoursFrom = "14:00", hoursUntil = "17:00",
+        });
+        Assert.True(campaign.Status == HttpStatusCode.OK, campaign.Text);
+        Assert.Equal("14:00", campaign.Body.GetProperty("spec").GetProperty("hoursFrom").GetString());
+        var invalid = await app.Client().SendAsync(HttpMethod.Put, $"/api/v1/admin/campaigns/{tag}-bad", new
+        {
+            multiplierPermille = 2000, from = "2026-01-01T00:00:00+09:00", until = "2027-01-01T00:00:00+09:00", hoursFrom = "25:00", hoursUntil = "17:00",
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.Status);
+        app.Clock.Advance(TimeSpan.FromSeconds(6));
+        var member = await app.Client().NewMemberAsync();
+
+        async Task<long> VisitAsync(string occurredAt) =>
+            (await EventAsync(new { eventId = Unique("e-"), memberId = member, type = "custom", name = tag, occurredAt })).Body.GetProperty("awarded")[0].GetProperty("points").GetInt64();
+
+        Assert.Equal(10, await VisitAsync("2026-11-20T13:59:59+09:00"));
+        Assert.Equal(20, await VisitAsync("2026-11-20T14:00:00+09:00"));
+        Assert.Equal(20, await VisitAsync("2026-11-20T07:30:00Z")); // 16:30 JST
+        Assert.Equal(10, await VisitAsync("2026-11-20T17:00:00+09:00"));
+        Assert.Equal(10, await VisitAsync("2026-11-21T15:00:00+09:00")); // Saturday
+    }
+
     [Fact]
     public async Task EveryTriggerType_AwardsByItsRule_AndAReplayedEventAwardsNothingNew()
     {
