@@ -7,7 +7,10 @@ using Points.Domain.Ranks;
 namespace Points.Domain.Earning;
 
 /// <summary>The rules, campaigns and ranks in force when an event is decided (admin data, passed in).</summary>
-public sealed record EarningConfig(IReadOnlyList<EarningRule> Rules, IReadOnlyList<Campaign> Campaigns, IReadOnlyList<RankDefinition> Ranks);
+public sealed record EarningConfig(IReadOnlyList<EarningRule> Rules, IReadOnlyList<Campaign> Campaigns, IReadOnlyList<RankDefinition> Ranks)
+{
+    public RankMetric RankMetric { get; init; } = RankMetric.Default;
+}
 
 /// <summary>
 /// An earning event for one member. <see cref="EarningEvent.Day"/> is the program-zone day of the event; a purchase
@@ -73,7 +76,10 @@ public static class EarningDecider
         if (e.Trigger == Triggers.Purchase && e.AmountYen is { Value: > 0 } amount)
         {
             earning = earning.WithPurchase(e.Day, amount, command.Skus);
-            rankAfter = RankRules.AfterPurchase(config.Ranks, rankBefore, earning.TrailingYearYen(e.Day));
+            if (config.RankMetric.Kind is not RankMetricKind.PointsEarned)
+            {
+                rankAfter = RankRules.AfterActivity(config.Ranks, rankBefore, earning.Trailing(config.RankMetric, e.Day));
+            }
         }
 
         var evaluation = EarningEngine.Evaluate(e, new MemberFacts(rankBefore, rankAfter, member.Profile.Tags), config.Rules, config.Campaigns,
@@ -118,6 +124,13 @@ public static class EarningDecider
                 awarded.Add(new AwardedPoints(award.RuleId, award.Points, award.Kind,
                     earn.PendingLot?.ExpiresOn ?? earn.Lots.FirstOrDefault()?.ExpiresOn ?? award.ExpiresOn, earn.PendingLot?.ActivatesOn));
             }
+        }
+        // Points earned count toward the pointsEarned metric once earned: the event that crosses a threshold earns at
+        // the rank it started at, and the rank rises with it.
+        earning = earning.WithEarned(e.Day, awarded.Sum(a => a.Points));
+        if (config.RankMetric.Kind is RankMetricKind.PointsEarned)
+        {
+            rankAfter = RankRules.AfterActivity(config.Ranks, rankBefore, earning.Trailing(config.RankMetric, e.Day));
         }
         var next = member with
         {

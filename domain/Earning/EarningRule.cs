@@ -123,9 +123,20 @@ public sealed record Campaign(
     }
 }
 
-/// <summary>A rank and what it brings (F18, F19): reached at <paramref name="ThresholdYen"/> of the trailing metric.</summary>
+/// <summary>
+/// A rank and what it brings (F18, F19): reached at <see cref="Reach"/> of the program's trailing metric: <see
+/// cref="Threshold"/> when given (purchases, points or yen, in the metric's unit), else <paramref name="ThresholdYen"/>
+/// (the purchase amount metric's yen).
+/// </summary>
 public sealed record RankDefinition(string Name, Yen ThresholdYen, int MultiplierPermille, long MonthlyPoints)
 {
+    /// <summary>The threshold in the unit of the program's metric; null: <see cref="ThresholdYen"/>.</summary>
+    public long? Threshold { get; init; }
+
+    /// <summary>The value of the metric at which the rank is reached.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long Reach => Threshold ?? ThresholdYen.Value;
+
     public static readonly IReadOnlyList<RankDefinition> Defaults =
     [
         new("bronze", 0, 1000, 0),
@@ -134,8 +145,8 @@ public sealed record RankDefinition(string Name, Yen ThresholdYen, int Multiplie
     ];
 
     /// <summary>The highest rank whose threshold the metric reaches.</summary>
-    public static RankDefinition For(IReadOnlyList<RankDefinition> ranks, Yen metricYen) =>
-        ranks.Where(r => r.ThresholdYen <= metricYen).MaxBy(r => r.ThresholdYen) ?? ranks.MinBy(r => r.ThresholdYen)!;
+    public static RankDefinition For(IReadOnlyList<RankDefinition> ranks, long metric) =>
+        ranks.Where(r => r.Reach <= metric).MaxBy(r => r.Reach) ?? ranks.MinBy(r => r.Reach)!;
 }
 
 /// <summary>

@@ -16,23 +16,26 @@ public sealed record PeriodicOutcome(string Rank, string? RankBefore, long Point
 public static class PeriodDecider
 {
     /// <summary>The monthly evaluation for <paramref name="month"/>: downgrades or confirms, never upgrades (purchases do).</summary>
-    public static MemberDecision EvaluateRank(Member member, string month, IReadOnlyList<RankDefinition> ranks, LedgerContext context) =>
-        DecideMonth(member, month, ranks, grantPoints: false, context);
+    public static MemberDecision EvaluateRank(Member member, string month, IReadOnlyList<RankDefinition> ranks, LedgerContext context,
+        RankMetric? metric = null) =>
+        DecideMonth(member, month, ranks, metric ?? RankMetric.Default, grantPoints: false, context);
 
     /// <summary>
     /// The monthly rank points for <paramref name="month"/>, after that month's evaluation (done here when the evaluation
     /// job has not reached the member yet), so the points always follow the evaluated rank whichever job runs first.
     /// </summary>
-    public static MemberDecision AllocateRankPoints(Member member, string month, IReadOnlyList<RankDefinition> ranks, LedgerContext context) =>
-        DecideMonth(member, month, ranks, grantPoints: true, context);
+    public static MemberDecision AllocateRankPoints(Member member, string month, IReadOnlyList<RankDefinition> ranks, LedgerContext context,
+        RankMetric? metric = null) =>
+        DecideMonth(member, month, ranks, metric ?? RankMetric.Default, grantPoints: true, context);
 
-    private static MemberDecision DecideMonth(Member member, string month, IReadOnlyList<RankDefinition> ranks, bool grantPoints, LedgerContext context)
+    private static MemberDecision DecideMonth(Member member, string month, IReadOnlyList<RankDefinition> ranks, RankMetric metric, bool grantPoints,
+        LedgerContext context)
     {
         var periods = member.Periods;
         var earning = member.Earning;
         if (!periods.IsRankEvaluatedFor(month))
         {
-            earning = earning with { Rank = RankRules.AtEvaluation(earning, ranks, month, context.Today).Name };
+            earning = earning with { Rank = RankRules.AtEvaluation(earning, ranks, metric, month, context.Today).Name };
             periods = periods with { RankEvaluatedFor = month };
         }
 

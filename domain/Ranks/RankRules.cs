@@ -5,41 +5,42 @@ using Points.Domain.Primitives;
 namespace Points.Domain.Ranks;
 
 /// <summary>
-/// Ranks (domain.md "Ranks", F18): the metric is the purchases of the trailing 12 program-zone months; a purchase that
-/// reaches a higher threshold upgrades at once; only the monthly evaluation lowers a rank.
+/// Ranks (domain.md "Ranks", F18): the metric is the program's (by default the purchase amount of the trailing 12
+/// program-zone months); an activity that raises it past a higher threshold upgrades at once; only the monthly
+/// evaluation lowers a rank.
 /// </summary>
 public static class RankRules
 {
     /// <summary>The rank every member starts at (threshold 0).</summary>
-    public static RankDefinition Base(IReadOnlyList<RankDefinition> ranks) => ranks.MinBy(r => r.ThresholdYen)!;
+    public static RankDefinition Base(IReadOnlyList<RankDefinition> ranks) => ranks.MinBy(r => r.Reach)!;
 
     /// <summary>The member's rank by name; the base rank when the name is no longer defined (an admin removed it).</summary>
     public static RankDefinition Named(IReadOnlyList<RankDefinition> ranks, string name) =>
         ranks.FirstOrDefault(r => r.Name == name) ?? RankDefinition.For(ranks, 0);
 
     public static bool IsAboveBase(IReadOnlyList<RankDefinition> ranks, string rank) =>
-        ranks.FirstOrDefault(r => r.Name == rank) is { } defined && defined.ThresholdYen > Base(ranks).ThresholdYen;
+        ranks.FirstOrDefault(r => r.Name == rank) is { } defined && defined.Reach > Base(ranks).Reach;
 
-    /// <summary>The rank after a purchase that brought the trailing metric to <paramref name="trailingYen"/>: up, never down.</summary>
-    public static RankDefinition AfterPurchase(IReadOnlyList<RankDefinition> ranks, RankDefinition current, Yen trailingYen)
+    /// <summary>The rank after an activity (a purchase, an earn) that brought the trailing metric to <paramref name="metric"/>: up, never down.</summary>
+    public static RankDefinition AfterActivity(IReadOnlyList<RankDefinition> ranks, RankDefinition current, long metric)
     {
-        var reached = RankDefinition.For(ranks, trailingYen);
-        return reached.ThresholdYen > current.ThresholdYen ? reached : current;
+        var reached = RankDefinition.For(ranks, metric);
+        return reached.Reach > current.Reach ? reached : current;
     }
 
     /// <summary>
-    /// The rank a member keeps at the evaluation of <paramref name="month"/>. The metric is the purchases of the 12
-    /// complete months before it, or, when higher, the purchase-time metric of today (the 12 months ending with today's
-    /// month): the evaluation never takes a rank away that the member's next purchase would give back at once. It
-    /// lowers or keeps, never raises.
+    /// The rank a member keeps at the evaluation of <paramref name="month"/>. The metric is that of the complete months
+    /// before it, or, when higher, the activity-time metric of today (the window ending with today's month): the
+    /// evaluation never takes a rank away that the member's next activity would give back at once. It lowers or keeps,
+    /// never raises.
     /// </summary>
-    public static RankDefinition AtEvaluation(MemberEarning earning, IReadOnlyList<RankDefinition> ranks, string month, DateOnly today)
+    public static RankDefinition AtEvaluation(MemberEarning earning, IReadOnlyList<RankDefinition> ranks, RankMetric metric, string month, DateOnly today)
     {
         var current = Named(ranks, earning.Rank);
-        var previousMonths = earning.TrailingYearYen(CalendarText.FirstDayOf(month).AddMonths(-1));
-        var untilToday = earning.TrailingYearYen(today);
-        var reached = RankDefinition.For(ranks, previousMonths > untilToday ? previousMonths : untilToday);
-        return reached.ThresholdYen < current.ThresholdYen ? reached : current;
+        var previousMonths = earning.Trailing(metric, CalendarText.FirstDayOf(month).AddMonths(-1));
+        var untilToday = earning.Trailing(metric, today);
+        var reached = RankDefinition.For(ranks, Math.Max(previousMonths, untilToday));
+        return reached.Reach < current.Reach ? reached : current;
     }
 
     /// <summary>A commit that changes the member's rank lists them under the new one (the monthly jobs read those lists).</summary>

@@ -47,11 +47,18 @@ public static class RedemptionDecider
         var reversals = accepted.Entries.Where(e => e.Type == EntryType.Reverse).ToList();
         var reversed = -reversals.Sum(e => e.Points).Value;
         var next = member with { Ledger = accepted.State };
+        var rewarded = related.Where(e => e.Type == EntryType.Earn && e.ReversalOf is null).Sum(e => e.Points).Value;
         if (related.FirstOrDefault(e => e.PurchaseYen is not null) is { PurchaseYen: { } yen, PurchaseOn: { } on })
         {
-            // The points reversed never exceed the points the purchase earned: the ledger refuses more.
-            var rewarded = related.Where(e => e.Type == EntryType.Earn && e.ReversalOf is null).Sum(e => e.Points).Value;
-            next = next with { Earning = next.Earning.WithoutPurchaseYen(on, yen.ShareFloor(reversed, rewarded)) };
+            // The points reversed never exceed the points the purchase earned: the ledger refuses more. The reversal that
+            // takes the last of them takes the purchase out of the month's count too.
+            var reversedBefore = -related.Where(e => e.Type == EntryType.Reverse).Sum(e => e.Points).Value;
+            next = next with { Earning = next.Earning.WithoutPurchaseYen(on, yen.ShareFloor(reversed, rewarded), wholly: reversedBefore + reversed >= rewarded) };
+        }
+        if (rewarded > 0)
+        {
+            // The points earned metric is net of reversals, taken from the month of the reversal.
+            next = next with { Earning = next.Earning.WithEarned(context.Today, -Math.Min(reversed, rewarded)) };
         }
         return new MemberDecision.Accepted(next, accepted.Entries, new ReversalResponse(reversals[^1].Seq, -reversed, accepted.State.Balance.Value));
     }

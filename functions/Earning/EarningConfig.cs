@@ -186,7 +186,7 @@ public sealed class EarningConfigStore
     public async Task<EarningConfig> GetConfigAsync(ProgramSettings settings, CancellationToken cancellationToken)
     {
         var snapshot = await _cache.GetAsync(cancellationToken);
-        return new EarningConfig(snapshot.Rules, snapshot.Campaigns, settings.Ranks);
+        return new EarningConfig(snapshot.Rules, snapshot.Campaigns, settings.Ranks) { RankMetric = settings.RankMetric.ToMetric() };
     }
 
     public async Task<(IReadOnlyList<RuleDocument> Rules, IReadOnlyList<CampaignDocument> Campaigns)> LoadAsync(CancellationToken cancellationToken)

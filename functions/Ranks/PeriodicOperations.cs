@@ -12,10 +12,10 @@ namespace Points.Functions.Ranks;
 public static class PeriodicOperations
 {
     public static MemberOperation EvaluateRank(string month, ProgramSettings settings) =>
-        new(EvaluateRanksJob.FunctionName, null, "", input => PeriodDecider.EvaluateRank(input.Member, month, settings.Ranks, input.Context));
+        new(EvaluateRanksJob.FunctionName, null, "", input => PeriodDecider.EvaluateRank(input.Member, month, settings.Ranks, input.Context, settings.RankMetric.ToMetric()));
 
     public static MemberOperation AllocateRankPoints(string month, ProgramSettings settings) =>
-        new(AllocateRankPointsJob.FunctionName, null, "", input => PeriodDecider.AllocateRankPoints(input.Member, month, settings.Ranks, input.Context));
+        new(AllocateRankPointsJob.FunctionName, null, "", input => PeriodDecider.AllocateRankPoints(input.Member, month, settings.Ranks, input.Context, settings.RankMetric.ToMetric()));
 
     public static MemberOperation GrantBirthday(DateOnly day, bool birthMonth, EarningConfig config) =>
         new(GrantBirthdayPointsJob.FunctionName, null, "", input => PeriodDecider.GrantBirthday(input.Member, day, birthMonth, config, input.Context));

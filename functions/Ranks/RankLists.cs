@@ -18,7 +18,7 @@ public sealed class RankIndex(MemberLists lists, ProgramSettingsStore settingsSt
 
     /// <summary>The lists of every rank above the base one, highest first.</summary>
     public static IEnumerable<string> ListsAboveBase(ProgramSettings settings) =>
-        settings.Ranks.Where(r => RankRules.IsAboveBase(settings.Ranks, r.Name)).OrderByDescending(r => r.ThresholdYen).Select(r => ListOf(r.Name));
+        settings.Ranks.Where(r => RankRules.IsAboveBase(settings.Ranks, r.Name)).OrderByDescending(r => r.Reach).Select(r => ListOf(r.Name));
 
     public Task HandleAsync(MemberId memberId, ListUnderRank item, CancellationToken cancellationToken) =>
         ListIfAboveBaseAsync(memberId, item.Rank, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Points.Domain.Earning;
 using Points.Domain.Expiry;
 using Points.Domain.Primitives;
 using Points.Functions.Storage;
@@ -24,8 +25,10 @@ public sealed record ProgramSettings
     /// <summary>Yen value of one point (≥ 1).</summary>
     public int YenPerPoint { get; init; } = 1;
     public ExpiryPolicySettings RegularExpiry { get; init; } = new();
-    /// <summary>Ranks by threshold of purchases over the trailing 12 months (domain.md "Ranks").</summary>
+    /// <summary>Ranks by threshold of the rank metric (domain.md "Ranks").</summary>
     public IReadOnlyList<Points.Domain.Earning.RankDefinition> Ranks { get; init; } = Points.Domain.Earning.RankDefinition.Defaults;
+    /// <summary>What ranks measure: by default the purchase amount over the trailing 12 months.</summary>
+    public RankMetricSettings RankMetric { get; init; } = new();
     /// <summary>Cash-outs (F22–F25): off unless an admin turns them on.</summary>
     public Withdrawals.WithdrawalSettings Withdrawals { get; init; } = new();
     /// <summary>Buying points with PayPal (F20–F21): off unless an admin turns it on.</summary>
@@ -41,12 +44,14 @@ public sealed record ProgramSettings
         if (RegularExpiry.ToPolicy() is not { } policy) errors["regularExpiry.type"] = ["Must be fixedMonths, rolling, fiscalYear or none."];
         else if (RegularExpiry.UnknownActivity() is { } unknown) errors["regularExpiry.extendOn"] = [$"'{unknown}' is not an activity: earn, spend."];
         else if (ExpiryPolicy.Validate(policy) is { } message) errors["regularExpiry"] = [message];
-        if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.ThresholdYen == Yen.Zero) || Ranks.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() != Ranks.Count
-            || Ranks.Select(r => r.ThresholdYen).Distinct().Count() != Ranks.Count
+        if (Ranks.Count is 0 or > RanksMax || !Ranks.Any(r => r.Reach == 0) || Ranks.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() != Ranks.Count
+            || Ranks.Select(r => r.Reach).Distinct().Count() != Ranks.Count || Ranks.Any(r => r.Threshold is < 0 or > Points.Domain.Primitives.PointAmount.MaxMagnitude)
             || Ranks.Any(r => r.MultiplierPermille is < 1 or > RankMultiplierPermilleMax || r.MonthlyPoints is < 0 or > RankMonthlyPointsMax
                 || string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > RankNameLengthMax || r.Name != r.Name.Trim()))
             errors["ranks"] = [$"1–{RanksMax} ranks with distinct names (1–{RankNameLengthMax} characters) and distinct thresholds, one at threshold 0, "
                 + $"multipliers 1..{RankMultiplierPermilleMax} per mille, monthly points 0..{RankMonthlyPointsMax}."];
+        if (RankMetric is null) errors["rankMetric"] = ["An object, or leave it out for the default."];
+        else RankMetric.Validate(Ranks, errors);
         if (Withdrawals is null) errors["withdrawals"] = ["An object, or leave it out for the defaults."];
         else Withdrawals.Validate(errors);
         if (Purchases is null) errors["purchases"] = ["An object, or leave it out for the defaults."];
@@ -74,6 +79,36 @@ public sealed record ProgramSettings
     public TimeZoneInfo Zone => TryFindZone(TimeZone, out var zone) ? zone : throw new InvalidOperationException($"Unknown time zone '{TimeZone}'.");
 
     private static bool TryFindZone(string id, out TimeZoneInfo zone) => TimeZoneInfo.TryFindSystemTimeZoneById(id, out zone!);
+}
+
+/// <summary>
+/// What ranks are measured by (F18): <c>purchaseAmount</c> (yen, the default), <c>purchaseCount</c> or <c>pointsEarned</c>
+/// (by rules), over the trailing <see cref="Months"/> months. With a metric other than the amount, every rank names its
+/// <c>threshold</c> in that unit.
+/// </summary>
+public sealed record RankMetricSettings
+{
+    public const string PurchaseAmount = "purchaseAmount";
+    public const string PurchaseCount = "purchaseCount";
+    public const string PointsEarned = "pointsEarned";
+
+    public string Kind { get; init; } = PurchaseAmount;
+    public int Months { get; init; } = 12;
+
+    public RankMetric ToMetric() => new(Kind switch
+    {
+        PurchaseCount => RankMetricKind.PurchaseCount,
+        PointsEarned => RankMetricKind.PointsEarned,
+        _ => RankMetricKind.PurchaseAmount,
+    }, Months);
+
+    public void Validate(IReadOnlyList<Points.Domain.Earning.RankDefinition> ranks, Dictionary<string, string[]> errors)
+    {
+        if (Kind is not (PurchaseAmount or PurchaseCount or PointsEarned)) errors["rankMetric.kind"] = [$"{PurchaseAmount}, {PurchaseCount} or {PointsEarned}."];
+        if (Months is < 1 or > RankMetric.MonthsMax) errors["rankMetric.months"] = [$"1..{RankMetric.MonthsMax} months."];
+        if (Kind is PurchaseCount or PointsEarned && ranks?.Any(r => r?.Threshold is null) == true)
+            errors["ranks"] = [$"With rankMetric {Kind}, give every rank a threshold in that unit (thresholdYen is the purchase amount's)."];
+    }
 }
 
 /// <summary>The expiry policy of regular points as settings data (domain.md "Expiry policies").</summary>
@@ -110,10 +145,11 @@ public sealed record ExpiryPolicySettings
 /// </summary>
 public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPolicySettings? RegularExpiry,
     IReadOnlyList<Points.Domain.Earning.RankDefinition>? Ranks, Withdrawals.WithdrawalSettings? Withdrawals, Purchases.PurchaseSettings? Purchases,
-    Expiry.ExpiryReminderSettings? Reminders = null)
+    Expiry.ExpiryReminderSettings? Reminders = null, RankMetricSettings? RankMetric = null)
 {
     /// <summary>The settings a body may set, as named on the wire (a section given replaces that section as a whole).</summary>
-    public static readonly IReadOnlyList<string> Fields = ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "withdrawals", "purchases", "reminders"];
+    public static readonly IReadOnlyList<string> Fields =
+        ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "rankMetric", "withdrawals", "purchases", "reminders"];
 
     public ProgramSettings ApplyTo(ProgramSettings current) => current with
     {
@@ -124,6 +160,7 @@ public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPo
         Withdrawals = Withdrawals ?? current.Withdrawals,
         Purchases = Purchases ?? current.Purchases,
         Reminders = Reminders ?? current.Reminders,
+        RankMetric = RankMetric ?? current.RankMetric,
     };
 }
 
