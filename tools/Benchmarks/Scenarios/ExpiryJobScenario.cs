@@ -23,10 +23,15 @@ namespace Points.Benchmarks.Scenarios;
 /// documents written with plain SDK upserts) and hold 100 regular points expiring a year later. The fake clock then
 /// moves to 2026-12-01 00:05 JST and <c>ExpirePoints</c> is invoked the way the Functions host does
 /// (<c>POST /ExpirePoints</c> with a timer payload); its Cosmos requests are counted in the app's client pipeline.
+/// Then the program switches to <c>rolling(12)</c>: 1,000 members get regular points due on 2027-12-02, and as many
+/// more get the same points and spend one a month and a half later, which moves their lots to 2028-01-15 (they leave
+/// 2027-12-02 in the due index). The run of 2027-12-02 expires the first and skips the others unread.
 /// </summary>
 public sealed class ExpiryJobScenario : IScenario
 {
     public const int RequestsPerDueMemberMax = 5;
+    /// <summary>issue 13: with rolling active, a member whose lots moved costs nothing on the old date beyond its chunk.</summary>
+    public const int RollingRequestsPerDueMemberMax = 3;
     /// <summary>The same constant as the ExpiryJobCost test: settings, checkpoint read and write.</summary>
     public const int RequestsPerRunMax = 10;
 
@@ -144,9 +149,83 @@ public sealed class ExpiryJobScenario : IScenario
                 requests, perDueMember = (double)requests / due, memberRequests, constantRequests = requests - memberRequests, seconds = watch.Elapsed.TotalSeconds, breakdown = traffic.Breakdown(),
                 rerunRequests, rerunBreakdown = rerun.Breakdown(), reply, rerunReply, expired,
             };
+            figures.AddRange(await RunRollingAsync(app, client, clock, due, context));
         }
         await context.DropDatabaseAsync(database);
         return figures;
+    }
+
+    /// <summary>The rolling phase (see the class summary), on the same database after the fixed-months run.</summary>
+    private static async Task<IReadOnlyList<Figure>> RunRollingAsync(BenchApp app, HttpClient client, FakeTimeProvider clock, int due, BenchContext context)
+    {
+        const string scenario = "4b expiry job, rolling";
+        var ledger = app.Service<MemberLedger>();
+        var current = await client.GetAsync("/api/v1/admin/settings");
+        using var put = new HttpRequestMessage(HttpMethod.Put, "/api/v1/admin/settings")
+        {
+            Content = JsonContent.Create(new { regularExpiry = new { type = "rolling", months = 12 } }),
+        };
+        put.Headers.IfMatch.Add(current.Headers.ETag!);
+        var saved = await client.SendAsync(put);
+        if (!saved.IsSuccessStatusCode) throw new InvalidOperationException($"Settings: {(int)saved.StatusCode} {await saved.Content.ReadAsStringAsync()}");
+        clock.Advance(TimeSpan.FromSeconds(6)); // past the settings cache
+
+        BenchContext.Log($"4b: rolling(12); {due:N0} members due on 2027-12-02 and {due:N0} whose lots move on 2027-01-15");
+        var dueIds = Ids("roll-due", 0, due);
+        var movers = Ids("roll-move", 0, due);
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().ToOffset(Jst).DateTime);
+        await Seeding.RegisterAsync(ledger, [.. dueIds, .. movers], today);
+        await Parallel.ForEachAsync(dueIds.Concat(movers), new ParallelOptions { MaxDegreeOfParallelism = Seeding.Concurrency }, async (id, _) =>
+        {
+            var adjustment = new Adjustment(100, LotKind.Regular, null, "benchmark: regular points under rolling(12)");
+            if (await ledger.ExecuteAsync(MemberId.Parse(id), AdjustmentsFeature.Operation(adjustment, "bench", "roll-" + id, RequestReader.HashOf("POST", "/bench", adjustment)))
+                is not OperationResult.Applied) throw new InvalidOperationException($"The grant to {id} was not applied.");
+        });
+        clock.SetUtcNow(new DateTimeOffset(2027, 1, 15, 12, 0, 0, Jst));
+        await Parallel.ForEachAsync(movers, new ParallelOptions { MaxDegreeOfParallelism = Seeding.Concurrency }, async (id, ct) =>
+        {
+            using var spend = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/members/{id}/redemptions") { Content = JsonContent.Create(new { points = 1, purpose = "other" }) };
+            spend.Headers.Add("Idempotency-Key", "roll-spend-" + id);
+            using var response = await client.SendAsync(spend, ct);
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Spend of {id}: {(int)response.StatusCode}");
+        });
+        var dueOn = new DateOnly(2027, 12, 2);
+        var index = app.Service<DueIndex>();
+        var waited = Stopwatch.StartNew();
+        while ((await index.ReadLeftAsync(DueIndex.Expiry, dueOn, CancellationToken.None)).Members.Count < due)
+        {
+            if (waited.Elapsed > TimeSpan.FromMinutes(2)) throw new InvalidOperationException("The movers did not all leave 2027-12-02 within 2 minutes.");
+            await Task.Delay(200);
+        }
+
+        // The day before: a run that catches up the dates since 2026-12-01 and records the checkpoint; then the measured one.
+        clock.SetUtcNow(new DateTimeOffset(2027, 12, 1, 0, 5, 0, Jst));
+        await InvokeAsync(client, clock);
+        clock.SetUtcNow(new DateTimeOffset(2027, 12, 2, 0, 5, 0, Jst));
+        var before = app.Traffic.Snapshot();
+        var watch = Stopwatch.StartNew();
+        var reply = await InvokeAsync(client, clock);
+        watch.Stop();
+        var traffic = app.Traffic.Snapshot() - before;
+        var memberRequests = traffic.Count("ledger") + traffic.Count("indexes");
+
+        var store = app.Service<LedgerStore>();
+        int expired = 0, kept = 0;
+        await Parallel.ForEachAsync(dueIds.Concat(movers), new ParallelOptions { MaxDegreeOfParallelism = Seeding.Concurrency }, async (id, ct) =>
+        {
+            var (account, _) = await store.ReadAccountAsync(MemberId.Parse(id), ct);
+            if (account is { Ledger.Balance.Value: 0 }) Interlocked.Increment(ref expired);
+            if (account is { Ledger.Balance.Value: 99 }) Interlocked.Increment(ref kept);
+        });
+        context.Details["4b"] = new { due, movers = movers.Count, requests = traffic.Total, memberRequests, breakdown = traffic.Breakdown(), reply, expired, kept, seconds = watch.Elapsed.TotalSeconds };
+        return
+        [
+            Figure.AtMost(scenario, "requests per due member", (double)memberRequests / due, "", RollingRequestsPerDueMemberMax,
+                $"{due:N0} due and {movers.Count:N0} listed members whose lots moved away (skipped unread); " + string.Join(", ", traffic.Breakdown().Select(p => $"{p.Key}: {p.Value:N0}"))),
+            Figure.Exactly(scenario, "due members expired", expired, "", due, reply),
+            Figure.Exactly(scenario, "moved members untouched (99 points, due 2028-01-15)", kept, "", movers.Count),
+            Figure.Exactly(scenario, "account replaces", traffic.Count("ledger", "replace"), "", due, "the moved members were neither read nor written"),
+        ];
     }
 
     private static List<string> Ids(string kind, int from, int count) =>
