@@ -21,7 +21,8 @@ public sealed record HistoryItem(
     string? Reference, string? Reason, IReadOnlyList<HistoryLot> Lots, string? StoreId, string? Channel, long? ReversalOf,
     string? RuleId, int? RuleVersion, bool Pending, DateOnly? ActivatesOn);
 
-public sealed record HistoryLot(string LotId, long Points);
+/// <summary>A lot an entry moved points into (positive) or out of (negative), with the lot's kind and expiry date then.</summary>
+public sealed record HistoryLot(string LotId, long Points, LotKind Kind, DateOnly? ExpiresOn);
 
 /// <summary>Read models of a member: the summary as of now and history pages, newest first.</summary>
 public sealed class MemberViews(LedgerStore store)
@@ -103,6 +104,6 @@ public sealed class MemberViews(LedgerStore store)
 
     private static HistoryItem ToItem(JournalEntry e, TimeZoneInfo zone) => new(
         e.Seq, e.Type, e.Points.Value, e.Kind, e.LimitedTime, e.BalanceAfter.Value, TimeZoneInfo.ConvertTime(e.OccurredAt, zone),
-        e.Reference, e.Reason, e.Lots.Select(l => new HistoryLot(l.LotId, l.Points.Value)).ToList(), e.StoreId, e.Channel, e.ReversalOf,
+        e.Reference, e.Reason, e.Lots.Select(l => new HistoryLot(l.LotId, l.Points.Value, l.Kind, l.ExpiresOn)).ToList(), e.StoreId, e.Channel, e.ReversalOf,
         e.RuleId, e.RuleVersion, e.Pending, e.Pending ? e.PendingLot?.ActivatesOn : null);
 }

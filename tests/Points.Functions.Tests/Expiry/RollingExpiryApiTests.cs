@@ -28,6 +28,9 @@ public sealed partial class RollingExpiryApiTests(AppFixture fixture) : IClassFi
         Assert.Equal("2028-01-10 90", Expiring(await client.GetMemberAsync(active)));
         var history = await HistoryAsync(client, active);
         Assert.Equal(("extend", 0L, 90L), (history[0].Type, history[0].Points, history[0].BalanceAfter));
+        var extend = (await client.SendAsync(HttpMethod.Get, $"/api/v1/members/{active}/transactions?limit=1")).Body.GetProperty("items")[0];
+        Assert.Equal(["-90 regular 2027-11-23", "90 regular 2028-01-10"], extend.GetProperty("lots").EnumerateArray()
+            .Select(l => $"{l.GetProperty("points").GetInt64()} {l.GetProperty("kind").GetString()} {l.GetProperty("expiresOn").GetString()}"));
         await Eventually.WaitForAsync(async () => (await LeftAsync(new DateOnly(2027, 11, 24))).Contains(active), "the member leaving 2027-11-24");
 
         fixture.Clock.SetUtcNow(new DateTimeOffset(2027, 11, 24, 0, 5, 0, Jst));
