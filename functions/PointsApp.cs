@@ -42,6 +42,7 @@ public static class PointsApp
         new RanksFeature(),
         new ExpiryFeature(),
         new ImportsFeature(),
+        new SpecialPoints.SpecialPointsFeature(),
     ];
 
     /// <param name="extraFeatures">Features beside <see cref="Features"/> (tests plug their own in this way).</param>

@@ -37,14 +37,18 @@ public abstract record EarningOutcome
 {
     private EarningOutcome() { }
 
-    public sealed record Earned(Member Member, ImmutableArray<JournalEntry> Entries, EventResponse Response) : EarningOutcome;
+    public sealed record Earned(Member Member, ImmutableArray<JournalEntry> Entries, EventResponse Response) : EarningOutcome
+    {
+        /// <summary>Side effects after the commit: the purchase recorded in the member's purchase history.</summary>
+        public ImmutableArray<OutboxItem> Outbox { get; init; } = [];
+    }
 
     /// <summary>An award the ledger cannot take (past the per-request bound, or the member's): the whole event is refused.</summary>
     public sealed record Refused(MemberDecision.Rejected Rejection) : EarningOutcome;
 
     public MemberDecision ToDecision() => this switch
     {
-        Earned e => new MemberDecision.Accepted(e.Member, e.Entries, e.Response),
+        Earned e => new MemberDecision.Accepted(e.Member, e.Entries, e.Response) { Outbox = e.Outbox },
         Refused r => r.Rejection,
         _ => throw new InvalidOperationException(),
     };
@@ -142,6 +146,11 @@ public static class EarningDecider
                 OnceTriggersFired = command.OncePerMember ? earning.OnceTriggersFired.Add(e.Trigger) : earning.OnceTriggersFired,
             },
         };
-        return new EarningOutcome.Earned(next, entries.ToImmutable(), new EventResponse(e.EventId, awarded, ledger.Balance.Value));
+        return new EarningOutcome.Earned(next, entries.ToImmutable(), new EventResponse(e.EventId, awarded, ledger.Balance.Value))
+        {
+            Outbox = e.Trigger == Triggers.Purchase && e.AmountYen is { Value: > 0 } bought
+                ? [new SpecialPoints.RecordPurchase(new SpecialPoints.PurchaseRecord(e.EventId, e.Day, bought, [.. command.Skus.Distinct(StringComparer.Ordinal).Take(MemberEarning.SkusPerMonthMax)]))]
+                : [],
+        };
     }
 }

@@ -22,6 +22,8 @@ public enum EntryType
     /// lots say which lots left which date (negative) and the date they now have (positive).
     /// </summary>
     Extend,
+    /// <summary>An admin took the remaining points of special lots out of the balance (F28); regular points are never taken.</summary>
+    Invalidate,
 }
 
 /// <summary>

@@ -17,6 +17,9 @@ public abstract record LedgerCommand
     /// </summary>
     public sealed record Credit(EntryType Type, PointAmount Points, LotKind Kind, DateOnly? ExpiresOn) : LedgerCommand
     {
+        /// <summary>Keeps the points in a lot of their own (see <see cref="Lot.Source"/>).</summary>
+        public string? Source { get; init; }
+
         /// <summary>When set and after today, the points are pending until this program-zone date (F38).</summary>
         public DateOnly? PendingUntil { get; init; }
     }
@@ -41,6 +44,12 @@ public abstract record LedgerCommand
 
     /// <summary>Settle held points: they leave the member for good (a paid-out withdrawal).</summary>
     public sealed record SettleHold(string HoldId) : LedgerCommand;
+
+    /// <summary>
+    /// Take the remaining points of the special lots of <paramref name="Source"/>, or of the special lot <paramref name="LotId"/>,
+    /// out of the balance (F28). Spent and held points stay as they are; nothing left is nothing to do.
+    /// </summary>
+    public sealed record Invalidate(string? Source, string? LotId) : LedgerCommand;
 }
 
 /// <summary>

@@ -24,6 +24,7 @@ public static class LedgerDecider
             LedgerCommand.PlaceHold hold => journal.PlaceHold(hold),
             LedgerCommand.ReleaseHold release => journal.ReleaseHold(release),
             LedgerCommand.SettleHold settle => journal.SettleHold(settle),
+            LedgerCommand.Invalidate invalidate => journal.Invalidate(invalidate),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown ledger command."),
         };
         if (rejection is { } r)
@@ -70,7 +71,7 @@ public static class LedgerDecider
             var repaid = PointAmount.Min(State.Debt, points);
             var intoLot = points - repaid;
             if (!intoLot.IsPositive) return ([], repaid);
-            var existing = State.Lots.FirstOrDefault(l => l.Kind == newLot.Kind && l.ExpiresOn == newLot.ExpiresOn);
+            var existing = State.Lots.FirstOrDefault(l => l.Kind == newLot.Kind && l.ExpiresOn == newLot.ExpiresOn && l.Source == newLot.Source);
             return ([existing?.Portion(intoLot) ?? newLot with { Points = intoLot }], repaid);
         }
 
@@ -106,6 +107,21 @@ public static class LedgerDecider
             {
                 Write(EntryType.Extend, PointAmount.Zero, moves, withDetails: false);
             }
+        }
+
+        public LedgerOutcome.Rejected? Invalidate(LedgerCommand.Invalidate command)
+        {
+            if (command.Source is null && command.LotId is null)
+            {
+                throw new ArgumentException("An invalidation names a source or a lot; the edge validates it.", nameof(command));
+            }
+            var lots = State.Lots.Where(l => l.Kind == LotKind.Special && (command.Source is null || l.Source == command.Source)
+                && (command.LotId is null || l.LotId == command.LotId)).ToList();
+            if (lots.Count > 0)
+            {
+                Write(EntryType.Invalidate, -lots.Sum(l => l.Remaining), [.. lots.Select(l => l.Portion(-l.Remaining))], kind: LotKind.Special);
+            }
+            return null;
         }
 
         public LedgerOutcome.Rejected? Credit(LedgerCommand.Credit command)
@@ -149,7 +165,7 @@ public static class LedgerDecider
                 return null;
             }
             var seq = State.LastSeq + 1;
-            var (portions, repaid) = IntoLot(command.Points, new LotPortion($"L{seq}", seq, command.Kind, expiresOn, context.Today, command.Points));
+            var (portions, repaid) = IntoLot(command.Points, new LotPortion($"L{seq}", seq, command.Kind, expiresOn, context.Today, command.Points) { Source = command.Source });
             Write(command.Type, command.Points, portions, debtChange: -repaid, kind: command.Kind);
             return null;
         }

@@ -11,16 +11,26 @@ namespace Points.Domain.Ledger;
 /// </summary>
 public sealed record Lot(string LotId, long CreatedSeq, LotKind Kind, DateOnly? ExpiresOn, DateOnly EarnedOn, PointAmount Remaining)
 {
+    /// <summary>
+    /// What granted the lot when it must stay apart from others of its kind and expiry (a special points campaign,
+    /// <c>campaign:{id}</c>), so that it can be invalidated alone; null for points that merge freely.
+    /// </summary>
+    public string? Source { get; init; }
+
     public bool IsDueOn(DateOnly today) => ExpiresOn is { } expiry && expiry < today;
 
-    public LotPortion Portion(PointAmount points) => new(LotId, CreatedSeq, Kind, ExpiresOn, EarnedOn, points);
+    public LotPortion Portion(PointAmount points) => new(LotId, CreatedSeq, Kind, ExpiresOn, EarnedOn, points) { Source = Source };
 }
 
 /// <summary>
 /// Points moved into (positive) or out of (negative) one lot by one journal entry. It carries the lot's kind, expiry
 /// and earn date so that a reversal can restore the exact lot even after it was emptied and removed.
 /// </summary>
-public sealed record LotPortion(string LotId, long CreatedSeq, LotKind Kind, DateOnly? ExpiresOn, DateOnly EarnedOn, PointAmount Points);
+public sealed record LotPortion(string LotId, long CreatedSeq, LotKind Kind, DateOnly? ExpiresOn, DateOnly EarnedOn, PointAmount Points)
+{
+    /// <summary>The lot's <see cref="Lot.Source"/>.</summary>
+    public string? Source { get; init; }
+}
 
 /// <summary>Points set aside from lots (e.g. for a withdrawal) until they are settled or released to the same lots.</summary>
 public sealed record Hold(string HoldId, PointAmount Points, IReadOnlyList<LotPortion> Portions);

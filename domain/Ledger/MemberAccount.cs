@@ -95,7 +95,7 @@ public sealed record MemberAccount
             {
                 throw new InvalidOperationException($"Lot {portion.LotId} is not open.");
             }
-            lots.Add(new Lot(portion.LotId, portion.CreatedSeq, portion.Kind, portion.ExpiresOn, portion.EarnedOn, portion.Points));
+            lots.Add(new Lot(portion.LotId, portion.CreatedSeq, portion.Kind, portion.ExpiresOn, portion.EarnedOn, portion.Points) { Source = portion.Source });
             return;
         }
         var remaining = lots[index].Remaining + portion.Points;

@@ -12,7 +12,7 @@ namespace Points.Domain.Members;
 /// One member as the deciders see it: the aggregate every member command is decided against and committed as one
 /// write. It is made of slices, each owned by a feature: the ledger (lots, holds, debt), earning (rank, caps, monthly
 /// purchases), spending (catalog uses, QR tokens), the periods the periodic jobs are done for, the due dates the
-/// member is listed under, open withdrawals and recent purchases. Features that come later (special campaigns) add their slice here;
+/// member is listed under, open withdrawals and recent purchases. the special points campaigns that granted to it. Features that come later add their slice here;
 /// documents that grow with activity live beside the member, not in it.
 /// </summary>
 public sealed record Member
@@ -26,6 +26,7 @@ public sealed record Member
     public DueListings Listings { get; init; } = DueListings.None;
     public MemberWithdrawals Withdrawals { get; init; } = MemberWithdrawals.None;
     public MemberPurchases Purchases { get; init; } = MemberPurchases.None;
+    public SpecialPoints.MemberSpecialGrants SpecialGrants { get; init; } = SpecialPoints.MemberSpecialGrants.None;
 
     /// <summary>A member as registration creates them: no points, the base rank, nothing done yet.</summary>
     public static Member Register(MemberId id, MemberProfile profile) => new() { Id = id, Profile = profile, Ledger = MemberAccount.Open(id) };

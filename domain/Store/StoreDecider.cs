@@ -80,6 +80,9 @@ public static class StoreDecider
         return new MemberDecision.Accepted(
             earned.Member with { Spending = earned.Member.Spending.WithQrTokenUsed(token.Nonce, token.ExpiresAt, now) },
             entries.ToImmutable(),
-            new StoreTransactionResponse(purchase.TransactionId, token.MemberId.Value, awarded.Awarded.Sum(a => a.Points), purchase.PointsToUse.Value, awarded.Balance));
+            new StoreTransactionResponse(purchase.TransactionId, token.MemberId.Value, awarded.Awarded.Sum(a => a.Points), purchase.PointsToUse.Value, awarded.Balance))
+        {
+            Outbox = earned.Outbox,
+        };
     }
 }

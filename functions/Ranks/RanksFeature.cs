@@ -70,6 +70,13 @@ public sealed class RanksFeature : Feature
         {
             return Results.BadRequest($"Message {payload.MetadataString("Id")} is not a ledger job shard.");
         }
+        if (shard.Scan is { } step)
+        {
+            var scans = http.RequestServices.GetServices<ILedgerScanJob>();
+            // An unknown job fails the message: after 5 attempts it waits in the poison queue for a look.
+            var scan = scans.FirstOrDefault(s => s.Name == shard.Job) ?? throw new ArgumentException($"Unknown ledger scan job '{shard.Job}'.");
+            return InvocationReply.Ok(await scan.StepAsync(step, http.RequestAborted));
+        }
         var summary = await processor.ProcessAsync(shard, http.RequestAborted);
         return InvocationReply.Ok($"{shard.Job} {shard.Period} ({shard.List}, dequeue count {payload.MetadataString("DequeueCount")}): "
             + $"{summary.Members} members, {summary.RankChanges} rank changes, {summary.PointsGranted} points granted, {summary.ListEntriesRemoved} list entries removed.");

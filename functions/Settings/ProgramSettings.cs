@@ -35,6 +35,8 @@ public sealed record ProgramSettings
     public Purchases.PurchaseSettings Purchases { get; init; } = new();
     /// <summary>Expiry reminders (F17): who the daily reminder file lists.</summary>
     public Expiry.ExpiryReminderSettings Reminders { get; init; } = new();
+    /// <summary>Special points campaigns (F26–F28): purchase history retention, grant record purge.</summary>
+    public SpecialPoints.SpecialPointsSettings SpecialPoints { get; init; } = new();
 
     public IReadOnlyDictionary<string, string[]> Validate()
     {
@@ -58,6 +60,8 @@ public sealed record ProgramSettings
         else Purchases.Validate(errors);
         if (Reminders is null) errors["reminders"] = ["An object, or leave it out for the defaults."];
         else Reminders.Validate(errors);
+        if (SpecialPoints is null) errors["specialPoints"] = ["An object, or leave it out for the defaults."];
+        else SpecialPoints.Validate(errors);
         return errors;
     }
 
@@ -145,11 +149,11 @@ public sealed record ExpiryPolicySettings
 /// </summary>
 public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPolicySettings? RegularExpiry,
     IReadOnlyList<Points.Domain.Earning.RankDefinition>? Ranks, Withdrawals.WithdrawalSettings? Withdrawals, Purchases.PurchaseSettings? Purchases,
-    Expiry.ExpiryReminderSettings? Reminders = null, RankMetricSettings? RankMetric = null)
+    Expiry.ExpiryReminderSettings? Reminders = null, RankMetricSettings? RankMetric = null, SpecialPoints.SpecialPointsSettings? SpecialPoints = null)
 {
     /// <summary>The settings a body may set, as named on the wire (a section given replaces that section as a whole).</summary>
     public static readonly IReadOnlyList<string> Fields =
-        ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "rankMetric", "withdrawals", "purchases", "reminders"];
+        ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "rankMetric", "withdrawals", "purchases", "reminders", "specialPoints"];
 
     public ProgramSettings ApplyTo(ProgramSettings current) => current with
     {
@@ -161,6 +165,7 @@ public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPo
         Purchases = Purchases ?? current.Purchases,
         Reminders = Reminders ?? current.Reminders,
         RankMetric = RankMetric ?? current.RankMetric,
+        SpecialPoints = SpecialPoints ?? current.SpecialPoints,
     };
 }
 
