@@ -22,6 +22,14 @@ public sealed record MemberEarning(string Rank, ImmutableArray<RuleCounter> Coun
     /// </summary>
     public ImmutableArray<string> OnceTriggersFired { get; init; } = [];
 
+    /// <summary>
+    /// The months (<c>yyyy-MM</c>, newest first, at most <see cref="PurchaseHistoryMonthsMax"/>) whose purchase history
+    /// page beside the member holds purchases: a segment reads exactly those pages, by id, instead of querying.
+    /// </summary>
+    public ImmutableArray<string> PurchaseMonths { get; init; } = [];
+
+    public const int PurchaseHistoryMonthsMax = 120;
+
     /// <summary>Points earned by rules per program-zone month (<see cref="PurchaseMonthsKept"/> months), net of reversals: the <c>pointsEarned</c> rank metric.</summary>
     public ImmutableArray<MonthlyPoints> Earned { get; init; } = [];
 
@@ -71,6 +79,8 @@ public sealed record MemberEarning(string Rank, ImmutableArray<RuleCounter> Coun
         return this with
         {
             Purchases = [.. Purchases.Where(p => p.Month != key).Append(bought).OrderByDescending(p => p.Month, StringComparer.Ordinal).Take(PurchaseMonthsKept)],
+            PurchaseMonths = PurchaseMonths.Contains(key) ? PurchaseMonths
+                : [.. PurchaseMonths.Append(key).OrderByDescending(m => m, StringComparer.Ordinal).Take(PurchaseHistoryMonthsMax)],
         };
     }
 

@@ -29,7 +29,7 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
     public const string Preview = "preview";
     public const string Grant = "grant";
     /// <summary>Documents per read feed page: a step takes seconds, far below the function timeout.</summary>
-    public const int PageSize = 500;
+    public const int PageSize = 2_000;
     /// <summary>Members of a page evaluated and granted at once.</summary>
     public const int ParallelMembersMax = 16;
 
@@ -138,11 +138,11 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
             await WriteNotifyPartAsync(campaign, step, targeted.Where(o => o.Holds && (!campaign.NewsletterOnly || o.Newsletter)).ToList(), cancellationToken);
         }
         var counts = new ScanCounts(page.Documents, page.Members.Count, targeted.Count, targeted.Count(o => o.Holds), targeted.Count(o => o.HeldBefore),
-            targeted.Count(o => o.Targeted && !o.Holds && step.Phase == Grant), outcomes.Count(o => o.ReadHistory), 1);
+            targeted.Count(o => o.Targeted && !o.Holds && step.Phase == Grant), outcomes.Sum(o => o.HistoryReads), 1);
         return (counts, [.. targeted.Select(o => o.MemberId).Take(ScanShardDocument.SampleMax)]);
     }
 
-    private sealed record MemberOutcome(string MemberId, bool Targeted, bool Holds, bool HeldBefore, bool Newsletter, bool ReadHistory);
+    private sealed record MemberOutcome(string MemberId, bool Targeted, bool Holds, bool HeldBefore, bool Newsletter, int HistoryReads);
 
     /// <summary>
     /// Counts the members of <paramref name="segment"/> now, in this request (api.md's synchronous preview): the same read
@@ -163,11 +163,11 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
                 using (page)
                 {
                     var (documents, members) = Members(page);
-                    var matches = new bool[members.Count];
+                    var matches = new (bool Matches, int Reads)[members.Count];
                     await Parallel.ForEachAsync(Enumerable.Range(0, members.Count), new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
                         async (i, ct) => matches[i] = await MatchesAsync(segment, members[i], today, ct));
-                    counts += new ScanCounts(documents, members.Count, matches.Count(m => m), 0, 0, 0, segment.NeedsPurchases ? members.Count : 0, 1);
-                    sample.AddRange(members.Where((_, i) => matches[i]).Select(m => m.Id.Value).Take(ScanShardDocument.SampleMax - sample.Count));
+                    counts += new ScanCounts(documents, members.Count, matches.Count(m => m.Matches), 0, 0, 0, matches.Sum(m => m.Reads), 1);
+                    sample.AddRange(members.Where((_, i) => matches[i].Matches).Select(m => m.Id.Value).Take(ScanShardDocument.SampleMax - sample.Count));
                 }
             }
             while (continuation is not null);
@@ -175,30 +175,32 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
         return (counts, sample);
     }
 
-    private async Task<bool> MatchesAsync(Segment segment, Member member, DateOnly today, CancellationToken cancellationToken)
+    /// <summary>Whether the member is in the segment, and how many purchase history pages that took to know.</summary>
+    private async Task<(bool Matches, int Reads)> MatchesAsync(Segment segment, Member member, DateOnly today, CancellationToken cancellationToken)
     {
-        var purchases = segment.NeedsPurchases ? await history.ReadAsync(member.Id, segment.PurchasesFrom, cancellationToken) : [];
-        return segment.Matches(new MemberSnapshot(member, purchases, today));
+        var (purchases, reads) = segment.NeedsPurchases ? await history.ReadAsync(member, segment.PurchasesFrom, cancellationToken) : ([], 0);
+        return (segment.Matches(new MemberSnapshot(member, purchases, today)), reads);
     }
 
     private async Task<MemberOutcome> DecideAsync(SpecialCampaignDocument campaign, string phase, Segment segment, Member member, DateOnly today, int purgeAfterDays,
         CancellationToken cancellationToken)
     {
         var newsletter = member.Profile.NewsletterOptIn;
-        if (!await MatchesAsync(segment, member, today, cancellationToken))
+        var (matches, reads) = await MatchesAsync(segment, member, today, cancellationToken);
+        if (!matches)
         {
-            return new(member.Id.Value, false, false, false, newsletter, segment.NeedsPurchases);
+            return new(member.Id.Value, false, false, false, newsletter, reads);
         }
         if (phase != Grant)
         {
-            return new(member.Id.Value, true, false, false, newsletter, segment.NeedsPurchases);
+            return new(member.Id.Value, true, false, false, newsletter, reads);
         }
         var special = new SpecialCampaign(campaign.Id, campaign.Name, new PointAmount(campaign.Points), campaign.ExpiresOn);
         var result = await ledger.ExecuteAsync(member.Id, new MemberOperation(JobName, null, "",
             input => SpecialPointsDecider.Grant(input.Member, special, purgeAfterDays, input.Context)));
         return result switch
         {
-            OperationResult.Applied { Result: SpecialGrantResponse granted } => new(member.Id.Value, true, true, !granted.GrantedNow, newsletter, segment.NeedsPurchases),
+            OperationResult.Applied { Result: SpecialGrantResponse granted } => new(member.Id.Value, true, true, !granted.GrantedNow, newsletter, reads),
             OperationResult.Rejected rejected => Skipped(rejected.Detail),
             _ => Skipped("the member is gone"),
         };
@@ -206,7 +208,7 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
         MemberOutcome Skipped(string why)
         {
             LogSkipped(campaign.Id, member.Id.Value, why);
-            return new(member.Id.Value, true, false, false, newsletter, segment.NeedsPurchases);
+            return new(member.Id.Value, true, false, false, newsletter, reads);
         }
     }
 

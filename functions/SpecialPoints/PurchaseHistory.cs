@@ -77,11 +77,17 @@ public sealed partial class PurchaseHistory(CosmosStorage cosmos, ProgramSetting
         }
     }
 
-    /// <summary>The member's purchases on or after <paramref name="from"/> (all kept ones when null): one single-partition query.</summary>
-    public async Task<IReadOnlyList<PurchaseRecord>> ReadAsync(MemberId memberId, DateOnly? from, CancellationToken cancellationToken)
+    /// <summary>
+    /// The member's purchases on or after <paramref name="from"/> (all kept ones when null): a point read of each month
+    /// the member document lists as having purchases (none for a member who never bought), in parallel.
+    /// </summary>
+    public async Task<(IReadOnlyList<PurchaseRecord> Purchases, int Reads)> ReadAsync(Domain.Members.Member member, DateOnly? from, CancellationToken cancellationToken)
     {
-        var pages = await QueryAsync(memberId, "c.month >= @month", from is { } day ? CalendarText.MonthOf(day) : "0000-00", cancellationToken);
-        return [.. pages.SelectMany(p => p.Purchases)];
+        var since = from is { } day ? CalendarText.MonthOf(day) : "0000-00";
+        var months = member.Earning.PurchaseMonths.Where(m => string.CompareOrdinal(m, since) >= 0).ToList();
+        var pages = await Task.WhenAll(months.Select(month =>
+            CosmosStorage.ReadOrNullAsync<PurchasePage>(cosmos.Ledger, PurchasePage.IdOf(month), member.Id.Value, cancellationToken)));
+        return ([.. pages.Where(p => p.Item is not null).SelectMany(p => p.Item!.Purchases)], months.Count);
     }
 
     private async Task DeleteBeforeAsync(MemberId memberId, string month, CancellationToken cancellationToken)

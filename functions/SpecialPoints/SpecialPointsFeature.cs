@@ -18,7 +18,7 @@ namespace Points.Functions.SpecialPoints;
 public sealed record NotifyOptions(bool NewsletterOnly);
 
 /// <summary>A campaign as an admin drafts it: exactly one of <see cref="ExpiresOn"/> and <see cref="ExpiresAfterDays"/> (from today).</summary>
-public sealed record CampaignRequest(string? Name, long? Points, DateOnly? ExpiresOn, int? ExpiresAfterDays, JsonElement? Segment, NotifyOptions? Notify);
+public sealed record SpecialCampaignRequest(string? Name, long? Points, DateOnly? ExpiresOn, int? ExpiresAfterDays, JsonElement? Segment, NotifyOptions? Notify);
 
 public sealed record SegmentRequest(JsonElement? Segment);
 
@@ -33,7 +33,7 @@ public sealed record GrantAccepted(string GrantId, string Status);
 public sealed record PreviewCount(long Count, long MembersRead, IReadOnlyList<string> Sample);
 
 /// <summary>A campaign with what its phases counted (summed over the shards so far).</summary>
-public sealed record CampaignView(string CampaignId, string GrantId, string Name, long Points, DateOnly ExpiresOn, JsonElement Segment, bool NewsletterOnly,
+public sealed record SpecialCampaignView(string CampaignId, string GrantId, string Name, long Points, DateOnly ExpiresOn, JsonElement Segment, bool NewsletterOnly,
     CampaignState State, string Status, ScanCounts? Preview, ScanCounts? Grant, long? Targeted, long Granted, long Skipped, IReadOnlyList<string> Sample,
     DateTimeOffset CreatedAt, DateTimeOffset? PreviewedAt, DateTimeOffset? GrantStartedAt, DateTimeOffset? GrantedAt, string? NotifyBlob);
 
@@ -69,14 +69,14 @@ public sealed class SpecialPointsFeature : Feature
                 + "`all`, `purchaseCount`, `purchaseAmount`, `purchasedSkus`, `member`; at most 64 nodes) and `notify.newsletterOnly`. The same "
                 + "Idempotency-Key answers the same campaign.")
             .RequiresIdempotencyKey()
-            .TakesJson<CampaignRequest>()
-            .Produces<CampaignView>(201)
+            .TakesJson<SpecialCampaignRequest>()
+            .Produces<SpecialCampaignView>(201)
             .Refuses(Problems.InvalidRequest, Problems.IdempotencyKeyReused);
         api.MapGet("/v1/admin/special-campaigns/{campaignId}", (string campaignId, HttpContext http, SpecialCampaignStore store) => Get(campaignId, http, store))
             .RequireScope(Scopes.Admin)
             .Describe("getSpecialCampaign", ApiTags.Admin, "A special points campaign: state, counts, timestamps",
                 "Counts per phase (documents and members read, targeted, holding the points, skipped, purchase histories read, pages) as far as the scan got.")
-            .Produces<CampaignView>()
+            .Produces<SpecialCampaignView>()
             .Refuses(Problems.InvalidRequest, CampaignNotFound);
         foreach (var (phase, operation, summary) in new[]
         {
@@ -89,7 +89,7 @@ public sealed class SpecialPointsFeature : Feature
                 .RequireScope(Scopes.Admin)
                 .Describe(operation, ApiTags.Admin, summary,
                     "202 with the campaign while the job runs (GET it for progress); called again, it resumes a job that stopped and answers 200 once done.")
-                .Produces<CampaignView>(202)
+                .Produces<SpecialCampaignView>(202)
                 .Refuses(Problems.InvalidRequest, CampaignNotFound, CampaignExpired);
         }
 
@@ -102,13 +102,13 @@ public sealed class SpecialPointsFeature : Feature
         api.MapPost("/v1/admin/special-grants", CreateAndGrant).RequireScope(Scopes.Admin)
             .Describe("createSpecialGrant", ApiTags.Admin, "Grant special points to a segment (a campaign drafted and granted at once)",
                 "As a campaign's draft and grant together; an Idempotency-Key (optional here) answers the same grant again.")
-            .TakesJson<CampaignRequest>()
+            .TakesJson<SpecialCampaignRequest>()
             .Produces<GrantAccepted>(202)
             .Refuses(Problems.InvalidRequest, Problems.IdempotencyKeyReused, CampaignExpired);
         api.MapGet("/v1/admin/special-grants/{grantId}", (string grantId, HttpContext http, SpecialCampaignStore store) => Get(grantId, http, store))
             .RequireScope(Scopes.Admin)
             .Describe("getSpecialGrant", ApiTags.Admin, "A special grant's status and counts", "The campaign of the grant.")
-            .Produces<CampaignView>()
+            .Produces<SpecialCampaignView>()
             .Refuses(Problems.InvalidRequest, CampaignNotFound);
 
         api.MapPost("/v1/admin/members/{memberId}/special-points/invalidate", Invalidate).RequireScope(Scopes.Admin)
@@ -147,7 +147,7 @@ public sealed class SpecialPointsFeature : Feature
     private static async Task<(SpecialCampaignDocument? Campaign, IResult? Problem)> CreateCampaignAsync(HttpContext http, string key, SpecialCampaignStore store,
         ProgramSettingsStore settingsStore, TimeProvider clock)
     {
-        var (request, problem) = await RequestReader.ReadBodyAsync<CampaignRequest>(http);
+        var (request, problem) = await RequestReader.ReadBodyAsync<SpecialCampaignRequest>(http);
         if (problem is not null) return (null, problem);
         var today = (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow());
         var errors = new Dictionary<string, string[]>();
@@ -224,7 +224,7 @@ public sealed class SpecialPointsFeature : Feature
         if (campaign is null) return Problems.For(CampaignNotFound);
         var preview = await SumAsync(store, campaignId, CampaignScan.Preview, http.RequestAborted);
         var grant = await SumAsync(store, campaignId, CampaignScan.Grant, http.RequestAborted);
-        var view = new CampaignView(campaign.Id, campaign.Id, campaign.Name, campaign.Points, campaign.ExpiresOn, campaign.Segment, campaign.NewsletterOnly,
+        var view = new SpecialCampaignView(campaign.Id, campaign.Id, campaign.Name, campaign.Points, campaign.ExpiresOn, campaign.Segment, campaign.NewsletterOnly,
             campaign.State, Status(campaign.State), preview?.Counts, grant?.Counts, (grant ?? preview)?.Counts.Targeted, grant?.Counts.Granted ?? 0,
             grant?.Counts.Skipped ?? 0, (grant ?? preview)?.Sample ?? [], campaign.CreatedAt, campaign.PreviewedAt, campaign.GrantStartedAt, campaign.GrantedAt,
             campaign.NotifyBlob);

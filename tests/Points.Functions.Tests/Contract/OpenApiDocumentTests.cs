@@ -26,6 +26,12 @@ public sealed partial class OpenApiDocumentTests(AppFixture app) : IClassFixture
         ["POST /api/v1/members/{memberId}/qr-token"] = "issuing a token changes nothing",
         ["POST /api/v1/members/{memberId}/purchases/{purchaseId}/capture"] = "an order is captured once: every capture of it is the same",
         ["POST /api/v1/webhooks/paypal"] = "PayPal sends no key; the event id plays its role",
+        ["POST /api/v1/admin/special-campaigns/{campaignId}/preview"] = "starting a phase again resumes it",
+        ["POST /api/v1/admin/special-campaigns/{campaignId}/grant"] = "starting a phase again resumes it; each member is granted once",
+        ["POST /api/v1/admin/special-grants/preview"] = "counting changes nothing",
+        ["POST /api/v1/admin/special-grants"] = "api.md names no key: one is taken when given, else each call is a new grant",
+        ["POST /api/v1/admin/members/{memberId}/special-points/invalidate"] = "a second call finds nothing left to take",
+        ["POST /api/v1/admin/members/{memberId}/special-points/{lotId}/invalidate"] = "a second call finds nothing left to take",
     };
 
     /// <summary>Writes without a body, each with the reason.</summary>
@@ -36,6 +42,8 @@ public sealed partial class OpenApiDocumentTests(AppFixture app) : IClassFixture
         ["POST /api/v1/admin/withdrawals/transfer-files/{fileId}/paid"] = "the file is in the path",
         ["POST /api/v1/admin/bank-accounts/re-encrypt"] = "a page of the rotation; where to go on is in the query",
         ["POST /api/v1/members/{memberId}/purchases/{purchaseId}/capture"] = "the purchase is in the path",
+        ["POST /api/v1/admin/special-campaigns/{campaignId}/preview"] = "the campaign is in the path",
+        ["POST /api/v1/admin/special-campaigns/{campaignId}/grant"] = "the campaign is in the path",
     };
 
     [Fact]

@@ -45,6 +45,8 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         // Reached in Purchases/PurchaseApiTests:
         "purchases_disabled", "above_maximum", "daily_limit_reached", "purchase_not_found", "order_not_approved", "payment_declined",
         "invalid_signature", "paypal_unavailable",
+        // Reached in SpecialPoints/SpecialPointsApiTests:
+        "campaign_not_found", "campaign_expired",
     ];
 
     [Fact]

@@ -34,7 +34,11 @@ internal static class Population
         ReferralCode = $"SEED{i:D5}",
     }) with
     {
-        Earning = MemberEarning.New with { Rank = i % 10 == 0 ? "gold" : "bronze" },
+        Earning = MemberEarning.New with
+        {
+            Rank = i % 10 == 0 ? "gold" : "bronze",
+            PurchaseMonths = [.. PurchasesOf(i).Select(p => CalendarText.MonthOf(p.Day)).Distinct().OrderDescending(StringComparer.Ordinal)],
+        },
     };
 
     /// <summary>The recipes: a segment as an admin writes it, and which members it must select (by the generator's rules, not by the segment code).</summary>
