@@ -129,7 +129,7 @@ if (seedCount is not null || namedSeeds.Count > 0 || repeat is not null || paral
     return 2;
 }
 
-IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario()];
+IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario(), new SpecialCampaignScenario()];
 var selected = all.Where(s => only.Count == 0 || only.Contains(s.Number)).ToList();
 var root = FindRepositoryRoot();
 var machine = Machine.Describe(root);
