@@ -70,6 +70,21 @@ public abstract record Segment
         _ => throw new ArgumentOutOfRangeException(nameof(member), GetType().Name, "Unknown segment node."),
     };
 
+    /// <summary>
+    /// The answer from the member document alone, or null when it depends on the purchase history: a member born in
+    /// another month fails "born in November and no purchase this year" without a look at its purchases.
+    /// </summary>
+    public bool? MatchesWithoutPurchases(Member member, DateOnly today) => this switch
+    {
+        All => true,
+        And and => and.Of.Select(s => s.MatchesWithoutPurchases(member, today)).Aggregate((bool?)true, (all, one) => all == false || one == false ? false : all is null || one is null ? null : true),
+        Or or => or.Of.Select(s => s.MatchesWithoutPurchases(member, today)).Aggregate((bool?)false, (any, one) => any == true || one == true ? true : any is null || one is null ? null : false),
+        Not not => !not.Of.MatchesWithoutPurchases(member, today),
+        PurchaseCount or PurchaseAmount or PurchasedSkus => null,
+        MemberIs m => MatchesMember(m, member, today),
+        _ => throw new ArgumentOutOfRangeException(nameof(member), GetType().Name, "Unknown segment node."),
+    };
+
     /// <summary>Whether evaluating the segment needs the member's purchase history (beyond the member document).</summary>
     public bool NeedsPurchases => Nodes().Any(n => n is PurchaseCount or PurchaseAmount or PurchasedSkus);
 

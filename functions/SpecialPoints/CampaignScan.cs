@@ -175,10 +175,14 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
         return (counts, sample);
     }
 
-    /// <summary>Whether the member is in the segment, and how many purchase history pages that took to know.</summary>
+    /// <summary>
+    /// Whether the member is in the segment, and how many purchase history pages that took to know: none when the member
+    /// document decides it (or the member bought nothing in the segment's span).
+    /// </summary>
     private async Task<(bool Matches, int Reads)> MatchesAsync(Segment segment, Member member, DateOnly today, CancellationToken cancellationToken)
     {
-        var (purchases, reads) = segment.NeedsPurchases ? await history.ReadAsync(member, segment.PurchasesFrom, cancellationToken) : ([], 0);
+        if (segment.MatchesWithoutPurchases(member, today) is { } decided) return (decided, 0);
+        var (purchases, reads) = await history.ReadAsync(member, segment.PurchasesFrom, cancellationToken);
         return (segment.Matches(new MemberSnapshot(member, purchases, today)), reads);
     }
 
