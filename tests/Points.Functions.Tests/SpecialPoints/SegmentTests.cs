@@ -23,6 +23,9 @@ public sealed class SegmentTests
             .Where(i => segment!.Matches(new MemberSnapshot(Population.MemberOf("m-", i), Population.PurchasesOf(i), Population.Today))).ToList();
 
         Assert.Equal(Enumerable.Range(0, Members).Where(expected), selected);
+        // What the member document decides alone (no purchase reads) never contradicts the full answer.
+        Assert.All(Enumerable.Range(0, Members).Where(i => i % 7 == 0), i => Assert.True(
+            segment!.MatchesWithoutPurchases(Population.MemberOf("m-", i), Population.Today) is not { } decided || decided == expected(i), $"member {i}"));
     }
 
     [Theory]
