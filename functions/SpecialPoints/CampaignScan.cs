@@ -14,26 +14,23 @@ using Points.Functions.Storage;
 namespace Points.Functions.SpecialPoints;
 
 /// <summary>
-/// Previews and grants of special points campaigns (F26–F27): a scan of every member through the ledger container's
-/// read feed, one shard per feed range, a page per <c>ledger-jobs</c> message (so Azure spreads the pages over
-/// instances). Each page's members are evaluated against the segment (with their purchase history when the segment
-/// asks about purchases); a grant gives each targeted member the campaign's special lot once (the member document
-/// records the campaign in the same commit). The shard document is the checkpoint: a step for a page already done is
-/// dropped, a page done again after a stop grants nobody twice and counts the same, and starting a phase again resumes
-/// it. The shard that finishes last completes the campaign (and writes the notification list).
+/// Previews and grants of special points campaigns (F26–F27), as a scan of every member (<see cref="LedgerScanJob"/>).
+/// Each page's members are evaluated against the segment (with their purchase history when the segment asks about
+/// purchases); a grant gives each targeted member the campaign's special lot once (the member document records the
+/// campaign in the same commit), so a page done again after a stop grants nobody twice and counts the same. The step
+/// that finds every shard done completes the campaign (and writes the notification list).
 /// </summary>
-public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHistory history, MemberLedger ledger, LedgerJobQueue queue, BlobStorage blobs,
-    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<CampaignScan> log) : ILedgerScanJob
+public sealed partial class CampaignScan(SpecialCampaignStore campaigns, LedgerScanStore store, PurchaseHistory history, MemberLedger ledger,
+    LedgerJobQueue queue, BlobStorage blobs, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<CampaignScan> log)
+    : LedgerScanJob(store, queue, clock, log)
 {
     public const string JobName = "SpecialCampaignScan";
     public const string Preview = "preview";
     public const string Grant = "grant";
-    /// <summary>Documents per read feed page: a step takes seconds, far below the function timeout.</summary>
-    public const int PageSize = 2_000;
     /// <summary>Members of a page evaluated and granted at once.</summary>
     public const int ParallelMembersMax = 16;
 
-    public string Name => JobName;
+    public override string Name => JobName;
 
     public static string NotifyBlobOf(string campaignId) => $"special-campaigns/{campaignId}/notify.csv";
 
@@ -43,106 +40,23 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
     public static readonly IReadOnlyList<CsvColumn> NotifyColumns =
         [new("member_id"), new("points", IsNumeric: true), new("expires_on"), new("newsletter_opt_in")];
 
-    /// <summary>
-    /// Starts <paramref name="phase"/> (or resumes it: shards already there keep their checkpoint, and each unfinished
-    /// one gets a step for its next page; a duplicate step is dropped). Answers the campaign as it is then.
-    /// </summary>
-    public async Task StartAsync(SpecialCampaignDocument campaign, string phase, CancellationToken cancellationToken)
+    /// <summary>The counts of a phase so far, with up to 20 targets; null before it started.</summary>
+    public async Task<(ScanCounts Counts, IReadOnlyList<string> Sample)?> ProgressAsync(string campaignId, string phase, CancellationToken cancellationToken)
     {
-        var ranges = await store.FeedRangesAsync(cancellationToken);
-        for (var range = 0; range < ranges.Count; range++)
-        {
-            var (shard, _) = await store.ReadShardAsync(campaign.Id, phase, range, cancellationToken);
-            if (shard is null)
-            {
-                shard = new ScanShardDocument
-                {
-                    Id = ScanShardDocument.IdOf(phase, range), Pk = ScanShardDocument.PartitionOf(campaign.Id), Phase = phase, Range = range, FeedRange = ranges[range],
-                };
-                if (!await store.TryWriteShardAsync(shard, null, cancellationToken))
-                {
-                    (shard, _) = await store.ReadShardAsync(campaign.Id, phase, range, cancellationToken); // created meanwhile
-                }
-            }
-            if (shard is { Done: false })
-            {
-                await queue.SendScanStepAsync(JobName, new ScanStep(campaign.Id, phase, range, shard.Page), cancellationToken);
-            }
-        }
-        await CompleteIfDoneAsync(campaign.Id, phase, cancellationToken);
+        var shards = await Store.ShardsAsync(campaignId, phase, cancellationToken);
+        return shards.Count == 0 ? null
+            : (ScanCounts.From(ScanShardDocument.Sum(shards.Select(s => s.Counts))), [.. shards.SelectMany(s => s.Sample).Take(ScanShardDocument.SampleMax)]);
     }
 
-    public async Task<string> StepAsync(ScanStep step, CancellationToken cancellationToken)
+    protected override async Task<ScanPageResult?> ProcessPageAsync(ScanStep step, JsonDocument page, CancellationToken cancellationToken)
     {
-        var (campaign, _) = await store.ReadAsync(step.Subject, cancellationToken);
-        var (shard, etag) = await store.ReadShardAsync(step.Subject, step.Phase, step.Range, cancellationToken);
-        if (campaign is null || shard is null || shard.Done || shard.Page != step.Page)
-        {
-            return $"{JobName} {step.Subject} {step.Phase} range {step.Range} page {step.Page}: nothing to do (done, or a step seen before).";
-        }
+        var (campaign, _) = await campaigns.ReadAsync(step.Subject, cancellationToken);
+        if (campaign is null) return null;
         var settings = await settingsStore.GetAsync(cancellationToken);
         var segment = SegmentJson.Parse(campaign.Segment, "segment", []) ?? throw new InvalidOperationException($"Campaign {campaign.Id} holds a segment that does not parse.");
-        var (page, continuation) = await store.ReadFeedPageAsync(shard.FeedRange, shard.Continuation, PageSize, cancellationToken);
-        ScanCounts counts;
-        IReadOnlyList<string> sample;
-        using (page)
-        {
-            (counts, sample) = await ProcessPageAsync(campaign, step, segment, Members(page), settings, cancellationToken);
-        }
-        var next = shard with
-        {
-            Continuation = continuation,
-            Page = shard.Page + 1,
-            Done = continuation is null,
-            Counts = shard.Counts + counts,
-            Sample = [.. shard.Sample.Concat(sample).Take(ScanShardDocument.SampleMax)],
-            UpdatedAt = clock.GetUtcNow(),
-        };
-        if (!await store.TryWriteShardAsync(next, etag, cancellationToken))
-        {
-            return $"{JobName} {step.Subject} {step.Phase} range {step.Range} page {step.Page}: done by another delivery meanwhile.";
-        }
-        if (next.Done) await CompleteIfDoneAsync(campaign.Id, step.Phase, cancellationToken);
-        else await queue.SendScanStepAsync(JobName, step with { Page = next.Page }, cancellationToken);
-        LogPage(campaign.Id, step.Phase, step.Range, step.Page, counts.DocumentsRead, counts.MembersRead, counts.Targeted, counts.Granted, counts.GrantedBefore);
-        return $"{JobName} {step.Subject} {step.Phase} range {step.Range} page {step.Page}: {counts.DocumentsRead} documents, {counts.MembersRead} members, "
-            + $"{counts.Targeted} targeted, {counts.Granted} holding the points ({counts.GrantedBefore} before), {counts.Skipped} skipped.";
+        var (counts, sample) = await ProcessPageAsync(campaign, step, segment, (LedgerScanStore.Documents(page).Count(), LedgerScanStore.Members(page)), settings, cancellationToken);
+        return new ScanPageResult(counts.ToDictionary(), sample);
     }
-
-    /// <summary>The members (account documents) of a read feed page; other documents (history pages, records beside members) are passed over.</summary>
-    private static (int Documents, List<Member> Members) Members(JsonDocument page)
-    {
-        var documents = page.RootElement.TryGetProperty("Documents", out var items) ? items : default;
-        var members = new List<Member>();
-        if (documents.ValueKind != JsonValueKind.Array) return (0, members);
-        foreach (var document in documents.EnumerateArray())
-        {
-            if (document.TryGetProperty("docType", out var type) && type.ValueEquals(AccountDocument.Type) && document.TryGetProperty("member", out var member))
-            {
-                members.Add(member.Deserialize<Member>(JsonDefaults.Options) ?? throw new InvalidOperationException("An account document without its member."));
-            }
-        }
-        return (documents.GetArrayLength(), members);
-    }
-
-    private async Task<(ScanCounts Counts, IReadOnlyList<string> Sample)> ProcessPageAsync(SpecialCampaignDocument campaign, ScanStep step, Segment segment,
-        (int Documents, List<Member> Members) page, ProgramSettings settings, CancellationToken cancellationToken)
-    {
-        var today = settings.DateOf(clock.GetUtcNow());
-        var outcomes = new MemberOutcome[page.Members.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, page.Members.Count), new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
-            async (i, ct) => outcomes[i] = await DecideAsync(campaign, step.Phase, segment, page.Members[i], today, settings.SpecialPoints.PurgeAfterDays, ct));
-        var targeted = outcomes.Where(o => o.Targeted).ToList();
-        if (step.Phase == Grant)
-        {
-            await WriteNotifyPartAsync(campaign, step, targeted.Where(o => o.Holds && (!campaign.NewsletterOnly || o.Newsletter)).ToList(), cancellationToken);
-        }
-        var counts = new ScanCounts(page.Documents, page.Members.Count, targeted.Count, targeted.Count(o => o.Holds), targeted.Count(o => o.HeldBefore),
-            targeted.Count(o => o.Targeted && !o.Holds && step.Phase == Grant), outcomes.Sum(o => o.HistoryReads), 1);
-        return (counts, [.. targeted.Select(o => o.MemberId).Take(ScanShardDocument.SampleMax)]);
-    }
-
-    private sealed record MemberOutcome(string MemberId, bool Targeted, bool Holds, bool HeldBefore, bool Newsletter, int HistoryReads);
 
     /// <summary>
     /// Counts the members of <paramref name="segment"/> now, in this request (api.md's synchronous preview): the same read
@@ -150,19 +64,19 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
     /// </summary>
     public async Task<(ScanCounts Counts, IReadOnlyList<string> Sample)> CountAsync(Segment segment, CancellationToken cancellationToken)
     {
-        var today = (await settingsStore.GetAsync(cancellationToken)).DateOf(clock.GetUtcNow());
+        var today = (await settingsStore.GetAsync(cancellationToken)).DateOf(Clock.GetUtcNow());
         var counts = ScanCounts.Zero;
         var sample = new List<string>();
-        foreach (var range in await store.FeedRangesAsync(cancellationToken))
+        foreach (var range in await Store.FeedRangesAsync(cancellationToken))
         {
             string? continuation = null;
             do
             {
-                var (page, next) = await store.ReadFeedPageAsync(range, continuation, PageSize, cancellationToken);
+                var (page, next) = await Store.ReadFeedPageAsync(range, continuation, PageSize, cancellationToken);
                 continuation = next;
                 using (page)
                 {
-                    var (documents, members) = Members(page);
+                    var (documents, members) = (LedgerScanStore.Documents(page).Count(), LedgerScanStore.Members(page));
                     var matches = new (bool Matches, int Reads)[members.Count];
                     await Parallel.ForEachAsync(Enumerable.Range(0, members.Count), new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
                         async (i, ct) => matches[i] = await MatchesAsync(segment, members[i], today, ct));
@@ -185,6 +99,25 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
         var (purchases, reads) = await history.ReadAsync(member, segment.PurchasesFrom, cancellationToken);
         return (segment.Matches(new MemberSnapshot(member, purchases, today)), reads);
     }
+
+    private async Task<(ScanCounts Counts, IReadOnlyList<string> Sample)> ProcessPageAsync(SpecialCampaignDocument campaign, ScanStep step, Segment segment,
+        (int Documents, List<Member> Members) page, ProgramSettings settings, CancellationToken cancellationToken)
+    {
+        var today = settings.DateOf(Clock.GetUtcNow());
+        var outcomes = new MemberOutcome[page.Members.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, page.Members.Count), new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
+            async (i, ct) => outcomes[i] = await DecideAsync(campaign, step.Phase, segment, page.Members[i], today, settings.SpecialPoints.PurgeAfterDays, ct));
+        var targeted = outcomes.Where(o => o.Targeted).ToList();
+        if (step.Phase == Grant)
+        {
+            await WriteNotifyPartAsync(campaign, step, targeted.Where(o => o.Holds && (!campaign.NewsletterOnly || o.Newsletter)).ToList(), cancellationToken);
+        }
+        var counts = new ScanCounts(page.Documents, page.Members.Count, targeted.Count, targeted.Count(o => o.Holds), targeted.Count(o => o.HeldBefore),
+            targeted.Count(o => !o.Holds && step.Phase == Grant), outcomes.Sum(o => o.HistoryReads), 1);
+        return (counts, [.. targeted.Select(o => o.MemberId).Take(ScanShardDocument.SampleMax)]);
+    }
+
+    private sealed record MemberOutcome(string MemberId, bool Targeted, bool Holds, bool HeldBefore, bool Newsletter, int HistoryReads);
 
     private async Task<MemberOutcome> DecideAsync(SpecialCampaignDocument campaign, string phase, Segment segment, Member member, DateOnly today, int purgeAfterDays,
         CancellationToken cancellationToken)
@@ -229,28 +162,27 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
     }
 
     /// <summary>
-    /// When every shard of the phase is done: the notification list (grant) from the parts in order, then the campaign's
-    /// state. Any shard may get here; the campaign's ETag lets one of them complete it.
+    /// Every shard of the phase is done: the notification list (grant) from the parts in order, then the campaign's
+    /// state. Any step may get here; the campaign's ETag lets one of them complete it.
     /// </summary>
-    private async Task CompleteIfDoneAsync(string campaignId, string phase, CancellationToken cancellationToken)
+    protected override async Task CompleteAsync(string campaignId, string phase, IReadOnlyList<ScanShardDocument> shards, CancellationToken cancellationToken)
     {
-        var shards = await store.ShardsAsync(campaignId, phase, cancellationToken);
-        var (campaign, etag) = await store.ReadAsync(campaignId, cancellationToken);
+        var (campaign, etag) = await campaigns.ReadAsync(campaignId, cancellationToken);
         var running = phase == Grant ? CampaignState.Granting : CampaignState.Previewing;
-        if (campaign is null || campaign.State != running || shards.Count < campaign.Ranges || shards.Any(s => !s.Done)) return;
+        if (campaign is null || campaign.State != running) return;
         string? notify = null;
         if (phase == Grant)
         {
             notify = NotifyBlobOf(campaignId);
             await MergeNotifyPartsAsync(campaignId, shards, notify, cancellationToken);
         }
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var completed = phase == Grant
             ? campaign with { State = CampaignState.Granted, GrantedAt = now, NotifyBlob = $"{BlobContainers.Exports}/{notify}" }
             : campaign with { State = CampaignState.Previewed, PreviewedAt = now };
-        if (await store.TryReplaceAsync(completed, etag!, cancellationToken))
+        if (await campaigns.TryReplaceAsync(completed, etag!, cancellationToken))
         {
-            LogCompleted(campaignId, phase, shards.Aggregate(ScanCounts.Zero, (sum, s) => sum + s.Counts).Targeted);
+            LogCompleted(campaignId, phase, ScanCounts.From(ScanShardDocument.Sum(shards.Select(s => s.Counts))).Targeted);
         }
     }
 
@@ -272,9 +204,6 @@ public sealed partial class CampaignScan(SpecialCampaignStore store, PurchaseHis
         }
         await output.CommitAsync(cancellationToken);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Special campaign {CampaignId} {Phase} range {Range} page {Page}: {Documents} documents, {Members} members, {Targeted} targeted, {Granted} holding the points ({Before} before)")]
-    private partial void LogPage(string campaignId, string phase, int range, int page, long documents, long members, long targeted, long granted, long before);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Special campaign {CampaignId}: member {MemberId} skipped: {Why}")]
     private partial void LogSkipped(string campaignId, string memberId, string why);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -57,6 +58,7 @@ public sealed class SpecialPointsFeature : Feature
     {
         services.AddOutboxHandler<RecordPurchase, PurchaseHistory>("purchase-history");
         services.AddSingleton<SpecialCampaignStore>();
+        services.TryAddSingleton<LedgerScanStore>();
         services.AddSingleton<CampaignScan>();
         services.AddSingleton<ILedgerScanJob>(sp => sp.GetRequiredService<CampaignScan>());
     }
@@ -72,7 +74,7 @@ public sealed class SpecialPointsFeature : Feature
             .TakesJson<SpecialCampaignRequest>()
             .Produces<SpecialCampaignView>(201)
             .Refuses(Problems.InvalidRequest, Problems.IdempotencyKeyReused);
-        api.MapGet("/v1/admin/special-campaigns/{campaignId}", (string campaignId, HttpContext http, SpecialCampaignStore store) => Get(campaignId, http, store))
+        api.MapGet("/v1/admin/special-campaigns/{campaignId}", (string campaignId, HttpContext http, SpecialCampaignStore store, CampaignScan scan) => Get(campaignId, http, store, scan))
             .RequireScope(Scopes.Admin)
             .Describe("getSpecialCampaign", ApiTags.Admin, "A special points campaign: state, counts, timestamps",
                 "Counts per phase (documents and members read, targeted, holding the points, skipped, purchase histories read, pages) as far as the scan got.")
@@ -105,7 +107,7 @@ public sealed class SpecialPointsFeature : Feature
             .TakesJson<SpecialCampaignRequest>()
             .Produces<GrantAccepted>(202)
             .Refuses(Problems.InvalidRequest, Problems.IdempotencyKeyReused, CampaignExpired);
-        api.MapGet("/v1/admin/special-grants/{grantId}", (string grantId, HttpContext http, SpecialCampaignStore store) => Get(grantId, http, store))
+        api.MapGet("/v1/admin/special-grants/{grantId}", (string grantId, HttpContext http, SpecialCampaignStore store, CampaignScan scan) => Get(grantId, http, store, scan))
             .RequireScope(Scopes.Admin)
             .Describe("getSpecialGrant", ApiTags.Admin, "A special grant's status and counts", "The campaign of the grant.")
             .Produces<SpecialCampaignView>()
@@ -125,11 +127,11 @@ public sealed class SpecialPointsFeature : Feature
             .Refuses(Problems.InvalidRequest, Problems.MemberNotFound);
     }
 
-    private static async Task<IResult> Create(HttpContext http, SpecialCampaignStore store, ProgramSettingsStore settings, TimeProvider clock)
+    private static async Task<IResult> Create(HttpContext http, SpecialCampaignStore store, CampaignScan scan, ProgramSettingsStore settings, TimeProvider clock)
     {
         if (!RequestReader.TryIdempotencyKey(http, out var key, out var problem)) return problem!;
         var (created, failure) = await CreateCampaignAsync(http, key, store, settings, clock);
-        return failure ?? await Get(created!.Id, http, store, StatusCodes.Status201Created);
+        return failure ?? await Get(created!.Id, http, store, scan, StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> CreateAndGrant(HttpContext http, SpecialCampaignStore store, CampaignScan scan, ProgramSettingsStore settings, TimeProvider clock)
@@ -180,7 +182,7 @@ public sealed class SpecialPointsFeature : Feature
         var (started, problem) = await StartAsync(campaignId, phase, store, scan, settings, clock, http.RequestAborted);
         if (problem is not null) return problem;
         var done = started!.State is CampaignState.Granted || (phase == CampaignScan.Preview && started.State is not CampaignState.Previewing);
-        return await Get(campaignId, http, store, done ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
+        return await Get(campaignId, http, store, scan, done ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
     }
 
     /// <summary>
@@ -199,7 +201,7 @@ public sealed class SpecialPointsFeature : Feature
                 : campaign.State is CampaignState.Draft;
             if (campaign.State == running)
             {
-                await scan.StartAsync(campaign, phase, cancellationToken); // resumes
+                await scan.StartAsync(campaignId, phase, cancellationToken); // resumes
                 return ((await store.ReadAsync(campaignId, cancellationToken)).Campaign, null);
             }
             if (!startable) return (campaign, null); // done (or granted while asked to preview): nothing to start
@@ -207,36 +209,27 @@ public sealed class SpecialPointsFeature : Feature
             {
                 return (null, Problems.For(CampaignExpired, $"The points would have expired on {campaign.ExpiresOn:yyyy-MM-dd}."));
             }
-            var ranges = (await store.FeedRangesAsync(cancellationToken)).Count;
-            var next = campaign with { State = running, Ranges = ranges, GrantStartedAt = phase == CampaignScan.Grant ? clock.GetUtcNow() : campaign.GrantStartedAt };
+            var next = campaign with { State = running, GrantStartedAt = phase == CampaignScan.Grant ? clock.GetUtcNow() : campaign.GrantStartedAt };
             if (await store.TryReplaceAsync(next, etag!, cancellationToken))
             {
-                await scan.StartAsync(next, phase, cancellationToken);
+                await scan.StartAsync(campaignId, phase, cancellationToken);
                 return ((await store.ReadAsync(campaignId, cancellationToken)).Campaign, null);
             }
         }
     }
 
-    private static async Task<IResult> Get(string campaignId, HttpContext http, SpecialCampaignStore store, int status = StatusCodes.Status200OK)
+    private static async Task<IResult> Get(string campaignId, HttpContext http, SpecialCampaignStore store, CampaignScan scan, int status = StatusCodes.Status200OK)
     {
         if (!RequestReader.IsWellFormedId(campaignId)) return RequestReader.InvalidId("campaignId");
         var (campaign, _) = await store.ReadAsync(campaignId, http.RequestAborted);
         if (campaign is null) return Problems.For(CampaignNotFound);
-        var preview = await SumAsync(store, campaignId, CampaignScan.Preview, http.RequestAborted);
-        var grant = await SumAsync(store, campaignId, CampaignScan.Grant, http.RequestAborted);
+        var preview = await scan.ProgressAsync(campaignId, CampaignScan.Preview, http.RequestAborted);
+        var grant = await scan.ProgressAsync(campaignId, CampaignScan.Grant, http.RequestAborted);
         var view = new SpecialCampaignView(campaign.Id, campaign.Id, campaign.Name, campaign.Points, campaign.ExpiresOn, campaign.Segment, campaign.NewsletterOnly,
             campaign.State, Status(campaign.State), preview?.Counts, grant?.Counts, (grant ?? preview)?.Counts.Targeted, grant?.Counts.Granted ?? 0,
             grant?.Counts.Skipped ?? 0, (grant ?? preview)?.Sample ?? [], campaign.CreatedAt, campaign.PreviewedAt, campaign.GrantStartedAt, campaign.GrantedAt,
             campaign.NotifyBlob);
         return Results.Json(view, JsonDefaults.Options, statusCode: status);
-    }
-
-    private static async Task<(ScanCounts Counts, IReadOnlyList<string> Sample)?> SumAsync(SpecialCampaignStore store, string campaignId, string phase,
-        CancellationToken cancellationToken)
-    {
-        var shards = await store.ShardsAsync(campaignId, phase, cancellationToken);
-        return shards.Count == 0 ? null
-            : (shards.Aggregate(ScanCounts.Zero, (sum, s) => sum + s.Counts), [.. shards.SelectMany(s => s.Sample).Take(ScanShardDocument.SampleMax)]);
     }
 
     private static string Status(CampaignState state) => JsonNamingPolicy.CamelCase.ConvertName(state.ToString());

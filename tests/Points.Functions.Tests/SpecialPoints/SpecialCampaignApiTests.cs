@@ -97,7 +97,7 @@ public sealed class SpecialCampaignApiTests(PopulationFixture app, ITestOutputHe
         // The grant: two pages, then a stop after the members of the second were granted but before its checkpoint
         // (its shard document is put back as it was), then the admin starts the grant again (a duplicate step).
         Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(HttpMethod.Post, $"/api/v1/admin/special-campaigns/{id}/grant", null)).Status);
-        var store = app.Service<SpecialCampaignStore>();
+        var store = app.Service<LedgerScanStore>();
         await DeliverAllAsync(app);
         var (beforeSecond, _) = await store.ReadShardAsync(id, CampaignScan.Grant, 0, CancellationToken.None);
         await DeliverAllAsync(app);
