@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs.Specialized;
 using Points.Domain.Members;
@@ -153,7 +152,7 @@ public sealed partial class CampaignScan(SpecialCampaignStore campaigns, LedgerS
     {
         var blob = blobs.Container(BlobContainers.Exports).GetBlockBlobClient(PartOf(campaign.Id, step.Range, step.Page));
         await using var output = await blob.OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken);
-        await using var csv = CsvResultWriter.Create(output, NotifyColumns);
+        await using var csv = CsvResultWriter.Create(output, NotifyColumns, header: false);
         foreach (var member in members)
         {
             await csv.WriteRowAsync([member.MemberId, campaign.Points.ToString(CultureInfo.InvariantCulture), CalendarText.DayOf(campaign.ExpiresOn),
@@ -186,24 +185,9 @@ public sealed partial class CampaignScan(SpecialCampaignStore campaigns, LedgerS
         }
     }
 
-    private async Task MergeNotifyPartsAsync(string campaignId, IReadOnlyList<ScanShardDocument> shards, string name, CancellationToken cancellationToken)
-    {
-        var exports = blobs.Container(BlobContainers.Exports);
-        await using var output = new StagedBlockBlobStream(exports.GetBlockBlobClient(name));
-        await using (var csv = CsvResultWriter.Create(output, NotifyColumns)) { } // the BOM and the header
-        foreach (var shard in shards)
-        {
-            for (var page = 0; page < shard.Page; page++)
-            {
-                var part = exports.GetBlobClient(PartOf(campaignId, shard.Range, page));
-                if (!await part.ExistsAsync(cancellationToken)) continue;
-                var text = (await part.DownloadContentAsync(cancellationToken)).Value.Content.ToString().TrimStart('\uFEFF');
-                var rows = text[(text.IndexOf("\r\n", StringComparison.Ordinal) + 2)..];
-                await output.WriteAsync(Encoding.UTF8.GetBytes(rows), cancellationToken);
-            }
-        }
-        await output.CommitAsync(cancellationToken);
-    }
+    private Task MergeNotifyPartsAsync(string campaignId, IReadOnlyList<ScanShardDocument> shards, string name, CancellationToken cancellationToken) =>
+        CsvParts.MergeAsync(blobs.Container(BlobContainers.Exports), shards.SelectMany(s => Enumerable.Range(0, s.Page).Select(page => PartOf(campaignId, s.Range, page))),
+            name, NotifyColumns, CsvOutputEncoding.Utf8Bom, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Special campaign {CampaignId}: member {MemberId} skipped: {Why}")]
     private partial void LogSkipped(string campaignId, string memberId, string why);

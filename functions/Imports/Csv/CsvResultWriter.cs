@@ -34,16 +34,22 @@ public sealed class CsvResultWriter : IAsyncDisposable
     private readonly TextWriter? _text;
     private readonly IReadOnlyList<CsvColumn> _columns;
 
-    private CsvResultWriter(CsvWriter csv, TextWriter? text, IReadOnlyList<CsvColumn> columns)
+    private readonly int _headerRecords;
+
+    private CsvResultWriter(CsvWriter csv, TextWriter? text, IReadOnlyList<CsvColumn> columns, int headerRecords)
     {
+        _headerRecords = headerRecords;
         _csv = csv;
         _text = text;
         _columns = columns;
     }
 
-    /// <summary>Starts a file on <paramref name="destination"/> (which the caller keeps owning) with the header row.</summary>
+    /// <summary>
+    /// Starts a file on <paramref name="destination"/> (which the caller keeps owning) with the header row; without
+    /// <paramref name="header"/>, rows only and no byte order mark (a part of a file whose start is written elsewhere).
+    /// </summary>
     public static CsvResultWriter Create(
-        Stream destination, IReadOnlyList<CsvColumn> columns, CsvOutputEncoding encoding = CsvOutputEncoding.Utf8Bom)
+        Stream destination, IReadOnlyList<CsvColumn> columns, CsvOutputEncoding encoding = CsvOutputEncoding.Utf8Bom, bool header = true)
     {
         ArgumentOutOfRangeException.ThrowIfZero(columns.Count);
         var options = new CsvWriterOptions
@@ -51,7 +57,7 @@ public sealed class CsvResultWriter : IAsyncDisposable
             NewLine = "\r\n",
             Injection = CsvInjection.Escape,
             FormatProvider = CultureInfo.InvariantCulture,
-            WriteByteOrderMark = encoding == CsvOutputEncoding.Utf8Bom,
+            WriteByteOrderMark = header && encoding == CsvOutputEncoding.Utf8Bom,
         };
         TextWriter? text = null;
         CsvWriter csv;
@@ -65,12 +71,34 @@ public sealed class CsvResultWriter : IAsyncDisposable
         {
             csv = CsvWriter.Create(destination, options, leaveOpen: true);
         }
-        csv.WriteHeader(columns.Select(c => c.Name).ToArray());
-        return new CsvResultWriter(csv, text, columns);
+        if (header) csv.WriteHeader(columns.Select(c => c.Name).ToArray());
+        return new CsvResultWriter(csv, text, columns, header ? 1 : 0);
     }
 
     /// <summary>Complete records written so far, the header excluded.</summary>
-    public long RowsWritten => _csv.RecordCount - 1;
+    public long RowsWritten => _csv.RecordCount - _headerRecords;
+
+    /// <summary>The index of the first cell <paramref name="encoding"/> cannot write as it is, or null (UTF-8 writes everything).</summary>
+    public static int? Unwritable(IReadOnlyList<string?> cells, CsvOutputEncoding encoding)
+    {
+        if (encoding != CsvOutputEncoding.ShiftJis) return null;
+        for (var i = 0; i < cells.Count; i++)
+        {
+            try
+            {
+                if (cells[i] is { } text) StrictShiftJis.GetByteCount(text);
+            }
+            catch (EncoderFallbackException)
+            {
+                return i;
+            }
+        }
+        return null;
+    }
+
+    private static Encoding StrictShiftJis { get; } = CodePagesEncodingProvider.Instance.GetEncoding(
+        CsvEncoding.ShiftJisCodePage, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback)
+        ?? throw new InvalidOperationException("Code page 932 (Shift_JIS) is not available.");
 
     /// <summary>Writes one row; <paramref name="cells"/> has one value per column, null for an empty cell.</summary>
     public ValueTask WriteRowAsync(IReadOnlyList<string?> cells, CancellationToken cancellationToken = default)
