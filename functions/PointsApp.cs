@@ -43,6 +43,7 @@ public static class PointsApp
         new ExpiryFeature(),
         new ImportsFeature(),
         new SpecialPoints.SpecialPointsFeature(),
+        new Exports.ExportsFeature(),
     ];
 
     /// <param name="extraFeatures">Features beside <see cref="Features"/> (tests plug their own in this way).</param>

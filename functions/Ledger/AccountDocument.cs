@@ -78,7 +78,9 @@ public sealed record JournalPageDocument
     [JsonPropertyName("id")]
     public required string Id { get; init; }
     public required string MemberId { get; init; }
-    public string DocType { get; init; } = "journal";
+    public const string Type = "journal";
+
+    public string DocType { get; init; } = Type;
     public required long PageNo { get; init; }
     public required ImmutableArray<JournalEntry> Entries { get; init; }
     /// <summary>Every reference of the page's entries, for the single-partition reversal lookup.</summary>

@@ -1,0 +1,263 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Storage.Blobs.Specialized;
+using Points.Domain.Primitives;
+using Points.Domain.Ledger;
+using Points.Domain.Members;
+using Points.Domain.SpecialPoints;
+using Points.Functions.Imports.Csv;
+using Points.Functions.Ledger;
+using Points.Functions.Members;
+using Points.Functions.Ranks;
+using Points.Functions.Settings;
+using Points.Functions.SpecialPoints;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Exports;
+
+/// <summary>The exports an admin can ask for (csv.md "Exports").</summary>
+public static class ExportKinds
+{
+    public const string Balances = "balances";
+    public const string Members = "members";
+    public const string Transactions = "transactions";
+    public const string Ranks = "ranks";
+
+    public static readonly IReadOnlyList<string> All = [Balances, Members, Transactions, Ranks];
+
+    /// <summary>The columns of each kind's file (csv.md; <c>ranks</c> lists each member's rank, its summary the distribution).</summary>
+    public static IReadOnlyList<CsvColumn> ColumnsOf(string kind) => kind switch
+    {
+        Balances =>
+        [
+            new("member_id"), new("balance", true), new("regular", true), new("special", true), new("purchased", true), new("held", true), new("debt", true),
+            new("rank"), new("lifetime_earned", true), new("next_expiry_on"), new("next_expiry_points", true), new("pending", true),
+        ],
+        Members => [new("member_id"), new("joined_on"), new("rank"), new("balance", true), new("tags"), new("store_id"), new("newsletter_opt_in")],
+        Transactions =>
+        [
+            new("occurred_at"), new("member_id"), new("seq", true), new("type"), new("kind"), new("points", true), new("balance_after", true),
+            new("reference"), new("reason"), new("actor"), new("store_id"), new("channel"),
+        ],
+        Ranks => [new("rank"), new("member_id")],
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown export kind."),
+    };
+
+    public static readonly IReadOnlyList<CsvColumn> ErrorColumns = [new("member_id"), new("seq", true), new("column"), new("message")];
+
+    public static readonly IReadOnlyList<CsvColumn> RankSummaryColumns = [new("rank"), new("members", true)];
+}
+
+public enum ExportState { Running, Completed }
+
+/// <summary>An export job (jobs container, partition <c>exports</c>).</summary>
+public sealed record ExportDocument
+{
+    public const string Partition = "exports";
+
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+    public string Pk { get; init; } = Partition;
+    public required string Kind { get; init; }
+    public DateOnly? From { get; init; }
+    public DateOnly? To { get; init; }
+    /// <summary>The members export's segment (see special points), as given.</summary>
+    public JsonElement? Filter { get; init; }
+    public CsvOutputEncoding Encoding { get; init; }
+    public ExportState State { get; init; } = ExportState.Running;
+    /// <summary><c>{kind}/{date}-{id}.csv</c> in the exports container.</summary>
+    public required string BlobName { get; init; }
+    public required string RequestHash { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    /// <summary>Set once written: rows a Shift_JIS file could not hold, one line each (member, column, why).</summary>
+    public string? ErrorsBlobName { get; init; }
+    public ImmutableSortedDictionary<string, long> Totals { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
+}
+
+/// <summary>
+/// Exports (F30; csv.md "Exports") as a scan of every document of the ledger container (<see cref="LedgerScanJob"/>):
+/// each page writes its rows as a part (rows only, in the file's encoding; a page done again rewrites its part), and
+/// the step that finds every shard done puts the parts together under one header into <c>exports/{kind}/{date}-{id}.csv</c>.
+/// Memory holds one page, whatever the number of members. Excel-ready: UTF-8 with BOM (or Shift_JIS), CRLF, RFC 4180
+/// quoting, formula-looking cells neutralised (<see cref="CsvResultWriter"/>); in Shift_JIS a row with a character it
+/// lacks is not written but listed in <c>….errors.csv</c>, never mangled.
+/// </summary>
+public sealed partial class ExportScan(ExportStore exports, LedgerScanStore store, PurchaseHistory history, LedgerJobQueue queue, BlobStorage blobs,
+    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<ExportScan> log) : LedgerScanJob(store, queue, clock, log)
+{
+    public const string JobName = "ExportScan";
+    public const string Phase = "export";
+
+    public override string Name => JobName;
+
+    private static string PartOf(string exportId, int range, int page, string file) => $"parts/{exportId}/{range:D3}-{page:D6}.{file}.csv";
+
+    /// <summary>The counts so far: documents and members read, rows written, rows refused.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> ProgressAsync(string exportId, CancellationToken cancellationToken) =>
+        ScanShardDocument.Sum((await Store.ShardsAsync(exportId, Phase, cancellationToken)).Select(s => s.Counts));
+
+    protected override async Task<ScanPageResult?> ProcessPageAsync(ScanStep step, JsonDocument page, CancellationToken cancellationToken)
+    {
+        var (export, _) = await exports.ReadAsync(step.Subject, cancellationToken);
+        if (export is null) return null;
+        var settings = await settingsStore.GetAsync(cancellationToken);
+        var today = settings.DateOf(Clock.GetUtcNow());
+        var filter = export.Filter is { } json ? SegmentJson.Parse(json, "filter", []) : null;
+        var container = blobs.Container(BlobContainers.Exports);
+        long rows = 0, refused = 0, members = 0, documents = 0;
+        await using (var output = await container.GetBlockBlobClient(PartOf(export.Id, step.Range, step.Page, "rows")).OpenWriteAsync(true, cancellationToken: cancellationToken))
+        await using (var errorOutput = await container.GetBlockBlobClient(PartOf(export.Id, step.Range, step.Page, "errors")).OpenWriteAsync(true, cancellationToken: cancellationToken))
+        await using (var csv = CsvResultWriter.Create(output, ExportKinds.ColumnsOf(export.Kind), export.Encoding, header: false))
+        await using (var errors = CsvResultWriter.Create(errorOutput, ExportKinds.ErrorColumns, CsvOutputEncoding.Utf8Bom, header: false))
+        {
+            foreach (var document in LedgerScanStore.Documents(page))
+            {
+                documents++;
+                foreach (var (memberId, seq, cells) in await RowsOfAsync(export, document, filter, today, settings.Zone, cancellationToken))
+                {
+                    if (cells is null)
+                    {
+                        members++;
+                        continue; // a member read, with nothing to write
+                    }
+                    if (CsvResultWriter.Unwritable(cells, export.Encoding) is { } column)
+                    {
+                        refused++;
+                        await errors.WriteRowAsync([memberId, seq?.ToString(CultureInfo.InvariantCulture), ExportKinds.ColumnsOf(export.Kind)[column].Name,
+                            "holds a character Shift_JIS cannot write; export this kind in UTF-8 to see it"], cancellationToken);
+                        continue;
+                    }
+                    rows++;
+                    await csv.WriteRowAsync(cells, cancellationToken);
+                }
+            }
+        }
+        return new ScanPageResult(new Dictionary<string, long> { ["documentsRead"] = documents, ["membersRead"] = members, ["rows"] = rows, ["rowErrors"] = refused }, []);
+    }
+
+    /// <summary>
+    /// The rows one document gives: for a member, (member, null, null) to count it, then its rows; journal pages give
+    /// transactions. The ranks export writes its summary at the end from the file itself.
+    /// </summary>
+    private async Task<IReadOnlyList<(string MemberId, long? Seq, string?[]? Cells)>> RowsOfAsync(ExportDocument export, JsonElement document, Segment? filter,
+        DateOnly today, TimeZoneInfo zone, CancellationToken cancellationToken)
+    {
+        var type = document.TryGetProperty("docType", out var t) ? t.GetString() : null;
+        if (export.Kind == ExportKinds.Transactions)
+        {
+            var entries = type switch
+            {
+                AccountDocument.Type => document.GetProperty("journal").Deserialize<ImmutableArray<JournalEntry>>(JsonDefaults.Options),
+                JournalPageDocument.Type => document.GetProperty("entries").Deserialize<ImmutableArray<JournalEntry>>(JsonDefaults.Options),
+                _ => [],
+            };
+            var memberId = document.TryGetProperty("memberId", out var m) ? m.GetString()! : "";
+            return [.. entries.Where(e => InPeriod(ProgramCalendar.DateOf(e.OccurredAt, zone), export))
+                .Select(e => (memberId, (long?)e.Seq, (string?[]?)TransactionRow(memberId, e)))];
+        }
+        if (type != AccountDocument.Type || !document.TryGetProperty("member", out var json)) return [];
+        var member = json.Deserialize<Member>(JsonDefaults.Options)!;
+        var id = member.Id.Value;
+        if (filter is not null)
+        {
+            var (matches, _) = filter.MatchesWithoutPurchases(member, today) is { } decided ? (decided, 0)
+                : (filter.Matches(new MemberSnapshot(member, (await history.ReadAsync(member, filter.PurchasesFrom, cancellationToken)).Purchases, today)), 0);
+            if (!matches) return [(id, null, null)];
+        }
+        var summary = MemberViews.Summary(member, today);
+        string?[] row = export.Kind switch
+        {
+            ExportKinds.Balances =>
+            [
+                id, N(summary.Balance), N(summary.ByKind.Regular), N(summary.ByKind.Special), N(summary.ByKind.Purchased), N(summary.Held), N(summary.Debt),
+                summary.Rank, N(summary.LifetimeEarned), summary.NextExpiry is { } next ? CalendarText.DayOf(next.Date) : null,
+                summary.NextExpiry is { } soon ? N(soon.Points) : null, N(summary.Pending),
+            ],
+            ExportKinds.Members => [id, CalendarText.DayOf(summary.JoinedOn), summary.Rank, N(summary.Balance), string.Join(';', summary.Tags), summary.StoreId,
+                summary.NewsletterOptIn ? "true" : "false"],
+            _ => [summary.Rank, id],
+        };
+        return [(id, null, null), (id, null, row)];
+    }
+
+    private static bool InPeriod(DateOnly day, ExportDocument export) => (export.From is null || day >= export.From) && (export.To is null || day <= export.To);
+
+    private static string?[] TransactionRow(string memberId, JournalEntry e) =>
+    [
+        e.OccurredAt.ToString("O", CultureInfo.InvariantCulture), memberId, N(e.Seq), Lower(e.Type), e.Kind is { } kind ? Lower(kind) : null, N(e.Points.Value),
+        N(e.BalanceAfter.Value), e.Reference, e.Reason, e.Actor, e.StoreId, e.Channel,
+    ];
+
+    private static string Lower<T>(T value) where T : struct, Enum => JsonNamingPolicy.CamelCase.ConvertName(value.ToString());
+
+    private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Puts the parts together (and the ranks summary), then records the export as completed. Idempotent.</summary>
+    protected override async Task CompleteAsync(string exportId, string phase, IReadOnlyList<ScanShardDocument> shards, CancellationToken cancellationToken)
+    {
+        var (export, etag) = await exports.ReadAsync(exportId, cancellationToken);
+        if (export is null || export.State == ExportState.Completed) return;
+        var container = blobs.Container(BlobContainers.Exports);
+        IEnumerable<string> Parts(string file) => shards.SelectMany(s => Enumerable.Range(0, s.Page).Select(page => PartOf(exportId, s.Range, page, file)));
+        await CsvParts.MergeAsync(container, Parts("rows"), export.BlobName, ExportKinds.ColumnsOf(export.Kind), export.Encoding, cancellationToken);
+        var totals = ScanShardDocument.Sum(shards.Select(s => s.Counts));
+        string? errorsBlob = null;
+        if (totals.GetValueOrDefault("rowErrors") > 0)
+        {
+            errorsBlob = export.BlobName[..^4] + ".errors.csv";
+            await CsvParts.MergeAsync(container, Parts("errors"), errorsBlob, ExportKinds.ErrorColumns, CsvOutputEncoding.Utf8Bom, cancellationToken);
+        }
+        if (export.Kind == ExportKinds.Ranks) await WriteRankSummaryAsync(export, cancellationToken);
+        foreach (var file in new[] { "rows", "errors" })
+        {
+            foreach (var part in Parts(file)) await container.DeleteBlobIfExistsAsync(part, cancellationToken: cancellationToken);
+        }
+        var completed = export with
+        {
+            State = ExportState.Completed, CompletedAt = Clock.GetUtcNow(), Totals = totals, ErrorsBlobName = errorsBlob is null ? null : $"{BlobContainers.Exports}/{errorsBlob}",
+        };
+        if (await exports.TryReplaceAsync(completed, etag!, cancellationToken)) LogCompleted(exportId, export.Kind, totals.GetValueOrDefault("rows"));
+    }
+
+    /// <summary>The distribution of a ranks export, counted from its own file (a stream of two columns: memory holds one count per rank).</summary>
+    private async Task WriteRankSummaryAsync(ExportDocument export, CancellationToken cancellationToken)
+    {
+        var container = blobs.Container(BlobContainers.Exports);
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        await using (var content = await container.GetBlobClient(export.BlobName).OpenReadAsync(cancellationToken: cancellationToken))
+        using (var reader = new StreamReader(content, export.Encoding == CsvOutputEncoding.ShiftJis ? CsvEncoding.StrictShiftJis : System.Text.Encoding.UTF8))
+        {
+            await reader.ReadLineAsync(cancellationToken); // the header
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                var rank = line.Split(',')[0].Trim('"');
+                counts[rank] = counts.GetValueOrDefault(rank) + 1;
+            }
+        }
+        await using var output = new StagedBlockBlobStream(container.GetBlockBlobClient(export.BlobName[..^4] + ".summary.csv"));
+        await using (var csv = CsvResultWriter.Create(output, ExportKinds.RankSummaryColumns, export.Encoding))
+        {
+            foreach (var (rank, members) in counts) await csv.WriteRowAsync([rank, N(members)], cancellationToken);
+        }
+        await output.CommitAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} ({Kind}) completed: {Rows} rows")]
+    private partial void LogCompleted(string exportId, string kind, long rows);
+}
+
+/// <summary>The export documents.</summary>
+public sealed class ExportStore(CosmosStorage cosmos)
+{
+    public async Task<(ExportDocument? Export, string? ETag)> ReadAsync(string exportId, CancellationToken cancellationToken) =>
+        await CosmosStorage.ReadOrNullAsync<ExportDocument>(cosmos.Jobs, exportId, ExportDocument.Partition, cancellationToken);
+
+    public Task<bool> CreateAsync(ExportDocument export, CancellationToken cancellationToken) =>
+        CosmosStorage.TryWriteAsync(cosmos.Jobs, export, export.Id, export.Pk, null, cancellationToken);
+
+    public Task<bool> TryReplaceAsync(ExportDocument export, string etag, CancellationToken cancellationToken) =>
+        CosmosStorage.TryWriteAsync(cosmos.Jobs, export, export.Id, export.Pk, etag, cancellationToken);
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Points.Functions.Exports;
+using Points.Functions.Ledger;
+using Points.Functions.Tests.Infrastructure;
+using Points.Functions.Tests.Ranks;
+using static Points.Functions.Tests.Infrastructure.Api;
+using static Points.Functions.Tests.Ranks.PeriodicJobsKit;
+
+namespace Points.Functions.Tests.Exports;
+
+/// <summary>Exports (F30) over HTTP: jobs over every member through ledger-jobs, Excel-ready files, Shift_JIS refusals, resumption.</summary>
+public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixture>
+{
+    private async Task DrainAsync()
+    {
+        while ((await DeliverAllAsync(app)).Count > 0) { }
+    }
+
+    private async Task<Reply> ExportAsync(object body, string? key = null)
+    {
+        var reply = await app.Client().SendAsync(HttpMethod.Post, "/api/v1/admin/exports", body, key);
+        Assert.True(reply.Status == HttpStatusCode.Accepted, reply.Text);
+        return reply;
+    }
+
+    private async Task<(Reply Done, byte[] File)> CompletedAsync(Reply started)
+    {
+        await DrainAsync();
+        var id = started.Body.GetProperty("exportId").GetString()!;
+        var done = await app.Client().SendAsync(HttpMethod.Get, $"/api/v1/admin/exports/{id}");
+        Assert.Equal("completed", done.Body.GetProperty("status").GetString());
+        return (done, await BlobAsync(done.Body.GetProperty("blobName").GetString()!));
+    }
+
+    private async Task<byte[]> BlobAsync(string name) =>
+        (await new BlobServiceClient(app.Emulators.StorageConnectionString).GetBlobContainerClient("exports").GetBlobClient(name).DownloadContentAsync()).Value.Content.ToArray();
+
+    private static List<string> Lines(string text) => [.. text.TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries)];
+
+    [Fact]
+    public async Task MembersAndBalances_AreExcelReady_AndAFormulaComesOutNeutralised()
+    {
+        var tag = Unique("exp");
+        var formula = await app.Client().NewMemberAsync(120, profile: new { tags = new[] { "=HYPERLINK(\"http://evil\")", tag } });
+        var plain = await app.Client().NewMemberAsync(30, profile: new { tags = new[] { tag } });
+
+        var (members, file) = await CompletedAsync(await ExportAsync(new
+        {
+            kind = "members", filter = JsonSerializer.Deserialize<JsonElement>($$"""{ "type": "member", "tags": ["{{tag}}"] }"""),
+        }));
+
+        Assert.Equal([0xEF, 0xBB, 0xBF], file[..3]); // UTF-8 with BOM
+        var lines = Lines(Encoding.UTF8.GetString(file));
+        Assert.Equal("member_id,joined_on,rank,balance,tags,store_id,newsletter_opt_in", lines[0]);
+        Assert.Equal(2, lines.Count - 1);
+        Assert.Contains(lines, l => l.StartsWith(plain + ",", StringComparison.Ordinal) && l.Contains(",30,", StringComparison.Ordinal));
+        var risky = Assert.Single(lines, l => l.StartsWith(formula + ",", StringComparison.Ordinal));
+        Assert.Contains(",\"'=HYPERLINK(\"\"http://evil\"\");", risky, StringComparison.Ordinal); // shown as text, never run by Excel
+        Assert.Equal(2, members.Body.GetProperty("progress").GetProperty("rows").GetInt64());
+
+        var (_, balances) = await CompletedAsync(await ExportAsync(new { kind = "balances" }));
+        var balanceLines = Lines(Encoding.UTF8.GetString(balances));
+        Assert.StartsWith("member_id,balance,regular,special,purchased,held,debt,rank,lifetime_earned,next_expiry_on,next_expiry_points", balanceLines[0], StringComparison.Ordinal);
+        Assert.Contains(balanceLines, l => l.StartsWith($"{formula},120,120,0,0,0,0,bronze,120,2027-11-30,120", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ShiftJisTransactions_RoundTripJapanese_AndARowShiftJisCannotHoldIsReported_NotMangled()
+    {
+        var member = await app.Client().NewMemberAsync();
+        Assert.Equal(HttpStatusCode.Created, (await app.Client().SendAsync(HttpMethod.Post, $"/api/v1/admin/members/{member}/adjustments",
+            new { points = 500, reason = "誕生日ポイント（特別）" }, Unique("a-"))).Status);
+        Assert.Equal(HttpStatusCode.Created, (await app.Client().SendAsync(HttpMethod.Post, $"/api/v1/admin/members/{member}/adjustments",
+            new { points = 5, reason = "thanks 🎉" }, Unique("a-"))).Status);
+
+        var started = await ExportAsync(new { kind = "transactions", from = "2026-11-01", to = "2026-11-30", encoding = "shift_jis" });
+        var (done, file) = await CompletedAsync(started);
+
+        var text = CodePagesEncodingProvider.Instance.GetEncoding(932)!.GetString(file);
+        var mine = Lines(text).Where(l => l.Contains(member, StringComparison.Ordinal)).ToList();
+        Assert.Contains(mine, l => l.Contains(",adjust,regular,500,500,,誕生日ポイント（特別）,", StringComparison.Ordinal));
+        Assert.DoesNotContain(mine, l => l.Contains("thanks", StringComparison.Ordinal) || l.Contains('?'));
+        var errors = Lines(Encoding.UTF8.GetString(await BlobAsync(done.Body.GetProperty("errorsBlobName").GetString()!["exports/".Length..])));
+        Assert.Contains(errors, l => l.StartsWith($"{member},2,reason,", StringComparison.Ordinal));
+        Assert.True(done.Body.GetProperty("progress").GetProperty("rowErrors").GetInt64() >= 1);
+    }
+
+    [Fact]
+    public async Task AnExportInterruptedAfterItsPage_ResumesWithoutDuplicateOrMissingRows()
+    {
+        var tag = Unique("int");
+        var members = new List<string>();
+        for (var i = 0; i < 3; i++) members.Add(await app.Client().NewMemberAsync(10, profile: new { tags = new[] { tag } }));
+        var key = Unique("x-");
+        var body = new { kind = "members", filter = JsonSerializer.Deserialize<JsonElement>($$"""{ "type": "member", "tags": ["{{tag}}"] }""") };
+        var started = await ExportAsync(body, key);
+        var id = started.Body.GetProperty("exportId").GetString()!;
+        var store = app.Service<LedgerScanStore>();
+        var (initial, _) = await store.ReadShardAsync(id, ExportScan.Phase, 0, CancellationToken.None);
+
+        // The page is written, then the checkpoint is lost (the shard goes back as it was) before the file was put together.
+        var step = await TakeShardsAsync(app);
+        var (_, etag) = await store.ReadShardAsync(id, ExportScan.Phase, 0, CancellationToken.None);
+        foreach (var (message, text) in step) AssertInvocationReplyOk(await DeliverAsync(app, message, text));
+        (_, etag) = await store.ReadShardAsync(id, ExportScan.Phase, 0, CancellationToken.None);
+        var (export, exportETag) = await app.Service<ExportStore>().ReadAsync(id, CancellationToken.None);
+        Assert.True(await app.Service<ExportStore>().TryReplaceAsync(export! with { State = ExportState.Running }, exportETag!, CancellationToken.None));
+        Assert.True(await store.TryWriteShardAsync(initial!, etag, CancellationToken.None));
+
+        var again = await ExportAsync(body, key); // the same request resumes it
+        Assert.Equal(id, again.Body.GetProperty("exportId").GetString());
+        var (_, file) = await CompletedAsync(again);
+
+        Assert.Equal(members.Order(), Lines(Encoding.UTF8.GetString(file)).Skip(1).Select(l => l.Split(',')[0]).Order());
+    }
+
+    [Fact]
+    public async Task WrongRequests_AreRefusedNamingTheField()
+    {
+        foreach (var (body, field) in new (object, string)[]
+        {
+            (new { kind = "liability" }, "kind"),
+            (new { kind = "balances", encoding = "latin1" }, "encoding"),
+            (new { kind = "transactions", from = "2026-11-30", to = "2026-11-01" }, "to"),
+            (new { kind = "balances", from = "2026-11-01" }, "from"),
+            (new { kind = "members", filter = JsonSerializer.Deserialize<JsonElement>("""{ "type": "member", "birthMonth": 13 }""") }, "filter.birthMonth"),
+        })
+        {
+            var reply = await app.Client().SendAsync(HttpMethod.Post, "/api/v1/admin/exports", body);
+            Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+            Assert.Contains(field, reply.Body.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        }
+        var missing = await app.Client().SendAsync(HttpMethod.Get, "/api/v1/admin/exports/ex-none");
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+    }
+
+    private static void AssertInvocationReplyOk(Reply reply) => Assert.True(reply.Status == HttpStatusCode.OK, reply.Text);
+}
