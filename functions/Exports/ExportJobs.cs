@@ -250,14 +250,4 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
 }
 
 /// <summary>The export documents.</summary>
-public sealed class ExportStore(CosmosStorage cosmos)
-{
-    public async Task<(ExportDocument? Export, string? ETag)> ReadAsync(string exportId, CancellationToken cancellationToken) =>
-        await CosmosStorage.ReadOrNullAsync<ExportDocument>(cosmos.Jobs, exportId, ExportDocument.Partition, cancellationToken);
-
-    public Task<bool> CreateAsync(ExportDocument export, CancellationToken cancellationToken) =>
-        CosmosStorage.TryWriteAsync(cosmos.Jobs, export, export.Id, export.Pk, null, cancellationToken);
-
-    public Task<bool> TryReplaceAsync(ExportDocument export, string etag, CancellationToken cancellationToken) =>
-        CosmosStorage.TryWriteAsync(cosmos.Jobs, export, export.Id, export.Pk, etag, cancellationToken);
-}
+public sealed class ExportStore(CosmosStorage cosmos) : JobDocuments<ExportDocument>(cosmos, ExportDocument.Partition, export => export.Id);

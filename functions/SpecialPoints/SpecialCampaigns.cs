@@ -62,15 +62,4 @@ public sealed record ScanCounts(long DocumentsRead, long MembersRead, long Targe
 
 /// <summary>The campaign documents.</summary>
 public sealed class SpecialCampaignStore(CosmosStorage cosmos)
-{
-    public async Task<(SpecialCampaignDocument? Campaign, string? ETag)> ReadAsync(string campaignId, CancellationToken cancellationToken) =>
-        await CosmosStorage.ReadOrNullAsync<SpecialCampaignDocument>(cosmos.Jobs, campaignId, SpecialCampaignDocument.Partition, cancellationToken);
-
-    /// <summary>Creates the campaign; false when one with its id exists.</summary>
-    public Task<bool> CreateAsync(SpecialCampaignDocument campaign, CancellationToken cancellationToken) =>
-        CosmosStorage.TryWriteAsync(cosmos.Jobs, campaign, campaign.Id, campaign.Pk, null, cancellationToken);
-
-    /// <summary>Replaces that version of the campaign; false when another writer came first.</summary>
-    public Task<bool> TryReplaceAsync(SpecialCampaignDocument campaign, string etag, CancellationToken cancellationToken) =>
-        CosmosStorage.TryWriteAsync(cosmos.Jobs, campaign, campaign.Id, campaign.Pk, etag, cancellationToken);
-}
+    : JobDocuments<SpecialCampaignDocument>(cosmos, SpecialCampaignDocument.Partition, campaign => campaign.Id);

@@ -202,7 +202,7 @@ public sealed class SpecialPointsFeature : Feature
             if (campaign.State == running)
             {
                 await scan.StartAsync(campaignId, phase, cancellationToken); // resumes
-                return ((await store.ReadAsync(campaignId, cancellationToken)).Campaign, null);
+                return ((await store.ReadAsync(campaignId, cancellationToken)).Document, null);
             }
             if (!startable) return (campaign, null); // done (or granted while asked to preview): nothing to start
             if (phase == CampaignScan.Grant && campaign.ExpiresOn < (await settingsStore.GetAsync(cancellationToken)).DateOf(clock.GetUtcNow()))
@@ -213,7 +213,7 @@ public sealed class SpecialPointsFeature : Feature
             if (await store.TryReplaceAsync(next, etag!, cancellationToken))
             {
                 await scan.StartAsync(campaignId, phase, cancellationToken);
-                return ((await store.ReadAsync(campaignId, cancellationToken)).Campaign, null);
+                return ((await store.ReadAsync(campaignId, cancellationToken)).Document, null);
             }
         }
     }

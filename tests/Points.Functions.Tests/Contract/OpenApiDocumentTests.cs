@@ -32,6 +32,7 @@ public sealed partial class OpenApiDocumentTests(AppFixture app) : IClassFixture
         ["POST /api/v1/admin/special-grants"] = "api.md names no key: one is taken when given, else each call is a new grant",
         ["POST /api/v1/admin/members/{memberId}/special-points/invalidate"] = "a second call finds nothing left to take",
         ["POST /api/v1/admin/members/{memberId}/special-points/{lotId}/invalidate"] = "a second call finds nothing left to take",
+        ["POST /api/v1/admin/exports"] = "api.md names no key: one is taken when given, else each call is a new export",
     };
 
     /// <summary>Writes without a body, each with the reason.</summary>
