@@ -161,6 +161,7 @@ var secretNames = {
 var importFunctions = [
   { name: 'ImportAdjustments', folder: 'adjustments' }
   { name: 'ImportWithdrawals', folder: 'withdrawals' }
+  { name: 'ImportExportRequests', folder: 'exports' }
 ]
 
 // ---------------------------------------------------------------------------------------------------

@@ -38,9 +38,12 @@ public sealed class ExportsFeature : Feature
         services.AddSingleton<ExportStore>();
         services.AddSingleton<ExportScan>();
         services.AddSingleton<ILedgerScanJob>(sp => sp.GetRequiredService<ExportScan>());
+        services.AddSingleton<ExportRequestFiles>();
     }
 
-    public override void MapFunctions(WebApplication app) =>
+    public override void MapFunctions(WebApplication app)
+    {
+        Imports.ImportsFeature.MapImport<ExportRequestFiles>(app, ExportRequestFiles.FunctionName);
         app.MapTimerFunction<ExportScan>(SnapshotFunctionName, async (scan, _, cancellationToken) =>
         {
             var services = app.Services;
@@ -55,6 +58,7 @@ public sealed class ExportsFeature : Feature
             await scan.StartAsync(export.Id, ExportScan.Phase, cancellationToken);
             return $"{SnapshotFunctionName}: {export.BlobName} started (or resumed).";
         });
+    }
 
     public override void MapRoutes(IEndpointRouteBuilder api)
     {
@@ -79,8 +83,20 @@ public sealed class ExportsFeature : Feature
         if (http.Request.Headers.ContainsKey("Idempotency-Key") && !RequestReader.TryIdempotencyKey(http, out key, out var keyProblem)) return keyProblem!;
         var (request, problem) = await RequestReader.ReadBodyAsync<ExportRequest>(http);
         if (problem is not null) return problem;
+        var (export, errors) = await StartAsync(request!, key, exports, scan, settingsStore, clock, http.RequestAborted);
+        if (errors is not null) return errors.Count == 0 ? Problems.For(Problems.IdempotencyKeyReused) : Problems.Invalid("Some fields are invalid.", errors);
+        return await AnswerAsync(export!.Id, exports, scan, http, StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>
+    /// Checks the request and starts its export under an id derived from <paramref name="key"/> (the same key and request
+    /// resume the same export). Errors by field; an empty set of errors: the key was used for another request.
+    /// </summary>
+    public static async Task<(ExportDocument? Export, Dictionary<string, string[]>? Errors)> StartAsync(ExportRequest request, string key, ExportStore exports,
+        ExportScan scan, ProgramSettingsStore settingsStore, TimeProvider clock, CancellationToken cancellationToken)
+    {
         var errors = new Dictionary<string, string[]>();
-        if (request!.Kind is not { } kind || !ExportKinds.All.Contains(kind))
+        if (request.Kind is not { } kind || !ExportKinds.All.Contains(kind))
             errors["kind"] = [$"{string.Join(", ", ExportKinds.All)} (withdrawals: POST /api/v1/admin/withdrawals/exports; liability and zengin are not offered yet)."];
         CsvOutputEncoding? encoding = request.Encoding switch
         {
@@ -97,9 +113,9 @@ public sealed class ExportsFeature : Feature
             if (request.Kind != ExportKinds.Members) errors["filter"] = ["Only members take a filter."];
             else SegmentJson.Parse(filter, "filter", errors);
         }
-        if (errors.Count > 0) return Problems.Invalid("Some fields are invalid.", errors);
+        if (errors.Count > 0) return (null, errors);
 
-        var today = (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow());
+        var today = (await settingsStore.GetAsync(cancellationToken)).DateOf(clock.GetUtcNow());
         var id = "ex-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..20];
         var hash = RequestReader.HashOf("POST", "/v1/admin/exports", request);
         var export = new ExportDocument
@@ -107,13 +123,13 @@ public sealed class ExportsFeature : Feature
             Id = id, Kind = request.Kind!, From = request.From, To = request.To, Filter = request.Filter?.Clone(), Encoding = encoding!.Value,
             BlobName = $"{request.Kind}/{CalendarText.DayOf(today)}-{id}.csv", RequestHash = hash, CreatedAt = clock.GetUtcNow(),
         };
-        if (!await exports.CreateAsync(export, http.RequestAborted))
+        if (!await exports.CreateAsync(export, cancellationToken))
         {
-            (export, _) = await exports.ReadAsync(id, http.RequestAborted);
-            if (export?.RequestHash != hash) return Problems.For(Problems.IdempotencyKeyReused);
+            (export, _) = await exports.ReadAsync(id, cancellationToken);
+            if (export?.RequestHash != hash) return (null, []);
         }
-        await scan.StartAsync(id, ExportScan.Phase, http.RequestAborted); // a repeated request resumes it
-        return await AnswerAsync(id, exports, scan, http, StatusCodes.Status202Accepted);
+        await scan.StartAsync(id, ExportScan.Phase, cancellationToken); // a repeated request resumes it
+        return (export, null);
     }
 
     private static async Task<IResult> Get(string exportId, HttpContext http, ExportStore exports, ExportScan scan)

@@ -167,7 +167,7 @@ public sealed class ImportsFeature : Feature
     public override void MapFunctions(WebApplication app) => MapImport<AdjustmentImport>(app, AdjustmentImport.FunctionName);
 
     /// <summary>Maps the blob-triggered function of an import (its declaration names the folder it watches).</summary>
-    public static void MapImport<TImport>(WebApplication app, string functionName) where TImport : CsvImport =>
+    public static void MapImport<TImport>(WebApplication app, string functionName) where TImport : IBlobImport =>
         app.MapFunction(functionName, async (HttpContext http, TImport import) =>
         {
             RequestReader.AllowLargeBody(http, InvocationBodyBytesMax);

@@ -18,7 +18,7 @@ namespace Points.Functions.Imports;
 /// <c>results/{folder}/{name}.result.csv</c> replacing an earlier one only once it is complete. An import says only
 /// how its rows are read, checked, applied and reported.
 /// </summary>
-public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos, TimeProvider clock, ILogger log)
+public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos, TimeProvider clock, ILogger log) : IBlobImport
 {
     /// <summary>Longest blob name Azure Storage accepts.</summary>
     public const int BlobNameLengthMax = 1024;
@@ -105,9 +105,12 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
     /// Why a blob name cannot be read as given, or null. Clients resolve <c>.</c> and <c>..</c> segments of a URL
     /// before sending it, so <c>adjustments/../adjustments/x.csv</c> would read (and answer for) another blob.
     /// </summary>
-    public string? UnreadableName(string name)
+    public string? UnreadableName(string name) => UnreadableName(Folder, name);
+
+    /// <summary>Why <paramref name="name"/> under <paramref name="folder"/> cannot be read as given, or null (see the instance method).</summary>
+    public static string? UnreadableName(string folder, string name)
     {
-        if (name.Length is 0 || (Folder.Length + name.Length) > BlobNameLengthMax) return $"its path must be 1–{BlobNameLengthMax} characters";
+        if (name.Length is 0 || (folder.Length + name.Length) > BlobNameLengthMax) return $"its path must be 1–{BlobNameLengthMax} characters";
         if (TextRules.Check(name) is not null) return "it holds control characters or broken Unicode";
         if (name.Contains('\\')) return "it holds a backslash, which storage reads as a slash";
         if (name.Split('/').Any(segment => segment is "" or "." or "..") || name.EndsWith('.')) return "a path segment is empty, '.' or '..', or the name ends with a dot";
@@ -269,4 +272,11 @@ public readonly record struct ImportRowResult(string Status, string Code, string
         OperationResult.MemberNotFound => new(ImportRowStatus.Rejected, "member_not_found", "No such member."),
         _ => throw new ArgumentOutOfRangeException(nameof(result)),
     };
+}
+
+/// <summary>A file dropped in the imports container that a blob-triggered function reads by its name.</summary>
+public interface IBlobImport
+{
+    /// <summary>The trigger's invocation: a clear non-2xx for a blob that cannot be read, never an unhandled error.</summary>
+    Task<IResult> InvokeAsync(string name, CancellationToken cancellationToken);
 }

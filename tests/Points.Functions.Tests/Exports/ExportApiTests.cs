@@ -137,5 +137,34 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
         Assert.Equal(HttpStatusCode.NotFound, missing.Status);
     }
 
+    [Fact]
+    public async Task ARequestFile_StartsTheExport_AndAWrongOneIsAnsweredBeside()
+    {
+        var member = await app.Client().NewMemberAsync(77);
+        var blobs = new BlobServiceClient(app.Emulators.StorageConnectionString);
+        var good = Unique("req-") + ".json";
+        var bad = Unique("req-") + ".json";
+        await blobs.GetBlobContainerClient("imports").GetBlobClient(ExportRequestFiles.Folder + good).UploadAsync(BinaryData.FromString("""{ "kind": "balances" }"""));
+        await blobs.GetBlobContainerClient("imports").GetBlobClient(ExportRequestFiles.Folder + bad).UploadAsync(BinaryData.FromString("""{ "kind": "balances", "encoding": "ebcdic" }"""));
+
+        foreach (var name in new[] { good, bad, good }) // the good one delivered twice: one export
+        {
+            AssertInvocationReplyOk(await app.Client(apiKey: null).SendRawAsync(HttpMethod.Post, "/" + ExportRequestFiles.FunctionName, new StringContent(
+                JsonSerializer.Serialize(new { Data = new { blob = "" }, Metadata = new { name = JsonSerializer.Serialize(name) } }), Encoding.UTF8, "application/json")));
+        }
+
+        async Task<JsonElement> ResultOf(string name) => JsonDocument.Parse((await blobs.GetBlobContainerClient("results")
+            .GetBlobClient($"{ExportRequestFiles.Folder}{name}.result.json").DownloadContentAsync()).Value.Content.ToString()).RootElement;
+        var started = await ResultOf(good);
+        Assert.Equal("started", started.GetProperty("status").GetString());
+        var refused = await ResultOf(bad);
+        Assert.Equal(("invalid", true), (refused.GetProperty("status").GetString(), refused.GetProperty("errors").TryGetProperty("encoding", out _)));
+        await DrainAsync();
+        var done = await app.Client().SendAsync(HttpMethod.Get, $"/api/v1/admin/exports/{started.GetProperty("exportId").GetString()}");
+        Assert.Equal("completed", done.Body.GetProperty("status").GetString());
+        var lines = Lines(Encoding.UTF8.GetString(await BlobAsync(done.Body.GetProperty("blobName").GetString()!)));
+        Assert.Single(lines, l => l.StartsWith(member + ",77,", StringComparison.Ordinal));
+    }
+
     private static void AssertInvocationReplyOk(Reply reply) => Assert.True(reply.Status == HttpStatusCode.OK, reply.Text);
 }
