@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Time.Testing;
@@ -79,7 +78,7 @@ public sealed class SpecialCampaignScenario : IScenario
                 {
                     if (!start.IsSuccessStatusCode) throw new InvalidOperationException($"{phase}: {(int)start.StatusCode} {await start.Content.ReadAsStringAsync()}");
                 }
-                var steps = await RunStepsAsync(app);
+                var steps = await ScanSteps.RunAsync(app);
                 watch.Stop();
                 var traffic = app.Traffic.Snapshot() - before;
                 var view = JsonDocument.Parse(await client.GetStringAsync($"/api/v1/admin/special-campaigns/{id}")).RootElement;
@@ -123,28 +122,5 @@ public sealed class SpecialCampaignScenario : IScenario
             Earning = MemberEarning.New with { PurchaseMonths = month is null ? [] : [month] },
         };
         return (member, bought is null ? null : new PurchasePage { Id = PurchasePage.IdOf(month!), MemberId = id.Value, Month = month!, Purchases = [bought] });
-    }
-
-    /// <summary>Runs the scan's steps off the app's queue, as ProcessLedgerJobs does, until none is left; answers how many ran.</summary>
-    private static async Task<int> RunStepsAsync(BenchApp app)
-    {
-        var queue = app.Service<BlobStorage>().Queues.GetQueueClient(app.Service<LedgerJobQueue>().QueueName);
-        var scan = app.Service<CampaignScan>();
-        var steps = 0;
-        while (true)
-        {
-            var messages = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value;
-            if (messages.Length == 0) return steps;
-            foreach (var message in messages)
-            {
-                var shard = LedgerJobQueue.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(message.Body.ToString())));
-                if (shard?.Scan is { } step)
-                {
-                    await scan.StepAsync(step, CancellationToken.None);
-                    steps++;
-                }
-                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-            }
-        }
     }
 }
