@@ -35,11 +35,11 @@ public static class ExportKinds
             new("member_id"), new("balance", true), new("regular", true), new("special", true), new("purchased", true), new("held", true), new("debt", true),
             new("rank"), new("lifetime_earned", true), new("next_expiry_on"), new("next_expiry_points", true), new("pending", true),
         ],
-        Members => [new("member_id"), new("joined_on"), new("rank"), new("balance", true), new("tags"), new("store_id"), new("newsletter_opt_in")],
+        Members => [new("member_id"), new("joined_on"), new("rank"), new("balance", true), new("tags"), new("store_id"), new("newsletter_opt_in"), new("area_id")],
         Transactions =>
         [
             new("occurred_at"), new("member_id"), new("seq", true), new("type"), new("kind"), new("points", true), new("balance_after", true),
-            new("reference"), new("reason"), new("actor"), new("store_id"), new("channel"),
+            new("reference"), new("reason"), new("actor"), new("store_id"), new("channel"), new("area_id"),
         ],
         Ranks => [new("rank"), new("member_id")],
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown export kind."),
@@ -116,7 +116,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
             foreach (var document in LedgerScanStore.Documents(page))
             {
                 documents++;
-                foreach (var (memberId, seq, cells) in await RowsOfAsync(export, document, filter, today, settings.Zone, cancellationToken))
+                foreach (var (memberId, seq, cells) in await RowsOfAsync(export, document, filter, today, settings, cancellationToken))
                 {
                     if (cells is null)
                     {
@@ -143,8 +143,9 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     /// transactions. The ranks export writes its summary at the end from the file itself.
     /// </summary>
     private async Task<IReadOnlyList<(string MemberId, long? Seq, string?[]? Cells)>> RowsOfAsync(ExportDocument export, JsonElement document, Segment? filter,
-        DateOnly today, TimeZoneInfo zone, CancellationToken cancellationToken)
+        DateOnly today, ProgramSettings settings, CancellationToken cancellationToken)
     {
+        var zone = settings.Zone;
         var type = document.TryGetProperty("docType", out var t) ? t.GetString() : null;
         if (export.Kind == ExportKinds.Transactions)
         {
@@ -156,7 +157,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
             };
             var memberId = document.TryGetProperty("memberId", out var m) ? m.GetString()! : "";
             return [.. entries.Where(e => InPeriod(ProgramCalendar.DateOf(e.OccurredAt, zone), export))
-                .Select(e => (memberId, (long?)e.Seq, (string?[]?)TransactionRow(memberId, e)))];
+                .Select(e => (memberId, (long?)e.Seq, (string?[]?)[.. TransactionRow(memberId, e), Stores.StoreHierarchy.AreaOf(settings.Stores, e.StoreId)]))];
         }
         if (type != AccountDocument.Type || !document.TryGetProperty("member", out var json)) return [];
         var member = json.Deserialize<Member>(JsonDefaults.Options)!;
@@ -177,7 +178,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 summary.NextExpiry is { } soon ? N(soon.Points) : null, N(summary.Pending),
             ],
             ExportKinds.Members => [id, CalendarText.DayOf(summary.JoinedOn), summary.Rank, N(summary.Balance), string.Join(';', summary.Tags), summary.StoreId,
-                summary.NewsletterOptIn ? "true" : "false"],
+                summary.NewsletterOptIn ? "true" : "false", Stores.StoreHierarchy.AreaOf(settings.Stores, summary.StoreId)],
             _ => [summary.Rank, id],
         };
         return [(id, null, null), (id, null, row)];

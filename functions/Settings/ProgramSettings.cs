@@ -35,6 +35,8 @@ public sealed record ProgramSettings
     public Purchases.PurchaseSettings Purchases { get; init; } = new();
     /// <summary>Expiry reminders (F17): who the daily reminder file lists.</summary>
     public Expiry.ExpiryReminderSettings Reminders { get; init; } = new();
+    /// <summary>The store hierarchy HQ → area → store (F39); empty: no hierarchy.</summary>
+    public IReadOnlyList<Stores.StoreNode> Stores { get; init; } = [];
     /// <summary>Special points campaigns (F26–F28): purchase history retention, grant record purge.</summary>
     public SpecialPoints.SpecialPointsSettings SpecialPoints { get; init; } = new();
 
@@ -60,6 +62,8 @@ public sealed record ProgramSettings
         else Purchases.Validate(errors);
         if (Reminders is null) errors["reminders"] = ["An object, or leave it out for the defaults."];
         else Reminders.Validate(errors);
+        if (Stores is null) errors["stores"] = ["A list, or leave it out for none."];
+        else Functions.Stores.StoreHierarchy.Validate(Stores, errors);
         if (SpecialPoints is null) errors["specialPoints"] = ["An object, or leave it out for the defaults."];
         else SpecialPoints.Validate(errors);
         return errors;
@@ -149,11 +153,12 @@ public sealed record ExpiryPolicySettings
 /// </summary>
 public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPolicySettings? RegularExpiry,
     IReadOnlyList<Points.Domain.Earning.RankDefinition>? Ranks, Withdrawals.WithdrawalSettings? Withdrawals, Purchases.PurchaseSettings? Purchases,
-    Expiry.ExpiryReminderSettings? Reminders = null, RankMetricSettings? RankMetric = null, SpecialPoints.SpecialPointsSettings? SpecialPoints = null)
+    Expiry.ExpiryReminderSettings? Reminders = null, RankMetricSettings? RankMetric = null, SpecialPoints.SpecialPointsSettings? SpecialPoints = null,
+    IReadOnlyList<Stores.StoreNode>? Stores = null)
 {
     /// <summary>The settings a body may set, as named on the wire (a section given replaces that section as a whole).</summary>
     public static readonly IReadOnlyList<string> Fields =
-        ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "rankMetric", "withdrawals", "purchases", "reminders", "specialPoints"];
+        ["timeZone", "yenPerPoint", "regularExpiry", "ranks", "rankMetric", "withdrawals", "purchases", "reminders", "specialPoints", "stores"];
 
     public ProgramSettings ApplyTo(ProgramSettings current) => current with
     {
@@ -166,6 +171,7 @@ public sealed record SettingsUpdate(string? TimeZone, int? YenPerPoint, ExpiryPo
         Reminders = Reminders ?? current.Reminders,
         RankMetric = RankMetric ?? current.RankMetric,
         SpecialPoints = SpecialPoints ?? current.SpecialPoints,
+        Stores = Stores ?? current.Stores,
     };
 }
 

@@ -54,7 +54,7 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
 
         Assert.Equal([0xEF, 0xBB, 0xBF], file[..3]); // UTF-8 with BOM
         var lines = Lines(Encoding.UTF8.GetString(file));
-        Assert.Equal("member_id,joined_on,rank,balance,tags,store_id,newsletter_opt_in", lines[0]);
+        Assert.Equal("member_id,joined_on,rank,balance,tags,store_id,newsletter_opt_in,area_id", lines[0]);
         Assert.Equal(2, lines.Count - 1);
         Assert.Contains(lines, l => l.StartsWith(plain + ",", StringComparison.Ordinal) && l.Contains(",30,", StringComparison.Ordinal));
         var risky = Assert.Single(lines, l => l.StartsWith(formula + ",", StringComparison.Ordinal));
@@ -164,6 +164,43 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
         Assert.Equal("completed", done.Body.GetProperty("status").GetString());
         var lines = Lines(Encoding.UTF8.GetString(await BlobAsync(done.Body.GetProperty("blobName").GetString()!)));
         Assert.Single(lines, l => l.StartsWith(member + ",77,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheStoreHierarchy_IsValidated_AndExportsNameTheArea()
+    {
+        var client = app.Client();
+        var wrong = await client.PutSettingsAsync(new
+        {
+            stores = new object[]
+            {
+                new { storeId = "hq", name = "本部", level = "hq" }, new { storeId = "hq2", name = "二つ目", level = "hq" },
+                new { storeId = "tokyo", name = "東京エリア", level = "area", parentId = "shibuya" },
+                new { storeId = "shibuya", name = "渋谷店", level = "store", parentId = "nowhere" },
+            },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.Status);
+        Assert.Equal(["stores", "stores[2].parentId", "stores[3].parentId"], wrong.Body.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order());
+
+        var saved = await client.PutSettingsAsync(new
+        {
+            stores = new object[]
+            {
+                new { storeId = "hq", name = "本部", level = "hq" }, new { storeId = "tokyo", name = "東京エリア", level = "area", parentId = "hq" },
+                new { storeId = "shibuya", name = "渋谷店", level = "store", parentId = "tokyo" },
+            },
+        });
+        Assert.True(saved.Status == HttpStatusCode.OK, saved.Text);
+        app.Clock.Advance(TimeSpan.FromSeconds(6)); // past the settings cache
+        var tag = Unique("st");
+        var member = await client.NewMemberAsync(10, profile: new { tags = new[] { tag }, storeId = "shibuya" });
+
+        var (_, file) = await CompletedAsync(await ExportAsync(new
+        {
+            kind = "members", filter = JsonSerializer.Deserialize<JsonElement>($$"""{ "type": "member", "tags": ["{{tag}}"] }"""),
+        }));
+
+        Assert.EndsWith(",shibuya,false,tokyo", Assert.Single(Lines(Encoding.UTF8.GetString(file)).Skip(1), l => l.StartsWith(member, StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
     private static void AssertInvocationReplyOk(Reply reply) => Assert.True(reply.Status == HttpStatusCode.OK, reply.Text);
