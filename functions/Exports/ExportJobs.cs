@@ -24,8 +24,9 @@ public static class ExportKinds
     public const string Members = "members";
     public const string Transactions = "transactions";
     public const string Ranks = "ranks";
+    public const string Liability = "liability";
 
-    public static readonly IReadOnlyList<string> All = [Balances, Members, Transactions, Ranks];
+    public static readonly IReadOnlyList<string> All = [Balances, Members, Transactions, Ranks, Liability];
 
     /// <summary>The columns of each kind's file (csv.md; <c>ranks</c> lists each member's rank, its summary the distribution).</summary>
     public static IReadOnlyList<CsvColumn> ColumnsOf(string kind) => kind switch
@@ -42,6 +43,7 @@ public static class ExportKinds
             new("reference"), new("reason"), new("actor"), new("store_id"), new("channel"), new("area_id"),
         ],
         Ranks => [new("rank"), new("member_id")],
+        Liability => [new("kind"), new("expires_month"), new("points", true), new("yen", true)],
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown export kind."),
     };
 
@@ -108,6 +110,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         var filter = export.Filter is { } json ? SegmentJson.Parse(json, "filter", []) : null;
         var container = blobs.Container(BlobContainers.Exports);
         long rows = 0, refused = 0, members = 0, documents = 0;
+        var outstanding = new Dictionary<string, long>(StringComparer.Ordinal);
         await using (var output = await container.GetBlockBlobClient(PartOf(export.Id, step.Range, step.Page, "rows")).OpenWriteAsync(true, cancellationToken: cancellationToken))
         await using (var errorOutput = await container.GetBlockBlobClient(PartOf(export.Id, step.Range, step.Page, "errors")).OpenWriteAsync(true, cancellationToken: cancellationToken))
         await using (var csv = CsvResultWriter.Create(output, ExportKinds.ColumnsOf(export.Kind), export.Encoding, header: false))
@@ -123,6 +126,13 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                         members++;
                         continue; // a member read, with nothing to write
                     }
+                    if (export.Kind == ExportKinds.Liability)
+                    {
+                        // cells = kind, month, points: added up over the pages, written once every page is done
+                        var key = $"{LiabilityPrefix}{cells[0]}|{cells[1]}";
+                        outstanding[key] = checked(outstanding.GetValueOrDefault(key) + long.Parse(cells[2]!, CultureInfo.InvariantCulture));
+                        continue;
+                    }
                     if (CsvResultWriter.Unwritable(cells, export.Encoding) is { } column)
                     {
                         refused++;
@@ -135,7 +145,11 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 }
             }
         }
-        return new ScanPageResult(new Dictionary<string, long> { ["documentsRead"] = documents, ["membersRead"] = members, ["rows"] = rows, ["rowErrors"] = refused }, []);
+        var counts = new Dictionary<string, long>(outstanding, StringComparer.Ordinal)
+        {
+            ["documentsRead"] = documents, ["membersRead"] = members, ["rows"] = rows, ["rowErrors"] = refused,
+        };
+        return new ScanPageResult(counts, []);
     }
 
     /// <summary>
@@ -167,6 +181,14 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
             var (matches, _) = filter.MatchesWithoutPurchases(member, today) is { } decided ? (decided, 0)
                 : (filter.Matches(new MemberSnapshot(member, (await history.ReadAsync(member, filter.PurchasesFrom, cancellationToken)).Purchases, today)), 0);
             if (!matches) return [(id, null, null)];
+        }
+        if (export.Kind == ExportKinds.Liability)
+        {
+            // What the program owes: the points in the member's open lots, by kind and expiry month (as of today).
+            var lots = member.Ledger.Lots.Where(l => !l.IsDueOn(today))
+                .GroupBy(l => (Kind: Lower(l.Kind), Month: l.ExpiresOn is { } e ? CalendarText.MonthOf(e) : "none"))
+                .Select(g => (id, (long?)null, (string?[]?)[g.Key.Kind, g.Key.Month, N(g.Sum(l => l.Remaining.Value))]));
+            return [(id, null, null), .. lots];
         }
         var summary = MemberViews.Summary(member, today);
         string?[] row = export.Kind switch
@@ -203,8 +225,9 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         if (export is null || export.State == ExportState.Completed) return;
         var container = blobs.Container(BlobContainers.Exports);
         IEnumerable<string> Parts(string file) => shards.SelectMany(s => Enumerable.Range(0, s.Page).Select(page => PartOf(exportId, s.Range, page, file)));
-        await CsvParts.MergeAsync(container, Parts("rows"), export.BlobName, ExportKinds.ColumnsOf(export.Kind), export.Encoding, cancellationToken);
         var totals = ScanShardDocument.Sum(shards.Select(s => s.Counts));
+        if (export.Kind == ExportKinds.Liability) await WriteLiabilityAsync(export, totals, cancellationToken);
+        else await CsvParts.MergeAsync(container, Parts("rows"), export.BlobName, ExportKinds.ColumnsOf(export.Kind), export.Encoding, cancellationToken);
         string? errorsBlob = null;
         if (totals.GetValueOrDefault("rowErrors") > 0)
         {
@@ -221,6 +244,30 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
             State = ExportState.Completed, CompletedAt = Clock.GetUtcNow(), Totals = totals, ErrorsBlobName = errorsBlob is null ? null : $"{BlobContainers.Exports}/{errorsBlob}",
         };
         if (await exports.TryReplaceAsync(completed, etag!, cancellationToken)) LogCompleted(exportId, export.Kind, totals.GetValueOrDefault("rows"));
+    }
+
+    private const string LiabilityPrefix = "liability|";
+
+    /// <summary>
+    /// The liability file (F31): outstanding points and their yen (at today's yen per point) by kind and expiry month,
+    /// then a total line per kind and the grand total, from the page totals every shard kept.
+    /// </summary>
+    private async Task WriteLiabilityAsync(ExportDocument export, IReadOnlyDictionary<string, long> totals, CancellationToken cancellationToken)
+    {
+        var yenPerPoint = (await settingsStore.GetAsync(cancellationToken)).YenPerPoint;
+        var lines = totals.Where(t => t.Key.StartsWith(LiabilityPrefix, StringComparison.Ordinal))
+            .Select(t => (Parts: t.Key[LiabilityPrefix.Length..].Split('|'), Points: t.Value))
+            .Select(t => (Kind: t.Parts[0], Month: t.Parts[1], t.Points)).OrderBy(t => t.Kind, StringComparer.Ordinal).ThenBy(t => t.Month, StringComparer.Ordinal).ToList();
+        await using var output = new StagedBlockBlobStream(blobs.Container(BlobContainers.Exports).GetBlockBlobClient(export.BlobName));
+        await using (var csv = CsvResultWriter.Create(output, ExportKinds.ColumnsOf(ExportKinds.Liability), export.Encoding))
+        {
+            foreach (var (kind, month, points) in lines) await csv.WriteRowAsync([kind, month, N(points), N(checked(points * yenPerPoint))], cancellationToken);
+            foreach (var kind in lines.GroupBy(l => l.Kind))
+                await csv.WriteRowAsync([kind.Key, "total", N(kind.Sum(l => l.Points)), N(checked(kind.Sum(l => l.Points) * yenPerPoint))], cancellationToken);
+            var all = lines.Sum(l => l.Points);
+            await csv.WriteRowAsync(["all", "total", N(all), N(checked(all * yenPerPoint))], cancellationToken);
+        }
+        await output.CommitAsync(cancellationToken);
     }
 
     /// <summary>The distribution of a ranks export, counted from its own file (a stream of two columns: memory holds one count per rank).</summary>

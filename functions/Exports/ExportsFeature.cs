@@ -97,7 +97,7 @@ public sealed class ExportsFeature : Feature
     {
         var errors = new Dictionary<string, string[]>();
         if (request.Kind is not { } kind || !ExportKinds.All.Contains(kind))
-            errors["kind"] = [$"{string.Join(", ", ExportKinds.All)} (withdrawals: POST /api/v1/admin/withdrawals/exports; liability and zengin are not offered yet)."];
+            errors["kind"] = [$"{string.Join(", ", ExportKinds.All)} (withdrawals: POST /api/v1/admin/withdrawals/exports; zengin: POST /api/v1/admin/withdrawals/transfer-files)."];
         CsvOutputEncoding? encoding = request.Encoding switch
         {
             null or "utf8bom" => CsvOutputEncoding.Utf8Bom,
@@ -142,7 +142,8 @@ public sealed class ExportsFeature : Feature
     {
         var (export, _) = await exports.ReadAsync(exportId, http.RequestAborted);
         if (export is null) return Problems.For(Problems.NotFound, "No such export.");
-        var progress = export.State == ExportState.Completed ? export.Totals : await scan.ProgressAsync(exportId, http.RequestAborted);
+        var counts = export.State == ExportState.Completed ? export.Totals : await scan.ProgressAsync(exportId, http.RequestAborted);
+        var progress = counts.Where(c => !c.Key.Contains('|', StringComparison.Ordinal)).ToDictionary(); // a liability's running sums are its file's, not progress
         return Results.Json(new ExportView(export.Id, export.Kind, JsonNamingPolicy.CamelCase.ConvertName(export.State.ToString()), BlobContainers.Exports, export.BlobName,
             export.ErrorsBlobName, progress, export.CreatedAt, export.CompletedAt), JsonDefaults.Options, statusCode: status);
     }

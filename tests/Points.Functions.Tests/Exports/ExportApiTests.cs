@@ -122,7 +122,7 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
     {
         foreach (var (body, field) in new (object, string)[]
         {
-            (new { kind = "liability" }, "kind"),
+            (new { kind = "zengin" }, "kind"),
             (new { kind = "balances", encoding = "latin1" }, "encoding"),
             (new { kind = "transactions", from = "2026-11-30", to = "2026-11-01" }, "to"),
             (new { kind = "balances", from = "2026-11-01" }, "from"),
@@ -201,6 +201,25 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
         }));
 
         Assert.EndsWith(",shibuya,false,tokyo", Assert.Single(Lines(Encoding.UTF8.GetString(file)).Skip(1), l => l.StartsWith(member, StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Liability_ByKindAndExpiryMonth_AddsUpToEveryBalance()
+    {
+        var member = await app.Client().NewMemberAsync(100);
+        Assert.Equal(HttpStatusCode.Created, (await app.Client().AdjustAsync(member, 50, "special", "2026-12-31")).Status);
+
+        var (_, liability) = await CompletedAsync(await ExportAsync(new { kind = "liability" }));
+        var (_, balances) = await CompletedAsync(await ExportAsync(new { kind = "balances" }));
+
+        var rows = Lines(Encoding.UTF8.GetString(liability)).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Contains(rows, r => r[0] == "special" && r[1] == "2026-12" && long.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture) >= 50);
+        var total = rows.Single(r => r[0] == "all" && r[1] == "total");
+        var byMember = Lines(Encoding.UTF8.GetString(balances)).Skip(1).Select(l => l.Split(','))
+            .Sum(c => long.Parse(c[2], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(c[3], System.Globalization.CultureInfo.InvariantCulture)
+                + long.Parse(c[4], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(byMember, long.Parse(total[2], System.Globalization.CultureInfo.InvariantCulture)); // every point owed is in some member's lots
+        Assert.Equal(total[2], total[3]); // 1 yen a point
     }
 
     private static void AssertInvocationReplyOk(Reply reply) => Assert.True(reply.Status == HttpStatusCode.OK, reply.Text);
