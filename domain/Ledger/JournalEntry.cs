@@ -72,5 +72,7 @@ public sealed record JournalEntry
     public int? RuleVersion { get; init; }
     /// <summary>On the first earn of a purchase event: the purchase it rewarded, so a reversal can net the rank metric.</summary>
     public Yen? PurchaseYen { get; init; }
+    /// <summary>The program's yen per point when the entry was written, so the accounting of past points keeps their value (F40).</summary>
+    public int? YenPerPoint { get; init; }
     public DateOnly? PurchaseOn { get; init; }
 }

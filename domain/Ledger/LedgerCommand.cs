@@ -83,6 +83,9 @@ public sealed record LedgerContext(DateTimeOffset Now, DateOnly Today, Expiry.Ex
     /// <summary>When purchased points expire: never by default (product.md F15); a program may give them the regular policy.</summary>
     public Expiry.ExpiryPolicy PurchasedExpiry { get; init; } = new Expiry.ExpiryPolicy.None();
 
+    /// <summary>The program's yen per point, recorded on every entry (F40); null where a caller has none to give.</summary>
+    public int? YenPerPoint { get; init; }
+
     /// <summary>The time of day of <paramref name="Now"/> in the program zone (campaign hours). By default, of <paramref name="Now"/>'s own offset.</summary>
     public TimeOnly LocalTime { get; init; } = TimeOnly.FromTimeSpan(Now.TimeOfDay);
 }

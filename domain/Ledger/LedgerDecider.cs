@@ -400,6 +400,7 @@ public static class LedgerDecider
                 RuleVersion = withDetails ? details.RuleVersion : null,
                 PurchaseYen = withDetails ? details.PurchaseYen : null,
                 PurchaseOn = withDetails ? details.PurchaseOn : null,
+                YenPerPoint = context.YenPerPoint,
             };
             State = State.Evolve(entry);
             _entries.Add(entry);

@@ -25,8 +25,9 @@ public static class ExportKinds
     public const string Transactions = "transactions";
     public const string Ranks = "ranks";
     public const string Liability = "liability";
+    public const string Accounting = "accounting";
 
-    public static readonly IReadOnlyList<string> All = [Balances, Members, Transactions, Ranks, Liability];
+    public static readonly IReadOnlyList<string> All = [Balances, Members, Transactions, Ranks, Liability, Accounting];
 
     /// <summary>The columns of each kind's file (csv.md; <c>ranks</c> lists each member's rank, its summary the distribution).</summary>
     public static IReadOnlyList<CsvColumn> ColumnsOf(string kind) => kind switch
@@ -44,6 +45,10 @@ public static class ExportKinds
         ],
         Ranks => [new("rank"), new("member_id")],
         Liability => [new("kind"), new("expires_month"), new("points", true), new("yen", true)],
+        Accounting =>
+        [
+            new("occurred_at"), new("member_id"), new("seq", true), new("type"), new("debit"), new("credit"), new("points", true), new("yen", true),
+        ],
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown export kind."),
     };
 
@@ -129,7 +134,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                     if (export.Kind == ExportKinds.Liability)
                     {
                         // cells = kind, month, points: added up over the pages, written once every page is done
-                        var key = $"{LiabilityPrefix}{cells[0]}|{cells[1]}";
+                        var key = cells[0] == ReconcileBalances ? $"{LiabilityPrefix}{ReconcileBalances}" : $"{LiabilityPrefix}{cells[0]}|{cells[1]}";
                         outstanding[key] = checked(outstanding.GetValueOrDefault(key) + long.Parse(cells[2]!, CultureInfo.InvariantCulture));
                         continue;
                     }
@@ -161,7 +166,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     {
         var zone = settings.Zone;
         var type = document.TryGetProperty("docType", out var t) ? t.GetString() : null;
-        if (export.Kind == ExportKinds.Transactions)
+        if (export.Kind is ExportKinds.Transactions or ExportKinds.Accounting)
         {
             var entries = type switch
             {
@@ -170,8 +175,11 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 _ => [],
             };
             var memberId = document.TryGetProperty("memberId", out var m) ? m.GetString()! : "";
-            return [.. entries.Where(e => InPeriod(ProgramCalendar.DateOf(e.OccurredAt, zone), export))
-                .Select(e => (memberId, (long?)e.Seq, (string?[]?)[.. TransactionRow(memberId, e), Stores.StoreHierarchy.AreaOf(settings.Stores, e.StoreId)]))];
+            var inPeriod = entries.Where(e => InPeriod(ProgramCalendar.DateOf(e.OccurredAt, zone), export));
+            return export.Kind == ExportKinds.Accounting
+                ? [.. inPeriod.SelectMany(e => Domain.Accounting.Postings.Of(e, settings.YenPerPoint).Select(p => (memberId, (long?)e.Seq, (string?[]?)
+                    [e.OccurredAt.ToString("O", CultureInfo.InvariantCulture), memberId, N(e.Seq), Lower(e.Type), Snake(p.Debit), Snake(p.Credit), N(p.Points), N(p.Yen)])))]
+                : [.. inPeriod.Select(e => (memberId, (long?)e.Seq, (string?[]?)[.. TransactionRow(memberId, e), Stores.StoreHierarchy.AreaOf(settings.Stores, e.StoreId)]))];
         }
         if (type != AccountDocument.Type || !document.TryGetProperty("member", out var json)) return [];
         var member = json.Deserialize<Member>(JsonDefaults.Options)!;
@@ -185,10 +193,12 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         if (export.Kind == ExportKinds.Liability)
         {
             // What the program owes: the points in the member's open lots, by kind and expiry month (as of today).
-            var lots = member.Ledger.Lots.Where(l => !l.IsDueOn(today))
-                .GroupBy(l => (Kind: Lower(l.Kind), Month: l.ExpiresOn is { } e ? CalendarText.MonthOf(e) : "none"))
+            var live = member.Ledger.Lots.Where(l => !l.IsDueOn(today)).ToList();
+            var lots = live.GroupBy(l => (Kind: Lower(l.Kind), Month: l.ExpiresOn is { } e ? CalendarText.MonthOf(e) : "none"))
                 .Select(g => (id, (long?)null, (string?[]?)[g.Key.Kind, g.Key.Month, N(g.Sum(l => l.Remaining.Value))]));
-            return [(id, null, null), .. lots];
+            // The reconciliation: what the lots owe, less debt, is the members' balances (as the summary shows them).
+            string?[] reconciliation = [ReconcileBalances, "", N(MemberViews.Summary(member, today).Balance + member.Ledger.Debt.Value)];
+            return [(id, null, null), .. lots, (id, null, reconciliation)];
         }
         var summary = MemberViews.Summary(member, today);
         string?[] row = export.Kind switch
@@ -247,6 +257,9 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     }
 
     private const string LiabilityPrefix = "liability|";
+    private const string ReconcileBalances = "balances";
+
+    private static string Snake<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
     /// <summary>
     /// The liability file (F31): outstanding points and their yen (at today's yen per point) by kind and expiry month,
@@ -255,7 +268,8 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     private async Task WriteLiabilityAsync(ExportDocument export, IReadOnlyDictionary<string, long> totals, CancellationToken cancellationToken)
     {
         var yenPerPoint = (await settingsStore.GetAsync(cancellationToken)).YenPerPoint;
-        var lines = totals.Where(t => t.Key.StartsWith(LiabilityPrefix, StringComparison.Ordinal))
+        var balances = totals.GetValueOrDefault($"{LiabilityPrefix}{ReconcileBalances}");
+        var lines = totals.Where(t => t.Key.StartsWith(LiabilityPrefix, StringComparison.Ordinal) && t.Key != $"{LiabilityPrefix}{ReconcileBalances}")
             .Select(t => (Parts: t.Key[LiabilityPrefix.Length..].Split('|'), Points: t.Value))
             .Select(t => (Kind: t.Parts[0], Month: t.Parts[1], t.Points)).OrderBy(t => t.Kind, StringComparer.Ordinal).ThenBy(t => t.Month, StringComparer.Ordinal).ToList();
         await using var output = new StagedBlockBlobStream(blobs.Container(BlobContainers.Exports).GetBlockBlobClient(export.BlobName));
@@ -266,6 +280,13 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 await csv.WriteRowAsync([kind.Key, "total", N(kind.Sum(l => l.Points)), N(checked(kind.Sum(l => l.Points) * yenPerPoint))], cancellationToken);
             var all = lines.Sum(l => l.Points);
             await csv.WriteRowAsync(["all", "total", N(all), N(checked(all * yenPerPoint))], cancellationToken);
+            // Σ lots = Σ (balance + debt) over the same member documents: a difference is a ledger bug, never traffic.
+            if (all != balances)
+            {
+                LogMismatch(export.Id, all, balances);
+                throw new InvalidOperationException($"Liability export {export.Id}: the lots owe {all} points but the balances (plus debt) add up to {balances}.");
+            }
+            await csv.WriteRowAsync(["reconciliation", "lots = balances + debt", N(all), N(checked(all * yenPerPoint))], cancellationToken);
         }
         await output.CommitAsync(cancellationToken);
     }
@@ -292,6 +313,9 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         }
         await output.CommitAsync(cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Liability export {ExportId}: the lots owe {Lots} points, the balances plus debt {Balances}: the ledger is inconsistent")]
+    private partial void LogMismatch(string exportId, long lots, long balances);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} ({Kind}) completed: {Rows} rows")]
     private partial void LogCompleted(string exportId, string kind, long rows);

@@ -107,7 +107,8 @@ public sealed class ExportsFeature : Feature
         if (encoding is null) errors["encoding"] = ["utf8bom or shift_jis."];
         if (request.From > request.To) errors["to"] = ["On or after from."];
         else if (request.From is { } from && request.To is { } to && to.DayNumber - from.DayNumber >= PeriodDaysMax) errors["to"] = [$"At most {PeriodDaysMax} days."];
-        if ((request.From is not null || request.To is not null) && request.Kind != ExportKinds.Transactions) errors["from"] = ["Only transactions take a period."];
+        if ((request.From is not null || request.To is not null) && request.Kind is not (ExportKinds.Transactions or ExportKinds.Accounting))
+            errors["from"] = ["Only transactions and accounting take a period."];
         if (request.Filter is { } filter)
         {
             if (request.Kind != ExportKinds.Members) errors["filter"] = ["Only members take a filter."];

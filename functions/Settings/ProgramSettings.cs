@@ -79,7 +79,7 @@ public sealed record ProgramSettings
     public Points.Domain.Ledger.LedgerContext ContextAt(DateTimeOffset now, string actor)
     {
         var regular = RegularExpiry.ToPolicy()!;
-        return new(now, DateOf(now), regular, actor) { PurchasedExpiry = Purchases.ExpiryPolicy(regular), LocalTime = ProgramCalendar.TimeOf(now, Zone) };
+        return new(now, DateOf(now), regular, actor) { PurchasedExpiry = Purchases.ExpiryPolicy(regular), LocalTime = ProgramCalendar.TimeOf(now, Zone), YenPerPoint = YenPerPoint };
     }
 
     /// <summary>The zone of <see cref="TimeZone"/>: derived, never stored or answered.</summary>

@@ -220,6 +220,23 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
                 + long.Parse(c[4], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(byMember, long.Parse(total[2], System.Globalization.CultureInfo.InvariantCulture)); // every point owed is in some member's lots
         Assert.Equal(total[2], total[3]); // 1 yen a point
+        Assert.Equal(total[2], rows.Single(r => r[0] == "reconciliation")[2]);
+    }
+
+    [Fact]
+    public async Task Accounting_PostsEveryEntry_AndTheLiabilityAccountsEqualTheBalance()
+    {
+        var member = await app.Client().NewMemberAsync(100);
+        Assert.Equal(HttpStatusCode.Created, (await app.Client().RedeemAsync(member, 30)).Status);
+
+        var (_, file) = await CompletedAsync(await ExportAsync(new { kind = "accounting", from = "2026-11-01", to = "2026-11-30" }));
+
+        var postings = Lines(Encoding.UTF8.GetString(file)).Skip(1).Select(l => l.Split(',')).Where(c => c[1] == member).ToList();
+        Assert.Equal([("adjust", "marketing_expense", "points_liability", "100"), ("spend", "points_liability", "points_redeemed", "30")],
+            postings.Select(c => (c[3], c[4], c[5], c[6])));
+        var liability = postings.Sum(c => (c[5] == "points_liability" ? 1 : 0) * long.Parse(c[6], System.Globalization.CultureInfo.InvariantCulture)
+            - (c[4] == "points_liability" ? 1 : 0) * long.Parse(c[6], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal((await app.Client().GetMemberAsync(member)).Long("balance"), liability);
     }
 
     private static void AssertInvocationReplyOk(Reply reply) => Assert.True(reply.Status == HttpStatusCode.OK, reply.Text);
