@@ -134,7 +134,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                     if (export.Kind == ExportKinds.Liability)
                     {
                         // cells = kind, month, points: added up over the pages, written once every page is done
-                        var key = cells[0] == ReconcileBalances ? $"{LiabilityPrefix}{ReconcileBalances}" : $"{LiabilityPrefix}{cells[0]}|{cells[1]}";
+                        var key = cells[0] is ReconcileBalances or PurchasedAtBase ? $"{LiabilityPrefix}{cells[0]}" : $"{LiabilityPrefix}{cells[0]}|{cells[1]}";
                         outstanding[key] = checked(outstanding.GetValueOrDefault(key) + long.Parse(cells[2]!, CultureInfo.InvariantCulture));
                         continue;
                     }
@@ -166,7 +166,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     {
         var zone = settings.Zone;
         var type = document.TryGetProperty("docType", out var t) ? t.GetString() : null;
-        if (export.Kind is ExportKinds.Transactions or ExportKinds.Accounting)
+        if (export.Kind is ExportKinds.Transactions or ExportKinds.Accounting || (export.Kind == ExportKinds.Liability && type == JournalPageDocument.Type))
         {
             var entries = type switch
             {
@@ -175,6 +175,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 _ => [],
             };
             var memberId = document.TryGetProperty("memberId", out var m) ? m.GetString()! : "";
+            if (export.Kind == ExportKinds.Liability) return [(memberId, null, PurchasedAtBaseDate(entries, today, zone))];
             var inPeriod = entries.Where(e => InPeriod(ProgramCalendar.DateOf(e.OccurredAt, zone), export));
             return export.Kind == ExportKinds.Accounting
                 ? [.. inPeriod.SelectMany(e => Domain.Accounting.Postings.Of(e, settings.YenPerPoint).Select(p => (memberId, (long?)e.Seq, (string?[]?)
@@ -198,7 +199,8 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 .Select(g => (id, (long?)null, (string?[]?)[g.Key.Kind, g.Key.Month, N(g.Sum(l => l.Remaining.Value))]));
             // The reconciliation: what the lots owe, less debt, is the members' balances (as the summary shows them).
             string?[] reconciliation = [ReconcileBalances, "", N(MemberViews.Summary(member, today).Balance + member.Ledger.Debt.Value)];
-            return [(id, null, null), .. lots, (id, null, reconciliation)];
+            var unsealed = document.TryGetProperty("journal", out var journal) ? journal.Deserialize<ImmutableArray<JournalEntry>>(JsonDefaults.Options) : [];
+            return [(id, null, null), .. lots, (id, null, reconciliation), (id, null, PurchasedAtBaseDate(unsealed, today, zone))];
         }
         var summary = MemberViews.Summary(member, today);
         string?[] row = export.Kind switch
@@ -257,6 +259,26 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     }
 
     private const string LiabilityPrefix = "liability|";
+    private const string PurchasedAtBase = "purchasedAtBaseDate";
+    /// <summary>Payment Services Act: an issuer of prepaid value notifies when the unused balance at a base date passes ¥10,000,000.</summary>
+    public const long PrepaidNotificationThresholdYen = 10_000_000;
+
+    /// <summary>The latest 31 March or 30 September on or before <paramref name="today"/> (the Payment Services Act's base dates).</summary>
+    public static DateOnly BaseDateOf(DateOnly today)
+    {
+        var september = new DateOnly(today.Year, 9, 30);
+        var march = new DateOnly(today.Year, 3, 31);
+        return today >= september ? september : today >= march ? march : new DateOnly(today.Year - 1, 9, 30);
+    }
+
+    /// <summary>What <paramref name="entries"/> moved into or out of purchased lots up to the base date: summed over every entry, the unused prepaid balance then.</summary>
+    private static string?[] PurchasedAtBaseDate(IEnumerable<JournalEntry> entries, DateOnly today, TimeZoneInfo zone)
+    {
+        var baseDate = BaseDateOf(today);
+        var points = entries.Where(e => ProgramCalendar.DateOf(e.OccurredAt, zone) <= baseDate)
+            .Sum(e => e.Lots.Where(l => l.Kind == Domain.Ledger.LotKind.Purchased).Sum(l => l.Points.Value));
+        return [PurchasedAtBase, "", N(points)];
+    }
     private const string ReconcileBalances = "balances";
 
     private static string Snake<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
@@ -269,7 +291,8 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     {
         var yenPerPoint = (await settingsStore.GetAsync(cancellationToken)).YenPerPoint;
         var balances = totals.GetValueOrDefault($"{LiabilityPrefix}{ReconcileBalances}");
-        var lines = totals.Where(t => t.Key.StartsWith(LiabilityPrefix, StringComparison.Ordinal) && t.Key != $"{LiabilityPrefix}{ReconcileBalances}")
+        var purchasedAtBase = totals.GetValueOrDefault($"{LiabilityPrefix}{PurchasedAtBase}");
+        var lines = totals.Where(t => t.Key.StartsWith(LiabilityPrefix, StringComparison.Ordinal) && t.Key.Count(c => c == '|') == 2)
             .Select(t => (Parts: t.Key[LiabilityPrefix.Length..].Split('|'), Points: t.Value))
             .Select(t => (Kind: t.Parts[0], Month: t.Parts[1], t.Points)).OrderBy(t => t.Kind, StringComparer.Ordinal).ThenBy(t => t.Month, StringComparer.Ordinal).ToList();
         await using var output = new StagedBlockBlobStream(blobs.Container(BlobContainers.Exports).GetBlockBlobClient(export.BlobName));
@@ -287,6 +310,10 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 throw new InvalidOperationException($"Liability export {export.Id}: the lots owe {all} points but the balances (plus debt) add up to {balances}.");
             }
             await csv.WriteRowAsync(["reconciliation", "lots = balances + debt", N(all), N(checked(all * yenPerPoint))], cancellationToken);
+            var baseDate = BaseDateOf((await settingsStore.GetAsync(cancellationToken)).DateOf(Clock.GetUtcNow()));
+            var prepaidYen = checked(purchasedAtBase * yenPerPoint);
+            await csv.WriteRowAsync([prepaidYen > PrepaidNotificationThresholdYen ? "purchased_at_base_date_over_threshold" : "purchased_at_base_date",
+                CalendarText.DayOf(baseDate), N(purchasedAtBase), N(prepaidYen)], cancellationToken);
         }
         await output.CommitAsync(cancellationToken);
     }

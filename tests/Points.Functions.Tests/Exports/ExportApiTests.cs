@@ -208,6 +208,20 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
     {
         var member = await app.Client().NewMemberAsync(100);
         Assert.Equal(HttpStatusCode.Created, (await app.Client().AdjustAsync(member, 50, "special", "2026-12-31")).Status);
+        // A sealed history page of a member who bought 500 points on 1 September and used 120 of them on 3 October.
+        var buyer = NewMemberId();
+        var bought = new Points.Domain.Ledger.LotPortion("L1", 1, Points.Domain.Ledger.LotKind.Purchased, null, new DateOnly(2026, 9, 1), new Points.Domain.Primitives.PointAmount(500));
+        Points.Domain.Ledger.JournalEntry Entry(long seq, Points.Domain.Ledger.EntryType type, long points, DateTimeOffset at) => new()
+        {
+            Seq = seq, Type = type, Points = new(points), BalanceAfter = new(seq == 1 ? 500 : 380), OccurredAt = at, Actor = "test",
+            Lots = [bought with { Points = new(points) }],
+        };
+        await app.Service<Points.Functions.Storage.CosmosStorage>().Ledger.UpsertItemAsync(new JournalPageDocument
+        {
+            Id = JournalPageDocument.IdOf(0), MemberId = buyer, PageNo = 0, References = [],
+            Entries = [Entry(1, Points.Domain.Ledger.EntryType.Purchase, 500, new(2026, 9, 1, 12, 0, 0, TimeSpan.FromHours(9))),
+                Entry(2, Points.Domain.Ledger.EntryType.Spend, -120, new(2026, 10, 3, 12, 0, 0, TimeSpan.FromHours(9)))],
+        }, new Microsoft.Azure.Cosmos.PartitionKey(buyer));
 
         var (_, liability) = await CompletedAsync(await ExportAsync(new { kind = "liability" }));
         var (_, balances) = await CompletedAsync(await ExportAsync(new { kind = "balances" }));
@@ -221,7 +235,18 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
         Assert.Equal(byMember, long.Parse(total[2], System.Globalization.CultureInfo.InvariantCulture)); // every point owed is in some member's lots
         Assert.Equal(total[2], total[3]); // 1 yen a point
         Assert.Equal(total[2], rows.Single(r => r[0] == "reconciliation")[2]);
+        // On 30 September the buyer still had the 500 bought points (the 120 were used in October).
+        Assert.Equal(["purchased_at_base_date", "2026-09-30", "500", "500"], rows.Single(r => r[0].StartsWith("purchased_at_base_date", StringComparison.Ordinal)));
     }
+
+    [Theory]
+    [InlineData("2026-11-23", "2026-09-30")]
+    [InlineData("2026-09-30", "2026-09-30")]
+    [InlineData("2026-09-29", "2026-03-31")]
+    [InlineData("2026-03-30", "2025-09-30")]
+    public void TheBaseDate_IsTheLatest31MarchOr30September(string today, string expected) =>
+        Assert.Equal(DateOnly.Parse(expected, System.Globalization.CultureInfo.InvariantCulture),
+            ExportScan.BaseDateOf(DateOnly.Parse(today, System.Globalization.CultureInfo.InvariantCulture)));
 
     [Fact]
     public async Task Accounting_PostsEveryEntry_AndTheLiabilityAccountsEqualTheBalance()
