@@ -26,8 +26,9 @@ public static class ExportKinds
     public const string Ranks = "ranks";
     public const string Liability = "liability";
     public const string Accounting = "accounting";
+    public const string Report = "report";
 
-    public static readonly IReadOnlyList<string> All = [Balances, Members, Transactions, Ranks, Liability, Accounting];
+    public static readonly IReadOnlyList<string> All = [Balances, Members, Transactions, Ranks, Liability, Accounting, Report];
 
     /// <summary>The columns of each kind's file (csv.md; <c>ranks</c> lists each member's rank, its summary the distribution).</summary>
     public static IReadOnlyList<CsvColumn> ColumnsOf(string kind) => kind switch
@@ -45,6 +46,7 @@ public static class ExportKinds
         ],
         Ranks => [new("rank"), new("member_id")],
         Liability => [new("kind"), new("expires_month"), new("points", true), new("yen", true)],
+        Report => MonthlyReport.Columns,
         Accounting =>
         [
             new("occurred_at"), new("member_id"), new("seq", true), new("type"), new("debit"), new("credit"), new("points", true), new("yen", true),
@@ -124,6 +126,11 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
             foreach (var document in LedgerScanStore.Documents(page))
             {
                 documents++;
+                if (export.Kind == ExportKinds.Report)
+                {
+                    foreach (var (key, points) in MonthlyReport.SumsOf(document, export, settings, today)) outstanding[key] = checked(outstanding.GetValueOrDefault(key) + points);
+                    continue;
+                }
                 foreach (var (memberId, seq, cells) in await RowsOfAsync(export, document, filter, today, settings, cancellationToken))
                 {
                     if (cells is null)
@@ -239,6 +246,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         IEnumerable<string> Parts(string file) => shards.SelectMany(s => Enumerable.Range(0, s.Page).Select(page => PartOf(exportId, s.Range, page, file)));
         var totals = ScanShardDocument.Sum(shards.Select(s => s.Counts));
         if (export.Kind == ExportKinds.Liability) await WriteLiabilityAsync(export, totals, cancellationToken);
+        else if (export.Kind == ExportKinds.Report) await MonthlyReport.WriteAsync(blobs, export, totals, cancellationToken);
         else await CsvParts.MergeAsync(container, Parts("rows"), export.BlobName, ExportKinds.ColumnsOf(export.Kind), export.Encoding, cancellationToken);
         string? errorsBlob = null;
         if (totals.GetValueOrDefault("rowErrors") > 0)

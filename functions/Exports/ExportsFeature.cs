@@ -31,6 +31,7 @@ public sealed class ExportsFeature : Feature
 {
     public const int PeriodDaysMax = 366;
     public const string SnapshotFunctionName = "ExportBalanceSnapshot";
+    public const string ReportFunctionName = "BuildMonthlyReport";
 
     public override void AddServices(IServiceCollection services, IConfiguration configuration)
     {
@@ -44,20 +45,35 @@ public sealed class ExportsFeature : Feature
     public override void MapFunctions(WebApplication app)
     {
         Imports.ImportsFeature.MapImport<ExportRequestFiles>(app, ExportRequestFiles.FunctionName);
-        app.MapTimerFunction<ExportScan>(SnapshotFunctionName, async (scan, _, cancellationToken) =>
+        app.MapTimerFunction<ExportScan>(SnapshotFunctionName, (scan, _, cancellationToken) => StartDailyAsync(app.Services, scan, SnapshotFunctionName, day => new ExportDocument
         {
-            var services = app.Services;
-            var day = (await services.GetRequiredService<ProgramSettingsStore>().GetAsync(cancellationToken)).DateOf(services.GetRequiredService<TimeProvider>().GetUtcNow());
-            var export = new ExportDocument
+            Id = $"balances-snapshot-{CalendarText.DayOf(day)}", Kind = ExportKinds.Balances, BlobName = $"{ExportKinds.Balances}/{CalendarText.DayOf(day)}-snapshot.csv",
+            RequestHash = "snapshot", CreatedAt = DateTimeOffset.MinValue,
+        }, cancellationToken));
+        // Daily, for the month before: a month's report is one export whatever the number of runs (done once, then each run finds it complete).
+        app.MapTimerFunction<ExportScan>(ReportFunctionName, (scan, _, cancellationToken) => StartDailyAsync(app.Services, scan, ReportFunctionName, day =>
+        {
+            var month = new DateOnly(day.Year, day.Month, 1).AddMonths(-1);
+            return new ExportDocument
             {
-                Id = $"balances-snapshot-{CalendarText.DayOf(day)}", Kind = ExportKinds.Balances, BlobName = $"{ExportKinds.Balances}/{CalendarText.DayOf(day)}-snapshot.csv",
-                RequestHash = "snapshot", CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
+                Id = $"report-{CalendarText.MonthOf(month)}", Kind = ExportKinds.Report, From = month, To = month.AddMonths(1).AddDays(-1),
+                BlobName = $"reports/{CalendarText.MonthOf(month)}.csv", RequestHash = "monthly-report", CreatedAt = DateTimeOffset.MinValue,
             };
-            // The day's snapshot is one export whatever the number of runs; a run that finds it started resumes it.
-            await services.GetRequiredService<ExportStore>().CreateAsync(export, cancellationToken);
-            await scan.StartAsync(export.Id, ExportScan.Phase, cancellationToken);
-            return $"{SnapshotFunctionName}: {export.BlobName} started (or resumed).";
-        });
+        }, cancellationToken));
+    }
+
+    /// <summary>Creates (once) and starts or resumes the export a daily timer owes for today (program zone).</summary>
+    private static async Task<string> StartDailyAsync(IServiceProvider services, ExportScan scan, string function, Func<DateOnly, ExportDocument> exportOf,
+        CancellationToken cancellationToken)
+    {
+        var clock = services.GetRequiredService<TimeProvider>();
+        var export = exportOf((await services.GetRequiredService<ProgramSettingsStore>().GetAsync(cancellationToken)).DateOf(clock.GetUtcNow())) with
+        {
+            CreatedAt = clock.GetUtcNow(),
+        };
+        await services.GetRequiredService<ExportStore>().CreateAsync(export, cancellationToken);
+        await scan.StartAsync(export.Id, ExportScan.Phase, cancellationToken);
+        return $"{function}: {export.BlobName} started (or resumed, or done).";
     }
 
     public override void MapRoutes(IEndpointRouteBuilder api)
@@ -107,8 +123,9 @@ public sealed class ExportsFeature : Feature
         if (encoding is null) errors["encoding"] = ["utf8bom or shift_jis."];
         if (request.From > request.To) errors["to"] = ["On or after from."];
         else if (request.From is { } from && request.To is { } to && to.DayNumber - from.DayNumber >= PeriodDaysMax) errors["to"] = [$"At most {PeriodDaysMax} days."];
-        if ((request.From is not null || request.To is not null) && request.Kind is not (ExportKinds.Transactions or ExportKinds.Accounting))
-            errors["from"] = ["Only transactions and accounting take a period."];
+        if ((request.From is not null || request.To is not null) && request.Kind is not (ExportKinds.Transactions or ExportKinds.Accounting or ExportKinds.Report))
+            errors["from"] = ["Only transactions, accounting and report take a period."];
+        if (request.Kind == ExportKinds.Report && (request.From is null || request.To is null)) errors["from"] = ["A report covers a period: from and to."];
         if (request.Filter is { } filter)
         {
             if (request.Kind != ExportKinds.Members) errors["filter"] = ["Only members take a filter."];
@@ -144,7 +161,7 @@ public sealed class ExportsFeature : Feature
         var (export, _) = await exports.ReadAsync(exportId, http.RequestAborted);
         if (export is null) return Problems.For(Problems.NotFound, "No such export.");
         var counts = export.State == ExportState.Completed ? export.Totals : await scan.ProgressAsync(exportId, http.RequestAborted);
-        var progress = counts.Where(c => !c.Key.Contains('|', StringComparison.Ordinal)).ToDictionary(); // a liability's running sums are its file's, not progress
+        var progress = counts.Where(c => !c.Key.Contains('|', StringComparison.Ordinal)).ToDictionary(); // a liability's or report's running sums are its file's, not progress
         return Results.Json(new ExportView(export.Id, export.Kind, JsonNamingPolicy.CamelCase.ConvertName(export.State.ToString()), BlobContainers.Exports, export.BlobName,
             export.ErrorsBlobName, progress, export.CreatedAt, export.CompletedAt), JsonDefaults.Options, statusCode: status);
     }

@@ -239,6 +239,29 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
         Assert.Equal(["purchased_at_base_date", "2026-09-30", "500", "500"], rows.Single(r => r[0].StartsWith("purchased_at_base_date", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task TheMonthlyReport_ChartsAndTablesTheSameNumbersAsItsCsv()
+    {
+        var member = await app.Client().NewMemberAsync(100);
+        Assert.Equal(HttpStatusCode.Created, (await app.Client().RedeemAsync(member, 30)).Status);
+
+        var started = await ExportAsync(new { kind = "report", from = "2026-11-01", to = "2026-11-30" });
+        var (done, csv) = await CompletedAsync(started);
+        var html = Encoding.UTF8.GetString(await BlobAsync(MonthlyReport.HtmlOf(done.Body.GetProperty("blobName").GetString()!)));
+
+        var rows = Lines(Encoding.UTF8.GetString(csv)).Skip(1).Select(l => l.Split(',')).ToList();
+        var issuedToday = long.Parse(rows.Single(r => r[0] == "day" && r[1] == "2026-11-23" && r[2] == "issued")[3], System.Globalization.CultureInfo.InvariantCulture);
+        var usedToday = long.Parse(rows.Single(r => r[0] == "day" && r[1] == "2026-11-23" && r[2] == "used")[3], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(issuedToday >= 100 && usedToday >= 30, $"issued {issuedToday}, used {usedToday}");
+        Assert.Contains(rows, r => r[0] == "rank" && r[1] == "bronze");
+        // Every chart is there (inline SVG, no script), and each day's bar and table cell carry the CSV's number.
+        foreach (var category in MonthlyReport.Categories) Assert.Contains($"<svg class=\"chart\" data-category=\"{category}\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"data-day=\"2026-11-23\" data-points=\"{issuedToday}\"", html, StringComparison.Ordinal);
+        var cells = System.Text.RegularExpressions.Regex.Matches(html, "<td data-points=\"(\\d+)\">").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(rows.Select(r => long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)).Order(), cells.Order()); // the same numbers, each once
+    }
+
     [Theory]
     [InlineData("2026-11-23", "2026-09-30")]
     [InlineData("2026-09-30", "2026-09-30")]
