@@ -162,6 +162,7 @@ var importFunctions = [
   { name: 'ImportAdjustments', folder: 'adjustments' }
   { name: 'ImportWithdrawals', folder: 'withdrawals' }
   { name: 'ImportExportRequests', folder: 'exports' }
+  { name: 'ImportMembers', folder: 'members' }
 ]
 
 // ---------------------------------------------------------------------------------------------------

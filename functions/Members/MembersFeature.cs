@@ -21,7 +21,10 @@ public sealed class MembersFeature : Feature
     {
         services.AddSingleton<ReferralCodes>();
         services.AddSingleton<MemberViews>();
+        services.AddSingleton<MemberImport>();
     }
+
+    public override void MapFunctions(WebApplication app) => Imports.ImportsFeature.MapImport<MemberImport>(app, MemberImport.FunctionName);
 
     public override IEnumerable<RejectionProblem> Rejections =>
     [

@@ -158,6 +158,7 @@ public sealed partial class PlatformTests(AppFixture app) : IClassFixture<AppFix
         Assert.Equal(
             [(Points.Functions.Imports.AdjustmentImport.FunctionName, "binary", "imports/adjustments/{name}"),
              (Points.Functions.Exports.ExportRequestFiles.FunctionName, "binary", "imports/exports/{name}"),
+             (Points.Functions.Members.MemberImport.FunctionName, "binary", "imports/members/{name}"),
              (Points.Functions.Withdrawals.WithdrawalImport.FunctionName, "binary", "imports/withdrawals/{name}")],
             blobs);
     }

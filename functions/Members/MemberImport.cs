@@ -1,0 +1,162 @@
+using System.Globalization;
+using Points.Domain.Members;
+using Points.Domain.Primitives;
+using Points.Domain.Ranks;
+using Points.Functions.Api;
+using Points.Functions.Imports;
+using Points.Functions.Imports.Csv;
+using Points.Functions.Ledger;
+using Points.Functions.Settings;
+using Points.Functions.Storage;
+
+namespace Points.Functions.Members;
+
+/// <summary>A data row of a members file, as read: valid when <see cref="Errors"/> is empty.</summary>
+public sealed record MemberCsvRow(long Row, string MemberId, DateOnly? JoinedOn, DateOnly? BirthDate, IReadOnlyList<string>? Tags, string? StoreId,
+    bool? Newsletter, string? ReferredByCode, string? Rank, IReadOnlyList<CsvRowError> Errors);
+
+/// <summary>
+/// Bulk members dropped at <c>imports/members/{name}</c> (issue 17, csv.md conventions): each row registers the member
+/// or updates the profile it gives (empty cells keep what the member has), with the referrer's code when it registers,
+/// and may carry a rank over from the old system. Imported members are moved, not newly recruited: no registration or
+/// referral rules fire. The whole file is validated first (format, ranks the program defines, one row per member);
+/// then rows apply one by one (an unknown referral code is that row's `rejected`). Applying a file again changes
+/// nothing new. Result: <c>row, member_id, status, code, message</c> (code <c>created</c> or <c>updated</c> when applied).
+/// </summary>
+public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, MemberLedger ledger, LedgerStore store, ReferralCodes referralCodes,
+    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberImport> log) : CsvImport(blobs, cosmos, clock, log)
+{
+    public const string FunctionName = "ImportMembers";
+    public const string Prefix = "members/";
+
+    private const int MemberIdColumn = 0, JoinedOnColumn = 1, BirthDateColumn = 2, TagsColumn = 3, StoreColumn = 4, NewsletterColumn = 5, ReferralColumn = 6, RankColumn = 7;
+
+    public static IReadOnlyList<CsvColumnName> Columns { get; } =
+    [
+        new("member_id", "会員ID", IsRequired: true),
+        new("joined_on", "入会日", IsRequired: false),
+        new("birth_date", "生年月日", IsRequired: false),
+        new("tags", "タグ", IsRequired: false),
+        new("store_id", "店舗", IsRequired: false),
+        new("newsletter", "メルマガ", IsRequired: false),
+        new("referred_by_code", "紹介コード", IsRequired: false),
+        new("rank", "ランク", IsRequired: false),
+    ];
+
+    public static readonly IReadOnlyList<CsvColumn> ResultColumns = [new("row", IsNumeric: true), new("member_id"), new("status"), new("code"), new("message")];
+
+    private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/MM/dd"];
+
+    protected override string Folder => Prefix;
+
+    protected override CsvResultWriter CreateResultWriter(Stream destination) => CsvResultWriter.Create(destination, ResultColumns);
+
+    protected override ValueTask WriteFileErrorAsync(CsvResultWriter writer, long row, string code, string message, CancellationToken cancellationToken) =>
+        Write(writer, row, "", new ImportRowResult(ImportRowStatus.Invalid, code, message), cancellationToken);
+
+    private static ValueTask Write(CsvResultWriter writer, long row, string memberId, ImportRowResult result, CancellationToken cancellationToken) =>
+        writer.WriteRowAsync([row.ToString(CultureInfo.InvariantCulture), memberId, result.Status, result.Code, result.Message], cancellationToken);
+
+    protected override async Task ValidateAsync(Stream content, Tally tally, CsvResultWriter writer, CancellationToken cancellationToken)
+    {
+        var settings = await settingsStore.GetAsync(cancellationToken);
+        var today = settings.DateOf(Clock.GetUtcNow());
+        var ranks = settings.Ranks.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        var firstRowOf = new Dictionary<string, long>(StringComparer.Ordinal);
+        await foreach (var row in ReadAsync(content, cancellationToken))
+        {
+            tally.Rows++;
+            var errors = row.Errors.ToList();
+            if (row.BirthDate > today) errors.Add(new("birth_date", CsvRowErrorCodes.InvalidDate, "birth_date must not be in the future."));
+            if (row.JoinedOn > today) errors.Add(new("joined_on", CsvRowErrorCodes.InvalidDate, "joined_on must not be in the future."));
+            if (row.Rank is { } rank && !ranks.Contains(rank)) errors.Add(new("rank", "invalid_rank", $"rank must be one the program defines: {string.Join(", ", ranks)}."));
+            if (errors.Count == 0 && !firstRowOf.TryAdd(row.MemberId, row.Row))
+                errors.Add(new("member_id", "duplicate_member", $"row {firstRowOf[row.MemberId]} has this member; give each member one row."));
+            if (errors.Count == 0) continue;
+            tally.Invalid++;
+            await Write(writer, row.Row, row.MemberId, new ImportRowResult(ImportRowStatus.Invalid, string.Join(';', errors.Select(e => e.Code)),
+                string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}"))), cancellationToken);
+        }
+    }
+
+    protected override Task<Summary> ApplyAsync(Stream content, ImportedFile file, long rows, CsvResultWriter writer, CancellationToken cancellationToken) =>
+        ApplyRowsAsync(ReadAsync(content, cancellationToken), rows, row => ApplyRowAsync(row, file, cancellationToken),
+            async (row, result) =>
+            {
+                await Write(writer, row.Row, row.MemberId, result, cancellationToken);
+                return result.Status;
+            },
+            cancellationToken);
+
+    private async Task<ImportRowResult> ApplyRowAsync(MemberCsvRow row, ImportedFile file, CancellationToken cancellationToken)
+    {
+        var id = MemberId.Parse(row.MemberId);
+        var (existing, _) = await store.ReadAccountAsync(id, cancellationToken);
+        var referral = row.ReferredByCode is { } code && existing is null ? new ReferralClaim(code, await referralCodes.FindAsync(code, cancellationToken)) : null;
+        if (Registration.CheckReferral(id, existing?.Member.Profile, referral) is { } refusal)
+            return new ImportRowResult(ImportRowStatus.Rejected, Problems.Of(refusal.Reason).Code, refusal.Detail);
+        var newcomer = existing is null ? new Newcomer(await referralCodes.ReserveAsync(id.Value, cancellationToken), referral?.Code, referral?.Referrer) : null;
+        var change = new ProfileChange(row.JoinedOn, row.BirthDate, row.Tags, row.StoreId, row.Newsletter);
+        var registration = MembersFeature.Register(id, change, newcomer, referral, $"import:{Prefix}{file.Name}");
+        var result = await ledger.ExecuteAsync(id, registration with
+        {
+            // The rank the member had in the old system, carried over as it is (the monthly evaluation takes over from there).
+            Decide = input => registration.Decide(input) switch
+            {
+                MemberDecision.Accepted accepted when row.Rank is { } rank =>
+                    accepted with { Member = accepted.Member with { Earning = accepted.Member.Earning with { Rank = rank } } },
+                var decision => decision,
+            },
+        });
+        return result is OperationResult.Applied { Result: RegistrationResponse registered }
+            ? new ImportRowResult(ImportRowStatus.Applied, registered.Created ? "created" : "updated", "")
+            : ImportRowResult.Of(result);
+    }
+
+    /// <summary>Reads the rows of <paramref name="content"/>, checked for format only.</summary>
+    public static IAsyncEnumerable<MemberCsvRow> ReadAsync(Stream content, CancellationToken cancellationToken) =>
+        CsvImportFile.ReadRowsAsync(content, Columns, CsvImportLimits.Default, Check, cancellationToken);
+
+    private static MemberCsvRow Check(CsvImportFile file)
+    {
+        var errors = new List<CsvRowError>();
+        void Add(int column, string code, string message) => errors.Add(new CsvRowError(Columns[column].Name, code, message));
+        string? Optional(int column) => file.Field(column) is { Length: > 0 } text ? text : null;
+        DateOnly? Date(int column)
+        {
+            if (Optional(column) is not { } text) return null;
+            if (DateOnly.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)) return date;
+            Add(column, CsvRowErrorCodes.InvalidDate, $"{Columns[column].Name} must be a date written yyyy-MM-dd or yyyy/MM/dd.");
+            return null;
+        }
+
+        var memberId = file.Field(MemberIdColumn);
+        if (memberId.Length == 0) Add(MemberIdColumn, CsvRowErrorCodes.Required, "member_id is required.");
+        else if (!MemberId.IsWellFormed(memberId)) Add(MemberIdColumn, CsvRowErrorCodes.InvalidMemberId, $"member_id must be 1–{MemberId.LengthMax} characters of A–Z, a–z, 0–9, '.', '_' or '-'.");
+        var joinedOn = Date(JoinedOnColumn);
+        var birthDate = Date(BirthDateColumn);
+        var tags = Optional(TagsColumn)?.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToList();
+        if (tags is { } list && (list.Count > MembersFeature.TagsMax || list.Any(t => t.Length > MembersFeature.TagLengthMax || TextRules.Check(t) is not null)))
+            Add(TagsColumn, "invalid_tags", $"tags: at most {MembersFeature.TagsMax}, separated by ';', of 1–{MembersFeature.TagLengthMax} characters.");
+        var store = Optional(StoreColumn);
+        if (store is not null && !RequestReader.IsWellFormedId(store)) Add(StoreColumn, "invalid_store", $"store_id must be 1–{RequestReader.IdLengthMax} characters [A-Za-z0-9._:-].");
+        bool? newsletter = Optional(NewsletterColumn) switch
+        {
+            null => null,
+            "true" or "1" or "yes" or "はい" or "希望" => true,
+            "false" or "0" or "no" or "いいえ" or "不要" => false,
+            _ => Invalid(),
+        };
+        bool? Invalid()
+        {
+            Add(NewsletterColumn, "invalid_newsletter", "newsletter must be true/false, 1/0, yes/no or はい/いいえ.");
+            return null;
+        }
+        var referral = Optional(ReferralColumn)?.ToUpperInvariant();
+        if (referral is { Length: > MembersFeature.ReferralCodeLengthMax }) Add(ReferralColumn, "invalid_referral_code", $"referred_by_code: at most {MembersFeature.ReferralCodeLengthMax} characters.");
+        var rank = Optional(RankColumn);
+        if (file.HasFieldsBeyondHeader)
+            errors.Add(new CsvRowError("row", CsvRowErrorCodes.TooManyFields, "The row has values beyond the header's columns; quote values that contain commas."));
+        return new MemberCsvRow(file.Row, memberId, joinedOn, birthDate, tags, store, newsletter, referral, rank, errors);
+    }
+}
