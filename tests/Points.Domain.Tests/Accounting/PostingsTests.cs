@@ -51,16 +51,4 @@ public sealed class PostingsTests
         Assert.Equal(new Posting(Account.Cash, Account.PrepaidLiability, 100, 200), bought);
         Assert.Equal(new Posting(Account.PrepaidLiability, Account.PointsRedeemed, 30, 30), Assert.Single(Postings.Of(spent.Single(e => e.Type == EntryType.Spend), 1)));
     }
-
-    private static string Remember(List<string> list, string value)
-    {
-        list.Add(value);
-        return value;
-    }
-
-    private static LedgerOutcome Advance(LedgerScenario ledger, int days)
-    {
-        ledger.Today = ledger.Today.AddDays(days);
-        return ledger.Run(new LedgerCommand.ExpireDue());
-    }
 }

@@ -52,16 +52,4 @@ public sealed class LedgerPropertyTests
             && state.Lots.SequenceEqual(state.Lots.Order(ConsumptionOrder.Instance))
             && state.Lots.GroupBy(l => (l.Kind, l.ExpiresOn)).All(g => g.Count() == 1);
     }
-
-    private static string Remember(List<string> list, string value)
-    {
-        list.Add(value);
-        return value;
-    }
-
-    private static LedgerOutcome Advance(LedgerScenario ledger, int days)
-    {
-        ledger.Today = ledger.Today.AddDays(days);
-        return ledger.Run(new LedgerCommand.ExpireDue());
-    }
 }

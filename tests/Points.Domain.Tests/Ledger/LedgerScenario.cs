@@ -53,6 +53,20 @@ internal sealed class LedgerScenario
             Journal.Where(e => e.References.Contains(reference)).ToList())
         { Details = new EntryDetails(reference, [], null, null, null) };
 
+    /// <summary>Adds <paramref name="value"/> to <paramref name="list"/> and answers it (random scripts remember their references).</summary>
+    public static string Remember(List<string> list, string value)
+    {
+        list.Add(value);
+        return value;
+    }
+
+    /// <summary>Moves <paramref name="ledger"/>'s day on and runs the daily sweep, as the expiry job would.</summary>
+    public static LedgerOutcome Advance(LedgerScenario ledger, int days)
+    {
+        ledger.Today = ledger.Today.AddDays(days);
+        return ledger.Run(new LedgerCommand.ExpireDue());
+    }
+
     /// <summary>A lot as "A regular 100 2027-03-31" → (kind, points, expiry) for table-driven tests.</summary>
     public static DateOnly D(string yyyyMmDd) => DateOnly.ParseExact(yyyyMmDd, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
