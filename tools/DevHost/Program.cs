@@ -46,7 +46,7 @@ Console.WriteLine($"""
       OpenAPI        {Url}/api/openapi.json
       Health         {Url}/api/health
       Run a timer    curl -X POST {Url}/admin/functions/ExpirePoints
-      Blob storage   {emulators.BlobServiceUri}   (drop CSV files into imports/adjustments/)
+      Blob storage   {emulators.BlobServiceUri}   (drop files into imports/adjustments/, withdrawals/, members/, exports/)
       Cosmos DB      {emulators.CosmosEndpoint}
       Admin key      {key}   (development only; refused when running in Azure)
       PayPal         {(payPal is null ? settings["PayPal:BaseUrl"] : $"stand-in {payPal.BaseUrl} (approve pages at the orders' links; orders and events: {payPal.BaseUrl}stand-in)")}
@@ -61,6 +61,11 @@ Console.WriteLine($"""
       open the answer's approveUrl in a browser and approve: PayPal's webhook captures and credits the points; or capture yourself:
       curl -X POST {Url}/api/v1/members/demo-1/purchases/<purchaseId>/capture -H 'X-Api-Key: {key}'
       curl {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}'   (the balance shows them)
+
+    Special points and exports (jobs over every member; each step runs off the ledger-jobs queue):
+      curl -X POST {Url}/api/v1/admin/special-grants/preview -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' -d '{"{"}"segment":{"{"}"type":"all"{"}"}{"}"}'
+      curl -X POST {Url}/api/v1/admin/exports -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' -d '{"{"}"kind":"balances"{"}"}'
+      curl {Url}/api/v1/admin/exports/<exportId> -H 'X-Api-Key: {key}'   (the file lands in exports/ of the blob storage)
 
     Press Ctrl-C to stop everything.
     """);
