@@ -57,7 +57,7 @@ public sealed class ExportsFeature : Feature
             return new ExportDocument
             {
                 Id = $"report-{CalendarText.MonthOf(month)}", Kind = ExportKinds.Report, From = month, To = month.AddMonths(1).AddDays(-1),
-                BlobName = $"reports/{CalendarText.MonthOf(month)}.csv", RequestHash = "monthly-report", CreatedAt = DateTimeOffset.MinValue,
+                BlobName = MonthlyReport.MonthlyBlobOf(month), RequestHash = "monthly-report", CreatedAt = DateTimeOffset.MinValue,
             };
         }, cancellationToken));
     }

@@ -71,11 +71,34 @@ public static class MonthlyReport
             .Select(p => (p.First[0], p.First[1], p.First[2], p.Second))
             .OrderBy(l => l.Item1, StringComparer.Ordinal).ThenBy(l => l.Item2, StringComparer.Ordinal).ThenBy(l => l.Item3, StringComparer.Ordinal)];
 
-    /// <summary>Writes <c>{blob}.csv</c> (the numbers) and <c>{blob}.html</c> (the page) from the totals.</summary>
+    /// <summary>Months of the liability trend: this one and the eleven before.</summary>
+    public const int TrendMonths = 12;
+
+    public static string MonthlyBlobOf(DateOnly month) => $"reports/{CalendarText.MonthOf(month)}.csv";
+
+    /// <summary>
+    /// Writes <c>{blob}.csv</c> (the numbers) and <c>{blob}.html</c> (the page) from the totals, with the liability trend:
+    /// what was owed at the end of each of the months before, as their monthly reports said, and now.
+    /// </summary>
     public static async Task WriteAsync(BlobStorage blobs, ExportDocument export, IReadOnlyDictionary<string, long> totals, CancellationToken cancellationToken)
     {
         var lines = Lines(totals);
         var container = blobs.Container(BlobContainers.Exports);
+        if (export.From is { } from)
+        {
+            var owedNow = lines.Where(l => l.Section == "owed").Sum(l => l.Points);
+            var trend = new List<(string Section, string Key, string Category, long Points)> { ("trend", CalendarText.MonthOf(from), "owed", owedNow) };
+            for (var month = from.AddMonths(-1); month > from.AddMonths(-TrendMonths); month = month.AddMonths(-1))
+            {
+                var earlier = container.GetBlobClient(MonthlyBlobOf(month));
+                if (!await earlier.ExistsAsync(cancellationToken)) continue;
+                var text = (await earlier.DownloadContentAsync(cancellationToken)).Value.Content.ToString();
+                var owed = text.Split("\r\n").Select(l => l.Split(',')).Where(c => c.Length == 4 && c[0] == "owed")
+                    .Sum(c => long.TryParse(c[3], CultureInfo.InvariantCulture, out var points) ? points : 0);
+                trend.Add(("trend", CalendarText.MonthOf(month), "owed", owed));
+            }
+            lines.AddRange(trend.OrderBy(t => t.Key, StringComparer.Ordinal));
+        }
         await using (var output = new StagedBlockBlobStream(container.GetBlockBlobClient(export.BlobName)))
         {
             await using (var csv = CsvResultWriter.Create(output, Columns, export.Encoding))
@@ -113,6 +136,9 @@ public static class MonthlyReport
         Table(html, "By area", "area", lines.Where(l => l.Section == "area").ToList());
         Table(html, "Members by rank", "rank", lines.Where(l => l.Section == "rank").ToList());
         Table(html, "Owed (points in open lots, by kind)", "owed", lines.Where(l => l.Section == "owed").ToList());
+        var trend = lines.Where(l => l.Section == "trend").ToList();
+        html.Append("<h2>Liability trend</h2>").Append(Chart("trend", trend.Select(t => (t.Key, t.Points)).ToList()));
+        Table(html, "Owed at each month's report", "trend", trend);
         return html.Append("</body></html>").ToString();
     }
 

@@ -245,6 +245,8 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
         var member = await app.Client().NewMemberAsync(100);
         Assert.Equal(HttpStatusCode.Created, (await app.Client().RedeemAsync(member, 30)).Status);
 
+        await new BlobServiceClient(app.Emulators.StorageConnectionString).GetBlobContainerClient("exports").GetBlobClient(MonthlyReport.MonthlyBlobOf(new DateOnly(2026, 10, 1)))
+            .UploadAsync(BinaryData.FromString("section,key,category,points\r\nowed,regular,points,1234\r\nowed,special,points,66\r\n"), overwrite: true);
         var started = await ExportAsync(new { kind = "report", from = "2026-11-01", to = "2026-11-30" });
         var (done, csv) = await CompletedAsync(started);
         var html = Encoding.UTF8.GetString(await BlobAsync(MonthlyReport.HtmlOf(done.Body.GetProperty("blobName").GetString()!)));
@@ -254,6 +256,10 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
         var usedToday = long.Parse(rows.Single(r => r[0] == "day" && r[1] == "2026-11-23" && r[2] == "used")[3], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(issuedToday >= 100 && usedToday >= 30, $"issued {issuedToday}, used {usedToday}");
         Assert.Contains(rows, r => r[0] == "rank" && r[1] == "bronze");
+        // The trend: October's report said 1,300 were owed; November's is what its own owed lines add up to.
+        Assert.Equal(["trend", "2026-10", "owed", "1300"], rows.Single(r => r[0] == "trend" && r[1] == "2026-10"));
+        Assert.Equal(rows.Where(r => r[0] == "owed").Sum(r => long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)),
+            long.Parse(rows.Single(r => r[0] == "trend" && r[1] == "2026-11")[3], System.Globalization.CultureInfo.InvariantCulture));
         // Every chart is there (inline SVG, no script), and each day's bar and table cell carry the CSV's number.
         foreach (var category in MonthlyReport.Categories) Assert.Contains($"<svg class=\"chart\" data-category=\"{category}\"", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
