@@ -58,6 +58,30 @@ public sealed class LocalCosmosChangeFeedTests(LocalCosmosChangeFeedTests.Databa
         Assert.Equal([new Item("d1", "p", 2), new Item("d3", "p", 3)], items);
     }
 
+    /// <summary>The read feed (no query) a scan pages through: each document once, in an order a replace during the scan keeps.</summary>
+    [Fact]
+    public async Task ReadFeed_PagesFromWhereTheLastStopped_AndADocumentReplacedMeanwhileIsNotReadTwice()
+    {
+        var container = await db.NewContainerAsync();
+        await UpsertAsync(container, Enumerable.Range(0, 25).Select(i => new Item($"d{i:D2}", $"p{i % 4}", 1)));
+        var seen = new List<Item>();
+        string? continuation = null;
+        do
+        {
+            using var iterator = container.GetItemQueryIterator<Item>(queryDefinition: null, continuation, new QueryRequestOptions { MaxItemCount = 10 });
+            var page = await iterator.ReadNextAsync();
+            seen.AddRange(page);
+            continuation = page.ContinuationToken;
+            // What a scan's grant does: write the members of the page it just read, and one it has not reached yet.
+            foreach (var item in page) await container.ReplaceItemAsync(item with { Version = 2 }, item.Id, new PartitionKey(item.Pk));
+            if (seen.Count == 10) await container.ReplaceItemAsync(new Item("d24", "p0", 3), "d24", new PartitionKey("p0"));
+        }
+        while (continuation is not null);
+
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => $"d{i:D2}"), seen.Select(i => i.Id));
+        Assert.Equal(3, seen.Single(i => i.Id == "d24").Version); // reached later, as it is then
+    }
+
     [Fact]
     public async Task FromContinuation_NothingNew_IsNotModified_AndKeepsTheContinuation()
     {
