@@ -184,6 +184,8 @@ public sealed class FuzzGenerators(FuzzWorld world, int csvPercent = 2)
             new("POST", "/api/v1/store/transactions", null, IdempotencyKey: true),
             new("GET", "/api/v1/admin/settings"),
             new("PUT", "/api/v1/admin/settings", null),
+            new("POST", "/api/v1/admin/special-grants/preview", null),
+            new("POST", "/api/v1/admin/exports", null),
             new("GET", "/api/health"),
         ];
     }
@@ -261,6 +263,23 @@ public sealed class FuzzGenerators(FuzzWorld world, int csvPercent = 2)
                         Object(("name", "silver"), ("thresholdYen", 50_000), ("multiplierPermille", 1200), ("monthlyPoints", 100)),
                         Object(("name", "gold"), ("thresholdYen", 200_000), ("multiplierPermille", 1500), ("monthlyPoints", 500)))))
                 .Where((_, i) => (fields & (1 << i)) != 0).ToImmutableList()),
+        ("POST", "/api/v1/admin/special-grants/preview") =>
+            from month in Integer(1, 12)
+            from min in Integer(0, 3)
+            from sku in OneOf("A", "B", "C")
+            from negate in Gen.Elements(true, false)
+            let purchases = Object(("type", "purchaseCount"), ("from", Iso(DateOnly.FromDateTime(world.Now.UtcDateTime).AddYears(-1))), ("min", min))
+            select (JsonText)Object(("segment", Object(("type", "and"), ("of", Array(
+                Object(("type", "member"), ("birthMonth", month), ("tags", Array("vip"))),
+                negate ? Object(("type", "not"), ("of", purchases)) : purchases,
+                Object(("type", "or"), ("of", Array(Object(("type", "purchasedSkus"), ("skus", Array(sku))), Object(("type", "all")))))))))),
+        ("POST", "/api/v1/admin/exports") =>
+            from kind in OneOf("balances", "members", "ranks", "liability", "transactions", "accounting", "report")
+            from encoding in OneOf("utf8bom", "shift_jis")
+            let period = kind is Str { Value: "transactions" or "accounting" or "report" }
+            select (JsonText)Object(("kind", kind), ("encoding", encoding),
+                ("from", period ? Iso(DateOnly.FromDateTime(world.Now.UtcDateTime).AddDays(-30)) : Null),
+                ("to", period ? Iso(DateOnly.FromDateTime(world.Now.UtcDateTime)) : Null)),
         _ => null,
     };
 
