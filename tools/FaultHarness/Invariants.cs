@@ -27,7 +27,10 @@ internal sealed class Invariants(SeedRun run)
     private SeedScript Script => run.Script;
     private StorageView Storage => run.App.Storage;
 
-    private sealed record MemberState(MemberRecord Record, AccountDocument Account, List<JournalEntry> History);
+    /// <param name="SealedPages">History pages found up to the account's SealedThrough.</param>
+    /// <param name="PreparedPages">Pages past it: written before a commit that then failed (the next one seals them).</param>
+    private sealed record MemberState(MemberRecord Record, AccountDocument Account, List<JournalEntry> History, int SealedPages,
+        IReadOnlyList<JournalPageDocument> PreparedPages);
 
     /// <summary>Outbox effects not visible yet (the drain waits for none).</summary>
     public async Task<List<string>> OutboxEffectsMissingAsync()
@@ -71,9 +74,12 @@ internal sealed class Invariants(SeedRun run)
                 if (record.Registered && _checking) run.Violation($"member {record.Id}: registered (2xx) but no account document");
                 continue;
             }
-            var pages = await Storage.ReadPagesAsync(record.Id);
-            var history = pages.OrderBy(p => p.PageNo).SelectMany(p => p.Entries).Concat(account.Journal).ToList();
-            states.Add(new MemberState(record, account, history));
+            // Pages up to SealedThrough are history; a page past it was written for a commit that did not happen (yet):
+            // it must hold the same entries as the journal (checked in CheckHistory), it is not history twice.
+            var pages = (await Storage.ReadPagesAsync(record.Id)).OrderBy(p => p.PageNo).ToList();
+            var sealedPages = pages.Where(p => p.PageNo < account.SealedThrough / LedgerLimits.PageEntries).ToList();
+            var history = sealedPages.SelectMany(p => p.Entries).Concat(account.Journal).ToList();
+            states.Add(new MemberState(record, account, history, sealedPages.Count, [.. pages.Except(sealedPages)]));
         }
         return states;
     }
@@ -133,6 +139,14 @@ internal sealed class Invariants(SeedRun run)
             }
         }
         if (history.Count != ledger.LastSeq) run.Violation($"member {id}: {history.Count} entries in history, last seq {ledger.LastSeq}");
+        if (state.SealedPages != account.SealedThrough / LedgerLimits.PageEntries)
+            run.Violation($"member {id}: sealed through {account.SealedThrough}, but {state.SealedPages} history pages found");
+        foreach (var page in state.PreparedPages)
+        {
+            var differing = page.Entries.Where(e => e.Seq > history.Count || !Same(e, history[(int)e.Seq - 1])).Select(e => e.Seq).ToList();
+            if (differing.Count > 0) run.Violation($"member {id}: page {page.PageNo}, written ahead of its commit, holds entries {string.Join(",", differing)} unlike the journal's");
+        }
+        static bool Same(JournalEntry a, JournalEntry b) => a.Seq == b.Seq && a.Type == b.Type && a.Points == b.Points && a.BalanceAfter == b.BalanceAfter && a.Reference == b.Reference;
         if (account.Journal.Any(e => e.Seq <= account.SealedThrough)) run.Violation($"member {id}: unsealed journal holds entries up to {account.SealedThrough}, sealed already");
 
         var balance = PointAmount.Zero;

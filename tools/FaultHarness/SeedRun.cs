@@ -151,7 +151,7 @@ internal sealed class SeedRun
         {
             var (account, _) = await _app.Storage.ReadAccountAsync(member.Id);
             if (account is null) continue;
-            var pages = await _app.Storage.ReadPagesAsync(member.Id);
+            var pages = (await _app.Storage.ReadPagesAsync(member.Id)).Where(p => p.PageNo < account.SealedThrough / Points.Functions.Ledger.LedgerLimits.PageEntries).ToList();
             text.AppendLine(CultureInfo.InvariantCulture, $"history of {member.Id} (balance {account.Ledger.Balance}, {pages.Count} sealed pages, outbox [{string.Join(",", account.Outbox.Select(o => o.Id))}]):");
             foreach (var entry in pages.OrderBy(p => p.PageNo).SelectMany(p => p.Entries).Concat(account.Journal))
             {
