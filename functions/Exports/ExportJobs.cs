@@ -117,7 +117,8 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         var filter = export.Filter is { } json ? SegmentJson.Parse(json, "filter", []) : null;
         var container = blobs.Container(BlobContainers.Exports);
         long rows = 0, refused = 0, members = 0, documents = 0;
-        var outstanding = new Dictionary<string, long>(StringComparer.Ordinal);
+        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Add(string key, long points) => sums[key] = checked(sums.GetValueOrDefault(key) + points);
         await using (var output = await container.GetBlockBlobClient(PartOf(export.Id, step.Range, step.Page, "rows")).OpenWriteAsync(true, cancellationToken: cancellationToken))
         await using (var errorOutput = await container.GetBlockBlobClient(PartOf(export.Id, step.Range, step.Page, "errors")).OpenWriteAsync(true, cancellationToken: cancellationToken))
         await using (var csv = CsvResultWriter.Create(output, ExportKinds.ColumnsOf(export.Kind), export.Encoding, header: false))
@@ -126,9 +127,14 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
             foreach (var document in LedgerScanStore.Documents(page))
             {
                 documents++;
-                if (export.Kind == ExportKinds.Report)
+                // The report and the liability are sums written once every page is done; the other kinds are rows.
+                if (export.Kind is ExportKinds.Report or ExportKinds.Liability)
                 {
-                    foreach (var (key, points) in MonthlyReport.SumsOf(document, export, settings, today)) outstanding[key] = checked(outstanding.GetValueOrDefault(key) + points);
+                    var (memberRead, documentSums) = export.Kind == ExportKinds.Report
+                        ? (false, MonthlyReport.SumsOf(document, export, settings, today))
+                        : LiabilitySumsOf(document, today, settings.Zone);
+                    if (memberRead) members++;
+                    foreach (var (key, points) in documentSums) Add(key, points);
                     continue;
                 }
                 foreach (var (memberId, seq, cells) in await RowsOfAsync(export, document, filter, today, settings, cancellationToken))
@@ -138,13 +144,6 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                         members++;
                         continue; // a member read, with nothing to write
                     }
-                    if (export.Kind == ExportKinds.Liability)
-                    {
-                        // cells = kind, month, points: added up over the pages, written once every page is done
-                        var key = cells[0] is ReconcileBalances or PurchasedAtBase ? $"{LiabilityPrefix}{cells[0]}" : $"{LiabilityPrefix}{cells[0]}|{cells[1]}";
-                        outstanding[key] = checked(outstanding.GetValueOrDefault(key) + long.Parse(cells[2]!, CultureInfo.InvariantCulture));
-                        continue;
-                    }
                     if (CsvResultWriter.Unwritable(cells, export.Encoding) is { } column)
                     {
                         refused++;
@@ -153,27 +152,49 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                         continue;
                     }
                     rows++;
+                    if (export.Kind == ExportKinds.Ranks) Add(cells[0]!, 1); // the distribution, for the summary
                     await csv.WriteRowAsync(cells, cancellationToken);
                 }
             }
         }
-        var counts = new Dictionary<string, long>(outstanding, StringComparer.Ordinal)
+        return new ScanPageResult(new Dictionary<string, long> { ["documentsRead"] = documents, ["membersRead"] = members, ["rows"] = rows, ["rowErrors"] = refused }, [])
         {
-            ["documentsRead"] = documents, ["membersRead"] = members, ["rows"] = rows, ["rowErrors"] = refused,
+            Sums = sums,
         };
-        return new ScanPageResult(counts, []);
+    }
+
+    /// <summary>
+    /// What one document adds to the liability (F31): a member's open lots by kind and expiry month, its balance plus debt
+    /// (the reconciliation), and the purchased points its history had at the base date; a sealed history page, the last.
+    /// </summary>
+    private static (bool MemberRead, IEnumerable<(string Key, long Points)> Sums) LiabilitySumsOf(JsonElement document, DateOnly today, TimeZoneInfo zone)
+    {
+        var type = document.TryGetProperty("docType", out var t) ? t.GetString() : null;
+        if (type == JournalPageDocument.Type)
+        {
+            return (false, [(PurchasedAtBase, PurchasedAtBaseDate(document.GetProperty("entries").Deserialize<ImmutableArray<JournalEntry>>(JsonDefaults.Options), today, zone))]);
+        }
+        if (type != AccountDocument.Type || !document.TryGetProperty("member", out var json)) return (false, []);
+        var member = json.Deserialize<Member>(JsonDefaults.Options)!;
+        var lots = member.Ledger.Lots.Where(l => !l.IsDueOn(today))
+            .GroupBy(l => $"{Lower(l.Kind)}|{(l.ExpiresOn is { } e ? CalendarText.MonthOf(e) : "none")}")
+            .Select(g => (g.Key, g.Sum(l => l.Remaining.Value)));
+        var unsealed = document.TryGetProperty("journal", out var journal) ? journal.Deserialize<ImmutableArray<JournalEntry>>(JsonDefaults.Options) : [];
+        // The reconciliation: what the lots owe, less debt, is the member's balance (as the summary shows it).
+        return (true, [.. lots, (ReconcileBalances, MemberViews.Summary(member, today).Balance + member.Ledger.Debt.Value),
+            (PurchasedAtBase, PurchasedAtBaseDate(unsealed, today, zone))]);
     }
 
     /// <summary>
     /// The rows one document gives: for a member, (member, null, null) to count it, then its rows; journal pages give
-    /// transactions. The ranks export writes its summary at the end from the file itself.
+    /// transactions.
     /// </summary>
     private async Task<IReadOnlyList<(string MemberId, long? Seq, string?[]? Cells)>> RowsOfAsync(ExportDocument export, JsonElement document, Segment? filter,
         DateOnly today, ProgramSettings settings, CancellationToken cancellationToken)
     {
         var zone = settings.Zone;
         var type = document.TryGetProperty("docType", out var t) ? t.GetString() : null;
-        if (export.Kind is ExportKinds.Transactions or ExportKinds.Accounting || (export.Kind == ExportKinds.Liability && type == JournalPageDocument.Type))
+        if (export.Kind is ExportKinds.Transactions or ExportKinds.Accounting)
         {
             var entries = type switch
             {
@@ -182,7 +203,6 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 _ => [],
             };
             var memberId = document.TryGetProperty("memberId", out var m) ? m.GetString()! : "";
-            if (export.Kind == ExportKinds.Liability) return [(memberId, null, PurchasedAtBaseDate(entries, today, zone))];
             var inPeriod = entries.Where(e => InPeriod(ProgramCalendar.DateOf(e.OccurredAt, zone), export));
             return export.Kind == ExportKinds.Accounting
                 ? [.. inPeriod.SelectMany(e => Domain.Accounting.Postings.Of(e, settings.YenPerPoint).Select(p => (memberId, (long?)e.Seq, (string?[]?)
@@ -197,17 +217,6 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
             var (matches, _) = filter.MatchesWithoutPurchases(member, today) is { } decided ? (decided, 0)
                 : (filter.Matches(new MemberSnapshot(member, (await history.ReadAsync(member, filter.PurchasesFrom, cancellationToken)).Purchases, today)), 0);
             if (!matches) return [(id, null, null)];
-        }
-        if (export.Kind == ExportKinds.Liability)
-        {
-            // What the program owes: the points in the member's open lots, by kind and expiry month (as of today).
-            var live = member.Ledger.Lots.Where(l => !l.IsDueOn(today)).ToList();
-            var lots = live.GroupBy(l => (Kind: Lower(l.Kind), Month: l.ExpiresOn is { } e ? CalendarText.MonthOf(e) : "none"))
-                .Select(g => (id, (long?)null, (string?[]?)[g.Key.Kind, g.Key.Month, N(g.Sum(l => l.Remaining.Value))]));
-            // The reconciliation: what the lots owe, less debt, is the members' balances (as the summary shows them).
-            string?[] reconciliation = [ReconcileBalances, "", N(MemberViews.Summary(member, today).Balance + member.Ledger.Debt.Value)];
-            var unsealed = document.TryGetProperty("journal", out var journal) ? journal.Deserialize<ImmutableArray<JournalEntry>>(JsonDefaults.Options) : [];
-            return [(id, null, null), .. lots, (id, null, reconciliation), (id, null, PurchasedAtBaseDate(unsealed, today, zone))];
         }
         var summary = MemberViews.Summary(member, today);
         string?[] row = export.Kind switch
@@ -245,8 +254,9 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         var container = blobs.Container(BlobContainers.Exports);
         IEnumerable<string> Parts(string file) => shards.SelectMany(s => Enumerable.Range(0, s.Page).Select(page => PartOf(exportId, s.Range, page, file)));
         var totals = ScanShardDocument.Sum(shards.Select(s => s.Counts));
-        if (export.Kind == ExportKinds.Liability) await WriteLiabilityAsync(export, totals, cancellationToken);
-        else if (export.Kind == ExportKinds.Report) await MonthlyReport.WriteAsync(blobs, export, totals, cancellationToken);
+        var sums = ScanShardDocument.Sum(shards.Select(s => s.Sums));
+        if (export.Kind == ExportKinds.Liability) await WriteLiabilityAsync(export, sums, cancellationToken);
+        else if (export.Kind == ExportKinds.Report) await MonthlyReport.WriteAsync(blobs, export, sums, cancellationToken);
         else await CsvParts.MergeAsync(container, Parts("rows"), export.BlobName, ExportKinds.ColumnsOf(export.Kind), export.Encoding, cancellationToken);
         string? errorsBlob = null;
         if (totals.GetValueOrDefault("rowErrors") > 0)
@@ -254,7 +264,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
             errorsBlob = export.BlobName[..^4] + ".errors.csv";
             await CsvParts.MergeAsync(container, Parts("errors"), errorsBlob, ExportKinds.ErrorColumns, CsvOutputEncoding.Utf8Bom, cancellationToken);
         }
-        if (export.Kind == ExportKinds.Ranks) await WriteRankSummaryAsync(export, cancellationToken);
+        if (export.Kind == ExportKinds.Ranks) await WriteRankSummaryAsync(export, sums, cancellationToken);
         foreach (var file in new[] { "rows", "errors" })
         {
             foreach (var part in Parts(file)) await container.DeleteBlobIfExistsAsync(part, cancellationToken: cancellationToken);
@@ -266,7 +276,6 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         if (await exports.TryReplaceAsync(completed, etag!, cancellationToken)) LogCompleted(exportId, export.Kind, totals.GetValueOrDefault("rows"));
     }
 
-    private const string LiabilityPrefix = "liability|";
     private const string PurchasedAtBase = "purchasedAtBaseDate";
     /// <summary>Payment Services Act: an issuer of prepaid value notifies when the unused balance at a base date passes ¥10,000,000.</summary>
     public const long PrepaidNotificationThresholdYen = 10_000_000;
@@ -280,12 +289,11 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     }
 
     /// <summary>What <paramref name="entries"/> moved into or out of purchased lots up to the base date: summed over every entry, the unused prepaid balance then.</summary>
-    private static string?[] PurchasedAtBaseDate(IEnumerable<JournalEntry> entries, DateOnly today, TimeZoneInfo zone)
+    private static long PurchasedAtBaseDate(IEnumerable<JournalEntry> entries, DateOnly today, TimeZoneInfo zone)
     {
         var baseDate = BaseDateOf(today);
-        var points = entries.Where(e => ProgramCalendar.DateOf(e.OccurredAt, zone) <= baseDate)
+        return entries.Where(e => ProgramCalendar.DateOf(e.OccurredAt, zone) <= baseDate)
             .Sum(e => e.Lots.Where(l => l.Kind == Domain.Ledger.LotKind.Purchased).Sum(l => l.Points.Value));
-        return [PurchasedAtBase, "", N(points)];
     }
     private const string ReconcileBalances = "balances";
 
@@ -295,13 +303,14 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
     /// The liability file (F31): outstanding points and their yen (at today's yen per point) by kind and expiry month,
     /// then a total line per kind and the grand total, from the page totals every shard kept.
     /// </summary>
-    private async Task WriteLiabilityAsync(ExportDocument export, IReadOnlyDictionary<string, long> totals, CancellationToken cancellationToken)
+    private async Task WriteLiabilityAsync(ExportDocument export, IReadOnlyDictionary<string, long> sums, CancellationToken cancellationToken)
     {
-        var yenPerPoint = (await settingsStore.GetAsync(cancellationToken)).YenPerPoint;
-        var balances = totals.GetValueOrDefault($"{LiabilityPrefix}{ReconcileBalances}");
-        var purchasedAtBase = totals.GetValueOrDefault($"{LiabilityPrefix}{PurchasedAtBase}");
-        var lines = totals.Where(t => t.Key.StartsWith(LiabilityPrefix, StringComparison.Ordinal) && t.Key.Count(c => c == '|') == 2)
-            .Select(t => (Parts: t.Key[LiabilityPrefix.Length..].Split('|'), Points: t.Value))
+        var settings = await settingsStore.GetAsync(cancellationToken);
+        var yenPerPoint = settings.YenPerPoint;
+        var balances = sums.GetValueOrDefault(ReconcileBalances);
+        var purchasedAtBase = sums.GetValueOrDefault(PurchasedAtBase);
+        var lines = sums.Where(t => t.Key.Contains('|', StringComparison.Ordinal))
+            .Select(t => (Parts: t.Key.Split('|'), Points: t.Value))
             .Select(t => (Kind: t.Parts[0], Month: t.Parts[1], t.Points)).OrderBy(t => t.Kind, StringComparer.Ordinal).ThenBy(t => t.Month, StringComparer.Ordinal).ToList();
         await using var output = new StagedBlockBlobStream(blobs.Container(BlobContainers.Exports).GetBlockBlobClient(export.BlobName));
         await using (var csv = CsvResultWriter.Create(output, ExportKinds.ColumnsOf(ExportKinds.Liability), export.Encoding))
@@ -318,7 +327,7 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
                 throw new InvalidOperationException($"Liability export {export.Id}: the lots owe {all} points but the balances (plus debt) add up to {balances}.");
             }
             await csv.WriteRowAsync(["reconciliation", "lots = balances + debt", N(all), N(checked(all * yenPerPoint))], cancellationToken);
-            var baseDate = BaseDateOf((await settingsStore.GetAsync(cancellationToken)).DateOf(Clock.GetUtcNow()));
+            var baseDate = BaseDateOf(settings.DateOf(Clock.GetUtcNow()));
             var prepaidYen = checked(purchasedAtBase * yenPerPoint);
             await csv.WriteRowAsync([prepaidYen > PrepaidNotificationThresholdYen ? "purchased_at_base_date_over_threshold" : "purchased_at_base_date",
                 CalendarText.DayOf(baseDate), N(purchasedAtBase), N(prepaidYen)], cancellationToken);
@@ -326,25 +335,13 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         await output.CommitAsync(cancellationToken);
     }
 
-    /// <summary>The distribution of a ranks export, counted from its own file (a stream of two columns: memory holds one count per rank).</summary>
-    private async Task WriteRankSummaryAsync(ExportDocument export, CancellationToken cancellationToken)
+    /// <summary>The distribution of a ranks export, from the sums its pages kept (one per rank).</summary>
+    private async Task WriteRankSummaryAsync(ExportDocument export, IReadOnlyDictionary<string, long> sums, CancellationToken cancellationToken)
     {
-        var container = blobs.Container(BlobContainers.Exports);
-        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        await using (var content = await container.GetBlobClient(export.BlobName).OpenReadAsync(cancellationToken: cancellationToken))
-        using (var reader = new StreamReader(content, export.Encoding == CsvOutputEncoding.ShiftJis ? CsvEncoding.StrictShiftJis : System.Text.Encoding.UTF8))
-        {
-            await reader.ReadLineAsync(cancellationToken); // the header
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
-            {
-                var rank = line.Split(',')[0].Trim('"');
-                counts[rank] = counts.GetValueOrDefault(rank) + 1;
-            }
-        }
-        await using var output = new StagedBlockBlobStream(container.GetBlockBlobClient(export.BlobName[..^4] + ".summary.csv"));
+        await using var output = new StagedBlockBlobStream(blobs.Container(BlobContainers.Exports).GetBlockBlobClient(export.BlobName[..^4] + ".summary.csv"));
         await using (var csv = CsvResultWriter.Create(output, ExportKinds.RankSummaryColumns, export.Encoding))
         {
-            foreach (var (rank, members) in counts) await csv.WriteRowAsync([rank, N(members)], cancellationToken);
+            foreach (var (rank, members) in sums.OrderBy(s => s.Key, StringComparer.Ordinal)) await csv.WriteRowAsync([rank, N(members)], cancellationToken);
         }
         await output.CommitAsync(cancellationToken);
     }

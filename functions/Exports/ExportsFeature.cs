@@ -160,8 +160,7 @@ public sealed class ExportsFeature : Feature
     {
         var (export, _) = await exports.ReadAsync(exportId, http.RequestAborted);
         if (export is null) return Problems.For(Problems.NotFound, "No such export.");
-        var counts = export.State == ExportState.Completed ? export.Totals : await scan.ProgressAsync(exportId, http.RequestAborted);
-        var progress = counts.Where(c => !c.Key.Contains('|', StringComparison.Ordinal)).ToDictionary(); // a liability's or report's running sums are its file's, not progress
+        var progress = export.State == ExportState.Completed ? export.Totals : await scan.ProgressAsync(exportId, http.RequestAborted);
         return Results.Json(new ExportView(export.Id, export.Kind, JsonNamingPolicy.CamelCase.ConvertName(export.State.ToString()), BlobContainers.Exports, export.BlobName,
             export.ErrorsBlobName, progress, export.CreatedAt, export.CompletedAt), JsonDefaults.Options, statusCode: status);
     }

@@ -65,11 +65,10 @@ public static class MonthlyReport
     }
 
     /// <summary>The report's lines from the scan's totals: (section, key, category, points), in a stable order.</summary>
-    public static List<(string Section, string Key, string Category, long Points)> Lines(IReadOnlyDictionary<string, long> totals) =>
-        [.. totals.Where(t => t.Key.StartsWith(Prefix, StringComparison.Ordinal)).Select(t => t.Key[Prefix.Length..].Split('|'))
-            .Zip(totals.Where(t => t.Key.StartsWith(Prefix, StringComparison.Ordinal)).Select(t => t.Value))
-            .Select(p => (p.First[0], p.First[1], p.First[2], p.Second))
-            .OrderBy(l => l.Item1, StringComparer.Ordinal).ThenBy(l => l.Item2, StringComparer.Ordinal).ThenBy(l => l.Item3, StringComparer.Ordinal)];
+    public static List<(string Section, string Key, string Category, long Points)> Lines(IReadOnlyDictionary<string, long> sums) =>
+        [.. sums.Where(t => t.Key.StartsWith(Prefix, StringComparison.Ordinal))
+            .Select(t => t.Key[Prefix.Length..].Split('|') is [var section, var key, var category] ? (section, key, category, t.Value) : throw new FormatException(t.Key))
+            .OrderBy(l => l.section, StringComparer.Ordinal).ThenBy(l => l.key, StringComparer.Ordinal).ThenBy(l => l.category, StringComparer.Ordinal)];
 
     /// <summary>Months of the liability trend: this one and the eleven before.</summary>
     public const int TrendMonths = 12;

@@ -26,8 +26,10 @@ public sealed record ScanShardDocument
     public string? Continuation { get; init; }
     public int Page { get; init; }
     public bool Done { get; init; }
-    /// <summary>What the pages done so far counted, by name (the job says which).</summary>
+    /// <summary>What the pages done so far counted, by name (the job says which): the scan's progress.</summary>
     public ImmutableSortedDictionary<string, long> Counts { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
+    /// <summary>What the pages done so far added up for the job's result (a liability by kind and month…), kept apart from its progress.</summary>
+    public ImmutableSortedDictionary<string, long> Sums { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
     public ImmutableArray<string> Sample { get; init; } = [];
     public DateTimeOffset? UpdatedAt { get; init; }
 
@@ -40,8 +42,11 @@ public sealed record ScanShardDocument
         counts.SelectMany(c => c).GroupBy(c => c.Key, StringComparer.Ordinal).ToImmutableSortedDictionary(g => g.Key, g => g.Sum(c => c.Value), StringComparer.Ordinal);
 }
 
-/// <summary>What one page of a scan gave: counts to add to the shard's, and members to add to its sample.</summary>
-public sealed record ScanPageResult(IReadOnlyDictionary<string, long> Counts, IReadOnlyList<string> Sample);
+/// <summary>What one page of a scan gave: counts (progress) and sums (the job's result) to add to the shard's, and members to add to its sample.</summary>
+public sealed record ScanPageResult(IReadOnlyDictionary<string, long> Counts, IReadOnlyList<string> Sample)
+{
+    public IReadOnlyDictionary<string, long> Sums { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
+}
 
 /// <summary>The ledger container's read feed by feed range, and the scans' shard documents.</summary>
 public sealed class LedgerScanStore(CosmosStorage cosmos)
@@ -162,6 +167,7 @@ public abstract partial class LedgerScanJob(LedgerScanStore store, LedgerJobQueu
             Page = shard.Page + 1,
             Done = continuation is null,
             Counts = ScanShardDocument.Sum([shard.Counts, result.Counts]),
+            Sums = ScanShardDocument.Sum([shard.Sums, result.Sums]),
             Sample = [.. shard.Sample.Concat(result.Sample).Take(ScanShardDocument.SampleMax)],
             UpdatedAt = clock.GetUtcNow(),
         };
