@@ -91,6 +91,8 @@ public static class LedgerDecider
         /// </summary>
         public void ExtendOpenLots(EntryType activity)
         {
+            // Every earn and spend comes here: most programs have no rolling policy, and cost nothing.
+            if (context.RegularExpiry is not Expiry.ExpiryPolicy.Rolling && context.PurchasedExpiry is not Expiry.ExpiryPolicy.Rolling) return;
             var moves = new List<LotPortion>();
             foreach (var (kind, policy) in new[] { (LotKind.Regular, context.RegularExpiry), (LotKind.Purchased, context.PurchasedExpiry) })
             {

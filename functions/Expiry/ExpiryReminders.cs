@@ -35,7 +35,7 @@ public sealed record ExpiryReminderSettings
 
 /// <summary>
 /// <c>SendExpiryReminders</c>, daily at 00:30 program time: for each day since its last completed one (catching up at
-/// most <see cref="CatchUpDaysMax"/>; a first run does today only), writes <c>exports/expiry-reminders/{day}.csv</c>
+/// most <see cref="JobCheckpoints.CatchUpDaysMax"/>; a first run does today only), writes <c>exports/expiry-reminders/{day}.csv</c>
 /// listing, for each offset, the members with points expiring on day + offset. Members are found through the expiry due
 /// index (a lot expiring on D is listed under D + 1), never by reading all members; a member who left that date (their
 /// lots moved or were spent) is passed over unread, and every listed member is read to list what expires now, so one who
@@ -48,7 +48,6 @@ public sealed partial class ExpiryRemindersJob(DueIndex dueIndex, LedgerStore st
 {
     public const string FunctionName = "SendExpiryReminders";
     public const string Folder = "expiry-reminders/";
-    public const int CatchUpDaysMax = 31;
     /// <summary>Members read at once.</summary>
     public const int ParallelMembersMax = 8;
 
@@ -62,10 +61,8 @@ public sealed partial class ExpiryRemindersJob(DueIndex dueIndex, LedgerStore st
     {
         var settings = await settingsStore.GetAsync(cancellationToken);
         var today = settings.DateOf(clock.GetUtcNow());
-        var from = await checkpoints.LastCompletedAsync(FunctionName, cancellationToken) is { } last ? CalendarText.ParseDay(last).AddDays(1) : today;
-        if (from < today.AddDays(-CatchUpDaysMax)) from = today.AddDays(-CatchUpDaysMax);
         var written = new List<string>();
-        for (var day = from; day <= today; day = day.AddDays(1))
+        foreach (var day in JobCheckpoints.DaysDue(await checkpoints.LastCompletedAsync(FunctionName, cancellationToken), today))
         {
             var file = await WriteDayAsync(day, settings.Reminders, cancellationToken);
             await checkpoints.CompleteAsync(FunctionName, CalendarText.DayOf(day), cancellationToken);

@@ -91,14 +91,10 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
     private async Task<ImportRowResult> ApplyRowAsync(MemberCsvRow row, ImportedFile file, CancellationToken cancellationToken)
     {
         var id = MemberId.Parse(row.MemberId);
-        var (existing, _) = await store.ReadAccountAsync(id, cancellationToken);
-        var referral = row.ReferredByCode is { } code && existing is null ? new ReferralClaim(code, await referralCodes.FindAsync(code, cancellationToken)) : null;
-        if (Registration.CheckReferral(id, existing?.Member.Profile, referral) is { } refusal)
-            return new ImportRowResult(ImportRowStatus.Rejected, Problems.Of(refusal.Reason).Code, refusal.Detail);
-        var newcomer = existing is null ? new Newcomer(await referralCodes.ReserveAsync(id.Value, cancellationToken), referral?.Code, referral?.Referrer) : null;
         var change = new ProfileChange(row.JoinedOn, row.BirthDate, row.Tags, row.StoreId, row.Newsletter);
-        var registration = MembersFeature.Register(id, change, newcomer, referral, $"import:{Prefix}{file.Name}");
-        var result = await ledger.ExecuteAsync(id, registration with
+        var (registration, refusal) = await MembersFeature.RegistrationAsync(id, change, row.ReferredByCode, store, referralCodes, $"import:{Prefix}{file.Name}", cancellationToken);
+        if (refusal is { } refused) return new ImportRowResult(ImportRowStatus.Rejected, Problems.Of(refused.Reason).Code, refused.Detail);
+        var result = await ledger.ExecuteAsync(id, registration! with
         {
             // The rank the member had in the old system, carried over as it is (the monthly evaluation takes over from there).
             Decide = input => registration.Decide(input) switch
@@ -131,8 +127,7 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
         }
 
         var memberId = file.Field(MemberIdColumn);
-        if (memberId.Length == 0) Add(MemberIdColumn, CsvRowErrorCodes.Required, "member_id is required.");
-        else if (!MemberId.IsWellFormed(memberId)) Add(MemberIdColumn, CsvRowErrorCodes.InvalidMemberId, $"member_id must be 1–{MemberId.LengthMax} characters of A–Z, a–z, 0–9, '.', '_' or '-'.");
+        if (CsvRowChecks.MemberId(memberId) is { } badMemberId) errors.Add(badMemberId);
         var joinedOn = Date(JoinedOnColumn);
         var birthDate = Date(BirthDateColumn);
         var tags = Optional(TagsColumn)?.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToList();
@@ -155,8 +150,7 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
         var referral = Optional(ReferralColumn)?.ToUpperInvariant();
         if (referral is { Length: > MembersFeature.ReferralCodeLengthMax }) Add(ReferralColumn, "invalid_referral_code", $"referred_by_code: at most {MembersFeature.ReferralCodeLengthMax} characters.");
         var rank = Optional(RankColumn);
-        if (file.HasFieldsBeyondHeader)
-            errors.Add(new CsvRowError("row", CsvRowErrorCodes.TooManyFields, "The row has values beyond the header's columns; quote values that contain commas."));
+        if (CsvRowChecks.ExtraFields(file) is { } extra) errors.Add(extra);
         return new MemberCsvRow(file.Row, memberId, joinedOn, birthDate, tags, store, newsletter, referral, rank, errors);
     }
 }

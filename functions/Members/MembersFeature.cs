@@ -81,24 +81,33 @@ public sealed class MembersFeature : Feature
         var today = settings.DateOf(clock.GetUtcNow());
         if (Validate(request!, today) is { } invalid) return invalid;
 
-        var (existing, _) = await store.ReadAccountAsync(id, http.RequestAborted);
-        var referral = request!.ReferredByCode is { } code
-            // A registered member repeating the code they registered with was checked then (codes are never deleted).
-            ? new ReferralClaim(code, existing is null ? await referralCodes.FindAsync(code, http.RequestAborted) : null)
-            : null;
-        // Checked here on the member as read so that no referral code is reserved for a refused request; the
-        // registration decides again on the member as committed.
-        if (Registration.CheckReferral(id, existing?.Profile, referral) is { } refusal) return Problems.For(refusal.Reason, refusal.Detail);
-        var newcomer = existing is null
-            ? new Newcomer(await referralCodes.ReserveAsync(id.Value, http.RequestAborted), referral?.Code, referral?.Referrer)
-            : null;
-        var change = new ProfileChange(request.JoinedOn, request.BirthDate, request.Tags, request.StoreId, request.NewsletterOptIn);
-        var registered = await ledger.ExecuteAsync(id, Register(id, change, newcomer, referral, http.CallerName()));
+        var change = new ProfileChange(request!.JoinedOn, request.BirthDate, request.Tags, request.StoreId, request.NewsletterOptIn);
+        var (registration, refusal) = await RegistrationAsync(id, change, request.ReferredByCode, store, referralCodes, http.CallerName(), http.RequestAborted);
+        if (refusal is { } refused) return Problems.For(refused.Reason, refused.Detail);
+        var registered = await ledger.ExecuteAsync(id, registration!);
         if (registered is not OperationResult.Applied { Result: RegistrationResponse outcome } applied) return registered.ToHttp(http, StatusCodes.Status200OK);
 
         var member = await FireRegistrationTriggersAsync(applied.Member, ledger, await earning.GetConfigAsync(settings, http.RequestAborted),
             settings, http.CallerName(), http.RequestAborted) ?? (await store.ReadAccountAsync(id, http.RequestAborted)).Account!.Member;
         return Results.Json(MemberViews.Summary(member, today), JsonDefaults.Options, statusCode: outcome.Created ? 201 : 200);
+    }
+
+    /// <summary>
+    /// The registration or profile update of a member as the API and the bulk members file make it: the referral is
+    /// checked on the member as read, so that no referral code is reserved for a refused request (the registration
+    /// decides again on the member as committed), and a new member's own referral code is reserved.
+    /// </summary>
+    public static async Task<(MemberOperation? Operation, (RegistrationRejection Reason, string Detail)? Refusal)> RegistrationAsync(MemberId id,
+        ProfileChange change, string? referredByCode, LedgerStore store, ReferralCodes referralCodes, string actor, CancellationToken cancellationToken)
+    {
+        var (existing, _) = await store.ReadAccountAsync(id, cancellationToken);
+        var referral = referredByCode is { } code
+            // A registered member repeating the code they registered with was checked then (codes are never deleted).
+            ? new ReferralClaim(code, existing is null ? await referralCodes.FindAsync(code, cancellationToken) : null)
+            : null;
+        if (Registration.CheckReferral(id, existing?.Profile, referral) is { } refusal) return (null, refusal);
+        var newcomer = existing is null ? new Newcomer(await referralCodes.ReserveAsync(id.Value, cancellationToken), referral?.Code, referral?.Referrer) : null;
+        return (Register(id, change, newcomer, referral, actor), null);
     }
 
     /// <summary>

@@ -110,22 +110,15 @@ public sealed class AllocateRankPointsJob(MemberLists lists, LedgerJobQueue queu
 }
 
 /// <summary>
-/// A job for each day: it catches up every day since its last completed one, at most <see cref="CatchUpDaysMax"/>; a
+/// A job for each day: it catches up every day since its last completed one, at most <see cref="JobCheckpoints.CatchUpDaysMax"/>; a
 /// first run does today only (it does not grant what passed before it existed).
 /// </summary>
 public abstract class DailyFanOutJob(string name, MemberLists lists, LedgerJobQueue queue, JobCheckpoints checkpoints,
     ProgramSettingsStore settingsStore, TimeProvider clock, ILogger log)
     : FanOutJob(name, lists, queue, checkpoints, settingsStore, clock, log)
 {
-    /// <summary>Longest outage caught up: days older than this are not granted late.</summary>
-    public const int CatchUpDaysMax = 31;
-
-    protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today)
-    {
-        var from = lastCompleted is null ? today : CalendarText.ParseDay(lastCompleted).AddDays(1);
-        if (from < today.AddDays(-CatchUpDaysMax)) from = today.AddDays(-CatchUpDaysMax);
-        for (var day = from; day <= today; day = day.AddDays(1)) yield return CalendarText.DayOf(day);
-    }
+    protected override IEnumerable<string> DuePeriods(string? lastCompleted, DateOnly today) =>
+        JobCheckpoints.DaysDue(lastCompleted, today).Select(CalendarText.DayOf);
 }
 
 /// <summary>

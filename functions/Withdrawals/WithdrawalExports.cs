@@ -21,8 +21,6 @@ public sealed partial class WithdrawalExports(WithdrawalRecords records, BankAcc
 {
     public const string FunctionName = "ExportWithdrawals";
     public const string Folder = "withdrawals/";
-    /// <summary>Days a missed daily export catches up.</summary>
-    public const int CatchUpDaysMax = 31;
 
     /// <summary>csv.md "Exports", withdrawals.</summary>
     private static readonly IReadOnlyList<CsvColumn> Columns =
@@ -59,10 +57,8 @@ public sealed partial class WithdrawalExports(WithdrawalRecords records, BankAcc
     public async Task<string> RunDailyAsync(CancellationToken cancellationToken)
     {
         var yesterday = (await settingsStore.GetAsync(cancellationToken)).DateOf(clock.GetUtcNow()).AddDays(-1);
-        var from = await checkpoints.LastCompletedAsync(FunctionName, cancellationToken) is { } last ? CalendarText.ParseDay(last).AddDays(1) : yesterday;
-        if (from < yesterday.AddDays(-CatchUpDaysMax)) from = yesterday.AddDays(-CatchUpDaysMax);
         var written = new List<string>();
-        for (var day = from; day <= yesterday; day = day.AddDays(1))
+        foreach (var day in JobCheckpoints.DaysDue(await checkpoints.LastCompletedAsync(FunctionName, cancellationToken), yesterday))
         {
             var export = await WriteAsync(day, CsvOutputEncoding.Utf8Bom, cancellationToken);
             await checkpoints.CompleteAsync(FunctionName, CalendarText.DayOf(day), cancellationToken);

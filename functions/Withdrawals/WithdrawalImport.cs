@@ -54,21 +54,14 @@ public sealed class WithdrawalImport(BlobStorage blobs, MemberLedger ledger, Cos
     protected override Task<Summary> ApplyAsync(Stream content, ImportedFile file, long rows, CsvResultWriter writer, CancellationToken cancellationToken) =>
         ApplyRowsAsync(WithdrawalCsv.ReadAsync(content, cancellationToken), rows,
             async row => ImportRowResult.Of(await ledger.ExecuteAsync(MemberId.Parse(row.MemberId), new MemberOperation($"import:{Prefix}{file.Name}",
-                file.RowKey(row.Row), RequestReader.HashOf("CSV", Prefix, new { row.MemberId, row.WithdrawalId, row.Action, row.Reason }), Decide(row)))),
+                file.RowKey(row.Row), RequestReader.HashOf("CSV", Prefix, new { row.MemberId, row.WithdrawalId, row.Action, row.Reason }),
+                WithdrawalsFeature.TransitionOf(row.Action, row.WithdrawalId, row.Reason)))),
             async (row, result) =>
             {
                 await WithdrawalCsv.WriteResultAsync(writer, row, result, cancellationToken);
                 return result.Status;
             },
             cancellationToken);
-
-    private static Func<MemberOperationInput, Domain.Members.MemberDecision> Decide(WithdrawalCsvRow row) => row.Action switch
-    {
-        WithdrawalCsv.Approve => input => WithdrawalDecider.Approve(input.Member, row.WithdrawalId, input.Context),
-        WithdrawalCsv.Reject => input => WithdrawalDecider.Reject(input.Member, row.WithdrawalId, row.Reason, input.Context),
-        WithdrawalCsv.Paid => input => WithdrawalDecider.MarkPaid(input.Member, row.WithdrawalId, input.Context),
-        _ => throw new ArgumentOutOfRangeException(nameof(row), row.Action, "The reader lets only the three actions through."),
-    };
 
     private static UInt128 HashOf(WithdrawalCsvRow row) =>
         System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{row.MemberId}\n{row.WithdrawalId}")));
@@ -124,9 +117,7 @@ public static class WithdrawalCsv
         void Add(int column, string code, string message) => errors.Add(new CsvRowError(Columns[column].Name, code, message));
 
         var memberId = file.Field(MemberIdColumn);
-        if (memberId.Length == 0) Add(MemberIdColumn, CsvRowErrorCodes.Required, "member_id is required.");
-        else if (!MemberId.IsWellFormed(memberId))
-            Add(MemberIdColumn, CsvRowErrorCodes.InvalidMemberId, $"member_id must be 1–{MemberId.LengthMax} characters of A–Z, a–z, 0–9, '.', '_' or '-'.");
+        if (CsvRowChecks.MemberId(memberId) is { } badMemberId) errors.Add(badMemberId);
 
         var withdrawalId = file.Field(WithdrawalIdColumn);
         if (withdrawalId.Length == 0) Add(WithdrawalIdColumn, CsvRowErrorCodes.Required, "withdrawal_id is required.");
@@ -146,8 +137,7 @@ public static class WithdrawalCsv
         else if (reason.Length > 0 && TextRules.Check(reason) is { } notText)
             Add(ReasonColumn, CsvRowErrorCodes.InvalidReason, $"reason {char.ToLowerInvariant(notText[0])}{notText[1..]}");
 
-        if (file.HasFieldsBeyondHeader)
-            errors.Add(new CsvRowError("row", CsvRowErrorCodes.TooManyFields, "The row has values beyond the header's columns; quote values that contain commas."));
+        if (CsvRowChecks.ExtraFields(file) is { } extra) errors.Add(extra);
 
         return new WithdrawalCsvRow(file.Row, memberId, withdrawalId, action ?? actionText, reason.Length == 0 ? null : reason, errors);
     }

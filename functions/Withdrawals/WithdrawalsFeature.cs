@@ -243,16 +243,19 @@ public sealed class WithdrawalsFeature : Feature
         var reason = request.Item1!.Reason?.Trim();
         if (reason is { Length: 0 or > ReasonLengthMax } || reason?.Any(char.IsControl) == true)
             return Problems.Invalid("reason", $"1–{ReasonLengthMax} characters without control characters, or leave it out.");
-        Func<MemberOperationInput, Points.Domain.Members.MemberDecision> decide = action switch
-        {
-            "approve" => input => WithdrawalDecider.Approve(input.Member, withdrawalId, input.Context),
-            "reject" => input => WithdrawalDecider.Reject(input.Member, withdrawalId, reason, input.Context),
-            _ => input => WithdrawalDecider.MarkPaid(input.Member, withdrawalId, input.Context),
-        };
         var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), key,
-            RequestReader.HashOf("POST", http.Request.Path, new { withdrawalId, reason }), decide));
+            RequestReader.HashOf("POST", http.Request.Path, new { withdrawalId, reason }), TransitionOf(action, withdrawalId, reason)));
         return result.ToHttp(http, StatusCodes.Status200OK);
     }
+
+    /// <summary>The admin's move of a request (<c>approve</c>, <c>reject</c>, <c>paid</c>), as the API and the bulk file make it.</summary>
+    public static Func<MemberOperationInput, Points.Domain.Members.MemberDecision> TransitionOf(string action, string withdrawalId, string? reason) => action switch
+    {
+        "approve" => input => WithdrawalDecider.Approve(input.Member, withdrawalId, input.Context),
+        "reject" => input => WithdrawalDecider.Reject(input.Member, withdrawalId, reason, input.Context),
+        "paid" => input => WithdrawalDecider.MarkPaid(input.Member, withdrawalId, input.Context),
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, "approve, reject or paid: the routes and the file reader let no other through."),
+    };
 
     private static async Task<IResult> ListAll(string? status, string? from, string? to, string? limit, string? continuation, HttpContext http,
         WithdrawalRecords records, ProgramSettingsStore settingsStore, TimeProvider clock)

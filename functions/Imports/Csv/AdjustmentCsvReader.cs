@@ -51,14 +51,7 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
         void Add(int column, string code, string message) => errors.Add(new CsvRowError(Columns[column].Name, code, message));
 
         var memberId = file.Field(MemberIdColumn);
-        if (memberId.Length == 0)
-        {
-            Add(MemberIdColumn, CsvRowErrorCodes.Required, "member_id is required.");
-        }
-        else if (!Points.Domain.Primitives.MemberId.IsWellFormed(memberId))
-        {
-            Add(MemberIdColumn, CsvRowErrorCodes.InvalidMemberId, $"member_id must be 1–{MemberIdLengthMax} characters of A–Z, a–z, 0–9, '.', '_' or '-'.");
-        }
+        if (CsvRowChecks.MemberId(memberId) is { } badMemberId) errors.Add(badMemberId);
 
         var pointsText = file.Field(PointsColumn);
         long? points = null;
@@ -149,10 +142,7 @@ public sealed class AdjustmentCsvReader(CsvImportLimits limits)
             Add(IdempotencyKeyColumn, CsvRowErrorCodes.InvalidIdempotencyKey, $"idempotency_key must be 1–{IdempotencyKeyLengthMax} characters of A–Z, a–z, 0–9, '.', '_', ':' or '-'.");
         }
 
-        if (file.HasFieldsBeyondHeader)
-        {
-            errors.Add(new CsvRowError("row", CsvRowErrorCodes.TooManyFields, "The row has values beyond the header's columns; quote values that contain commas."));
-        }
+        if (CsvRowChecks.ExtraFields(file) is { } extra) errors.Add(extra);
 
         if (errors.Count > 0)
         {

@@ -6,6 +6,22 @@ namespace Points.Functions.Imports.Csv;
 /// <param name="Message">For the admin; names the rule, never echoes the value.</param>
 public sealed record CsvRowError(string Field, string Code, string Message);
 
+/// <summary>The checks every import's rows share.</summary>
+public static class CsvRowChecks
+{
+    /// <summary>The problem with a <c>member_id</c> cell, or null.</summary>
+    public static CsvRowError? MemberId(string value) => value.Length == 0
+        ? new("member_id", CsvRowErrorCodes.Required, "member_id is required.")
+        : Points.Domain.Primitives.MemberId.IsWellFormed(value) ? null
+        : new("member_id", CsvRowErrorCodes.InvalidMemberId,
+            $"member_id must be 1–{Points.Domain.Primitives.MemberId.LengthMax} characters of A–Z, a–z, 0–9, '.', '_' or '-'.");
+
+    /// <summary>The problem of a row with values beyond the header's columns, or null.</summary>
+    public static CsvRowError? ExtraFields(CsvImportFile file) => file.HasFieldsBeyondHeader
+        ? new("row", CsvRowErrorCodes.TooManyFields, "The row has values beyond the header's columns; quote values that contain commas.")
+        : null;
+}
+
 /// <summary>The stable codes of <see cref="CsvRowError"/>, in the order a row's fields are checked.</summary>
 public static class CsvRowErrorCodes
 {
