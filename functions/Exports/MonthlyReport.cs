@@ -126,32 +126,47 @@ public static class MonthlyReport
             .Append("th:first-child,td:first-child{text-align:left}svg{display:block;margin:.5em 0}</style></head><body>")
             .Append("<h1>").Append(E(title)).Append("</h1>");
         var days = lines.Where(l => l.Section == "day").ToList();
+        // Every day of the period gets its place on the axis, so a quiet day shows as a gap, not as a missing column.
+        var period = export.From is { } from && export.To is { } to
+            ? Enumerable.Range(0, to.DayNumber - from.DayNumber + 1).Select(d => CalendarText.DayOf(from.AddDays(d))).ToList()
+            : [.. days.Select(d => d.Key).Distinct().Order(StringComparer.Ordinal)];
         foreach (var category in Categories)
         {
-            var bars = days.Where(d => d.Category == category).ToList();
-            html.Append("<h2>").Append(category).Append(" by day</h2>").Append(Chart(category, bars.Select(b => (b.Key, b.Points)).ToList()));
+            var points = days.Where(d => d.Category == category).ToDictionary(d => d.Key, d => d.Points, StringComparer.Ordinal);
+            html.Append("<h2>").Append(category).Append(" by day</h2>")
+                .Append(Chart(category, [.. period.Select(day => (day, points.GetValueOrDefault(day)))], day => day[5..]));
         }
         Table(html, "By day", "day", days);
         Table(html, "By area", "area", lines.Where(l => l.Section == "area").ToList());
         Table(html, "Members by rank", "rank", lines.Where(l => l.Section == "rank").ToList());
         Table(html, "Owed (points in open lots, by kind)", "owed", lines.Where(l => l.Section == "owed").ToList());
         var trend = lines.Where(l => l.Section == "trend").ToList();
-        html.Append("<h2>Liability trend</h2>").Append(Chart("trend", trend.Select(t => (t.Key, t.Points)).ToList()));
+        html.Append("<h2>Liability trend</h2>").Append(Chart("trend", [.. trend.Select(t => (t.Key, t.Points))], month => month));
         Table(html, "Owed at each month's report", "trend", trend);
         return html.Append("</body></html>").ToString();
     }
 
-    /// <summary>A bar chart as inline SVG: one bar per day, its height proportional to the points.</summary>
-    private static string Chart(string category, List<(string Day, long Points)> bars)
+    /// <summary>
+    /// A bar chart as inline SVG: one bar per key (a day, a month) in order, its height proportional to the points, the
+    /// largest value written at the top as the scale, and about six keys labelled under the axis.
+    /// </summary>
+    private static string Chart(string category, List<(string Key, long Points)> bars, Func<string, string> label)
     {
-        const int width = 640, height = 160;
-        var max = Math.Max(1, bars.Count == 0 ? 1 : bars.Max(b => b.Points));
-        var svg = new StringBuilder($"<svg class=\"chart\" data-category=\"{category}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{category} by day\">");
-        var step = bars.Count == 0 ? width : width / bars.Count;
+        const int width = 640, height = 180, top = 18, bottom = 20;
+        const int plot = height - top - bottom;
+        var max = bars.Count == 0 ? 0 : bars.Max(b => b.Points);
+        var svg = new StringBuilder().Append(CultureInfo.InvariantCulture, $"<svg class=\"chart\" data-category=\"{category}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{category}: at most {max:N0} pt\" font-family=\"sans-serif\" font-size=\"11\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"0\" y1=\"{top + plot}\" x2=\"{width}\" y2=\"{top + plot}\" stroke=\"#999\"/>")
+            .Append(CultureInfo.InvariantCulture, $"<text x=\"2\" y=\"12\" fill=\"#555\">{(max == 0 ? "no points in this period" : $"{max:N0} pt")}</text>");
+        var step = (double)width / Math.Max(1, bars.Count);
+        var labelEvery = Math.Max(1, (int)Math.Ceiling(bars.Count / 6.0));
         for (var i = 0; i < bars.Count; i++)
         {
-            var h = (int)(bars[i].Points * (height - 20) / max);
-            svg.Append(CultureInfo.InvariantCulture, $"<rect data-day=\"{bars[i].Day}\" data-points=\"{bars[i].Points}\" x=\"{i * step + 1}\" y=\"{height - h}\" width=\"{Math.Max(1, step - 2)}\" height=\"{h}\" fill=\"#4a78b5\"><title>{bars[i].Day}: {bars[i].Points:N0} pt</title></rect>");
+            var h = max == 0 ? 0 : (int)(bars[i].Points * plot / max);
+            var x = i * step;
+            svg.Append(CultureInfo.InvariantCulture, $"<rect data-day=\"{bars[i].Key}\" data-points=\"{bars[i].Points}\" x=\"{x + 0.5:0.##}\" y=\"{top + plot - h}\" width=\"{Math.Max(1, step - 1):0.##}\" height=\"{h}\" fill=\"#4a78b5\"><title>{bars[i].Key}: {bars[i].Points:N0} pt</title></rect>");
+            if (i % labelEvery == 0)
+                svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 0.5:0.##}\" y=\"{height - 5}\" fill=\"#555\">{E(label(bars[i].Key))}</text>");
         }
         return svg.Append("</svg>").ToString();
     }

@@ -12,7 +12,7 @@ using static Points.Functions.Tests.Ranks.PeriodicJobsKit;
 namespace Points.Functions.Tests.Exports;
 
 /// <summary>Exports (F30) over HTTP: jobs over every member through ledger-jobs, Excel-ready files, Shift_JIS refusals, resumption.</summary>
-public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixture>
+public sealed class ExportApiTests(RanksFixture app, BrowserFixture browser) : IClassFixture<RanksFixture>, IClassFixture<BrowserFixture>
 {
     private async Task DrainAsync()
     {
@@ -266,6 +266,30 @@ public sealed class ExportApiTests(RanksFixture app) : IClassFixture<RanksFixtur
         Assert.Contains($"data-day=\"2026-11-23\" data-points=\"{issuedToday}\"", html, StringComparison.Ordinal);
         var cells = System.Text.RegularExpressions.Regex.Matches(html, "<td data-points=\"(\\d+)\">").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(rows.Select(r => long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)).Order(), cells.Order()); // the same numbers, each once
+
+        // What a person sees: the file rendered in Chromium draws every chart with its size, no bar with more points is
+        // shorter than one with fewer, and the numbers read off the page are the CSV's.
+        var page = await browser.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        await page.SetContentAsync(html);
+        foreach (var category in MonthlyReport.Categories.Append("trend"))
+        {
+            var chart = page.Locator($"svg.chart[data-category=\"{category}\"]");
+            var box = await chart.BoundingBoxAsync();
+            Assert.True(box is { Width: 640, Height: 180 }, $"{category}: {box?.Width}x{box?.Height}");
+            var bars = await chart.Locator("rect").EvaluateAllAsync<double[][]>("rs => rs.map(r => [Number(r.dataset.points), r.getBoundingClientRect().height])");
+            var byPoints = bars.OrderBy(b => b[0]).ToList();
+            for (var i = 1; i < byPoints.Count; i++) Assert.True(byPoints[i][1] >= byPoints[i - 1][1], $"{category}: a bar of {byPoints[i][0]} pt drawn shorter than one of {byPoints[i - 1][0]} pt");
+        }
+        var issuedBar = await page.Locator("svg.chart[data-category=\"issued\"] rect[data-day=\"2026-11-23\"]").BoundingBoxAsync();
+        Assert.True(issuedBar is { Height: > 0 }, "the day's issued points are drawn");
+        var shown = await page.Locator("td[data-points]").AllInnerTextsAsync();
+        Assert.Equal(rows.Select(r => long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)).Order(),
+            shown.Select(t => long.Parse(t, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture)).Order());
+        var screenshot = BrowserFixture.ScreenshotPath("monthly-report");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
+        Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot holds the rendered report");
+        await page.CloseAsync();
     }
 
     [Theory]
