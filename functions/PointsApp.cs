@@ -44,6 +44,7 @@ public static class PointsApp
         new ImportsFeature(),
         new SpecialPoints.SpecialPointsFeature(),
         new Exports.ExportsFeature(),
+        new Webhooks.WebhooksFeature(),
     ];
 
     /// <param name="extraFeatures">Features beside <see cref="Features"/> (tests plug their own in this way).</param>

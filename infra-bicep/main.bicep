@@ -120,6 +120,16 @@ var cosmosContainers cosmosContainer[] = [
     ]
   }
   {
+    // Outbound webhooks: per subscription and member the stream of events still to deliver (pk stream|{sub}|{member}),
+    // and per subscription and day the delivery log (pk log|{sub}|{yyyy-MM-dd}; items carry their own ttl).
+    name: 'webhooks'
+    partitionKeyPath: '/pk'
+    indexedPaths: [
+      '/pk/?'
+      '/occurredAt/?'
+    ]
+  }
+  {
     // Leases of the change-feed trigger DispatchOutbox (the Cosmos DB extension requires /id as partition key);
     // its processor queries them, so they keep the default full index.
     name: 'leases'
@@ -145,6 +155,8 @@ var deploymentContainerName = 'deploymentpackage'
 var queueNames = [
   'ledger-jobs' // fan-out shards of the daily/bulk jobs
   'ledger-jobs-poison' // messages that failed 5 times
+  'webhooks' // one message per (subscription, member) stream with events to deliver (SendWebhooks)
+  'webhooks-poison' // messages that failed 5 times
   'webjobs-blobtrigger-poison' // blobs whose trigger failed 5 times
 ]
 

@@ -19,6 +19,8 @@ public abstract record MemberDecision
     public sealed record Accepted(Member Member, ImmutableArray<JournalEntry> Entries, object Result) : MemberDecision
     {
         public ImmutableArray<OutboxItem> Outbox { get; init; } = [];
+        /// <summary>Events for partners that neither the entries nor the change of the member say (see <see cref="Webhooks.PartnerEvents"/>).</summary>
+        public ImmutableArray<Webhooks.AnnouncedEvent> Announced { get; init; } = [];
     }
 
     public sealed record Rejected(Enum Reason, string Detail) : MemberDecision
@@ -45,3 +47,11 @@ public abstract record OutboxItem
 {
     public abstract string Id { get; }
 }
+
+/// <summary>
+/// What one commit changes of a member, as the commit steps see it: the member before the batch (null when the batch
+/// creates them) and after its decisions, the journal entries the batch wrote, the events its decisions announced,
+/// the program day and the commit's time.
+/// </summary>
+public sealed record MemberChange(Member? Before, Member After, ImmutableArray<JournalEntry> Entries, ImmutableArray<Webhooks.AnnouncedEvent> Announced,
+    DateOnly Today, DateTimeOffset Now);

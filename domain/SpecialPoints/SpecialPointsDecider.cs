@@ -30,7 +30,10 @@ public sealed record MemberSpecialGrants(ImmutableArray<CampaignGrant> Granted)
 /// <param name="Name">Shown in the member's history (the entry's reason).</param>
 public sealed record SpecialCampaign(string CampaignId, string Name, PointAmount Points, DateOnly ExpiresOn)
 {
-    public string Source => "campaign:" + CampaignId;
+    /// <summary>The <see cref="Lot.Source"/> of the points a campaign grants: <c>campaign:{id}</c>.</summary>
+    public const string SourcePrefix = "campaign:";
+
+    public string Source => SourcePrefix + CampaignId;
 }
 
 /// <summary>What a grant did: granted now, or found granted before (a rerun).</summary>
@@ -79,7 +82,7 @@ public static class SpecialPointsDecider
     /// </summary>
     public static MemberDecision Invalidate(Member member, string? campaignId, string? lotId, string? reason, LedgerContext context)
     {
-        var command = new LedgerCommand.Invalidate(campaignId is null ? null : "campaign:" + campaignId, lotId)
+        var command = new LedgerCommand.Invalidate(campaignId is null ? null : SpecialCampaign.SourcePrefix + campaignId, lotId)
         {
             Details = new EntryDetails(campaignId is null ? $"lot:{lotId}" : $"special-campaign:{campaignId}", [], reason ?? "special points invalidated", null, null),
         };

@@ -3,6 +3,7 @@ using Azure.Storage.Blobs.Specialized;
 using Points.Domain.Ledger;
 using Points.Domain.Members;
 using Points.Domain.Primitives;
+using Points.Domain.Webhooks;
 using Points.Functions.Imports.Csv;
 using Points.Functions.Ledger;
 using Points.Functions.Settings;
@@ -44,8 +45,11 @@ public sealed record ExpiryReminderSettings
 /// date and offset. The partner sends the notices (the system sends no e-mail).
 /// </summary>
 public sealed partial class ExpiryRemindersJob(DueIndex dueIndex, LedgerStore store, BlobStorage blobs, JobCheckpoints checkpoints,
-    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<ExpiryRemindersJob> log)
+    ProgramSettingsStore settingsStore, MemberLedger ledger, Webhooks.WebhookSubscriptions subscriptions, TimeProvider clock, ILogger<ExpiryRemindersJob> log)
 {
+    /// <summary>Who announces <c>points.expiring</c> to partners: recorded as the actor, with the member's idempotency key per date and offset.</summary>
+    public const string Actor = "system:reminders";
+
     public const string FunctionName = "SendExpiryReminders";
     public const string Folder = "expiry-reminders/";
     /// <summary>Members read at once.</summary>
@@ -107,15 +111,42 @@ public sealed partial class ExpiryRemindersJob(DueIndex dueIndex, LedgerStore st
             await Parallel.ForEachAsync(Enumerable.Range(0, members.Count),
                 new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
                 async (i, ct) => reminders[i] = Expiring((await store.ReadAccountAsync(MemberId.Parse(members[i]), ct)).Account?.Member, expiresOn));
-            foreach (var reminder in reminders.OfType<Reminder>().Where(r => r.Points >= minimumPoints))
+            var due = reminders.OfType<Reminder>().Where(r => r.Points >= minimumPoints).ToList();
+            foreach (var reminder in due)
             {
                 await csv.WriteRowAsync([reminder.MemberId, CalendarText.DayOf(expiresOn), Number(reminder.Points),
                     reminder.NewsletterOptIn ? "true" : "false", reminder.Kinds, Number(offset)], cancellationToken);
+            }
+            if (due.Count > 0 && (await subscriptions.ListAsync(cancellationToken)).Any(s => s.Wants(PartnerEventTypes.PointsExpiring)))
+            {
+                await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = ParallelMembersMax, CancellationToken = cancellationToken },
+                    async (reminder, _) => await ledger.ExecuteAsync(MemberId.Parse(reminder.MemberId), AnnounceExpiring(expiresOn, offset)));
             }
         }
     }
 
     private sealed record Reminder(string MemberId, long Points, string Kinds, bool NewsletterOptIn);
+
+    /// <summary>What announcing a reminder answered (recorded under its idempotency key, so a rerun announces nothing twice).</summary>
+    public sealed record ExpiringAnnounced(DateOnly ExpiresOn, long Points, int DaysBefore);
+
+    /// <summary>
+    /// Tells partners (<c>points.expiring</c>) what of the member expires on <paramref name="expiresOn"/>, as the member is
+    /// when the commit decides; once per member, date and offset (the operation's idempotency key), however often the day runs.
+    /// </summary>
+    public static MemberOperation AnnounceExpiring(DateOnly expiresOn, int offset)
+    {
+        var key = $"expiring:{CalendarText.DayOf(expiresOn)}:{Number(offset)}";
+        return new MemberOperation(Actor, key, key, input =>
+        {
+            var points = input.Member.Ledger.Lots.Where(l => l.ExpiresOn == expiresOn).Sum(l => l.Remaining.Value);
+            var told = new ExpiringAnnounced(expiresOn, points, offset);
+            return new MemberDecision.Accepted(input.Member, [], told)
+            {
+                Announced = points == 0 ? [] : [new AnnouncedEvent(PartnerEventTypes.PointsExpiring, input.Context.Now, new PointsExpiring(expiresOn, points, offset))],
+            };
+        });
+    }
 
     /// <summary>What of <paramref name="member"/> expires on <paramref name="expiresOn"/> (the last day it can be used), or null.</summary>
     private static Reminder? Expiring(Member? member, DateOnly expiresOn)

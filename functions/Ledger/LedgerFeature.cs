@@ -18,7 +18,7 @@ public sealed class LedgerFeature : Feature
         services.AddSingleton<OutboxItemTypes>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<DueIndex>();
-        services.AddSingleton<MemberCommitStep>(DueListings.Derive);
+        services.AddSingleton<MemberCommitStep>(change => DueListings.Derive(change.Before, change.After, change.Today));
         services.AddOutboxHandler<ListForDueDate, DueListingHandler>("due-listing");
         services.AddOutboxHandler<LeaveDueDate, DueLeavingHandler>("due-leaving");
     }

@@ -12,10 +12,10 @@ namespace Points.Functions.Ledger;
 
 /// <summary>
 /// A step every commit runs after the batch's decisions: pure, it derives what the change of the member implies for
-/// others (index listings, lists) as outbox items, and may record that in the member. Registered by features.
+/// others (index listings, lists, partners' events) as outbox items, and may record that in the member. Registered by
+/// features; <see cref="MemberChange.After"/> is the member as the steps before left it.
 /// </summary>
-/// <param name="before">The member as committed before the batch; null when the batch creates them.</param>
-public delegate (Member Member, IReadOnlyList<OutboxItem> Items) MemberCommitStep(Member? before, Member after, DateOnly today);
+public delegate (Member Member, IReadOnlyList<OutboxItem> Items) MemberCommitStep(MemberChange change);
 
 /// <summary>
 /// The one commit path of member documents. It knows no feature: it queues operations per member, decides them with
@@ -85,7 +85,7 @@ public sealed partial class MemberLedger
             : await LoadSpilledRecordsAsync(memberId, account, batch, now, memory, cancellationToken);
 
         var before = account?.Member;
-        var working = new Working(before, account?.Journal ?? [], account?.Idempotency ?? [], [], Changed: false);
+        var working = new Working(before, account?.Journal ?? [], account?.Idempotency ?? [], [], [], [], Changed: false);
         var results = new OperationResult[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
@@ -118,9 +118,12 @@ public sealed partial class MemberLedger
         return (true, results);
     }
 
-    /// <summary>What a batch has decided so far: the member, the unsealed journal, the recent idempotency records and the outbox items.</summary>
+    /// <summary>
+    /// What a batch has decided so far: the member, the unsealed journal, the recent idempotency records, the outbox
+    /// items, and the entries written and events announced by this batch (for the commit steps).
+    /// </summary>
     private sealed record Working(Member? Member, ImmutableArray<JournalEntry> Journal, ImmutableArray<IdempotencyRecord> Idempotency,
-        ImmutableArray<OutboxItem> Outbox, bool Changed);
+        ImmutableArray<OutboxItem> Outbox, ImmutableArray<JournalEntry> Added, ImmutableArray<Points.Domain.Webhooks.AnnouncedEvent> Announced, bool Changed);
 
     private static (OperationResult, Working) Decide(MemberId memberId, MemberOperation operation, Working working, LedgerContext context,
         IReadOnlyDictionary<string, IReadOnlyList<JournalEntry>> sealedRelated, IReadOnlyDictionary<string, IdempotencyRecord> spilled,
@@ -161,7 +164,7 @@ public sealed partial class MemberLedger
                 return (new OperationResult.Rejected(rejected.Reason, rejected.Detail), working);
             case MemberDecision.Accepted accepted:
                 var applied = new OperationResult.Applied(accepted.Result, accepted.Entries, accepted.Member);
-                if (accepted.Entries.IsEmpty && accepted.Outbox.IsEmpty && operation.IdempotencyKey is null && accepted.Member == working.Member)
+                if (accepted.Entries.IsEmpty && accepted.Outbox.IsEmpty && accepted.Announced.IsEmpty && operation.IdempotencyKey is null && accepted.Member == working.Member)
                 {
                     return (applied, working);
                 }
@@ -173,6 +176,8 @@ public sealed partial class MemberLedger
                         ? working.Idempotency.Add(new IdempotencyRecord(k, operation.RequestHash, JsonSerializer.Serialize(accepted.Result, accepted.Result.GetType(), JsonDefaults.Options), now))
                         : working.Idempotency,
                     Outbox = working.Outbox.AddRange(accepted.Outbox),
+                    Added = working.Added.AddRange(accepted.Entries),
+                    Announced = working.Announced.AddRange(accepted.Announced),
                     Changed = true,
                 });
             default:
@@ -191,7 +196,7 @@ public sealed partial class MemberLedger
         var items = new List<OutboxItem>(working.Outbox);
         foreach (var step in _steps)
         {
-            var (next, stepItems) = step(before, member, today);
+            var (next, stepItems) = step(new MemberChange(before, member, working.Added, working.Announced, today, now));
             member = next;
             items.AddRange(stepItems);
         }

@@ -18,9 +18,9 @@ public sealed class RanksFeature : Feature
         services.AddOutboxHandler<ListUnderRank, RankIndex>("rank-listing");
         services.AddOutboxHandler<ListForAnniversary, AnniversaryIndex>("anniversary-listing");
         services.AddOutboxHandler<ListForBirthday, BirthdayIndex>("birthday-listing");
-        services.AddSingleton<MemberCommitStep>(RankRules.DeriveListing);
-        services.AddSingleton<MemberCommitStep>(Anniversaries.DeriveListing);
-        services.AddSingleton<MemberCommitStep>(Birthdays.DeriveListing);
+        services.AddSingleton<MemberCommitStep>(change => RankRules.DeriveListing(change.Before, change.After, change.Today));
+        services.AddSingleton<MemberCommitStep>(change => Anniversaries.DeriveListing(change.Before, change.After, change.Today));
+        services.AddSingleton<MemberCommitStep>(change => Birthdays.DeriveListing(change.Before, change.After, change.Today));
         AddJob<EvaluateRanksJob>(services);
         AddJob<AllocateRankPointsJob>(services);
         AddJob<GrantAnniversaryPointsJob>(services);

@@ -50,12 +50,14 @@ public sealed class CosmosStorage : IDisposable
         Indexes = database.GetContainer(Containers.Indexes);
         Config = database.GetContainer(Containers.Config);
         Jobs = database.GetContainer(Containers.Jobs);
+        Webhooks = database.GetContainer(Containers.Webhooks);
     }
 
     public Container Ledger { get; }
     public Container Indexes { get; }
     public Container Config { get; }
     public Container Jobs { get; }
+    public Container Webhooks { get; }
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {

@@ -41,6 +41,8 @@ public static class Containers
     public const string Indexes = "indexes";
     public const string Config = "config";
     public const string Jobs = "jobs";
+    /// <summary>Outbound webhooks: the streams of events to deliver and the delivery log (<c>functions/Webhooks</c>).</summary>
+    public const string Webhooks = "webhooks";
     /// <summary>The change-feed trigger's leases (DispatchOutbox); the Functions host (or the local runner) writes them, the app never does.</summary>
     public const string Leases = "leases";
 
@@ -50,6 +52,7 @@ public static class Containers
         (Indexes, "/pk"),
         (Config, "/pk"),
         (Jobs, "/pk"),
+        (Webhooks, "/pk"),
         (Leases, "/id"),
     ];
 }
@@ -74,8 +77,11 @@ public static class QueueNames
     /// <summary>Shards of the fan-out jobs (ranks, monthly points, anniversaries), processed by ProcessLedgerJobs.</summary>
     public const string LedgerJobs = "ledger-jobs";
 
+    /// <summary>One message per (subscription, member) stream with events to deliver, processed by SendWebhooks.</summary>
+    public const string Webhooks = "webhooks";
+
     /// <summary>Where the Functions host moves a message that failed <c>maxDequeueCount</c> (5) times.</summary>
     public static string PoisonOf(string queue) => queue + "-poison";
 
-    public static readonly IReadOnlyList<string> All = [LedgerJobs, PoisonOf(LedgerJobs)];
+    public static readonly IReadOnlyList<string> All = [LedgerJobs, PoisonOf(LedgerJobs), Webhooks, PoisonOf(Webhooks)];
 }

@@ -58,18 +58,26 @@ public sealed class BankDataProtector
     private (string Id, byte[] Key) Current =>
         _current ?? throw new InvalidOperationException("BankData:EncryptionKey is not configured; bank accounts are unavailable.");
 
-    public SealedData Seal(ReadOnlySpan<byte> plaintext, MemberId memberId)
+    public SealedData Seal(ReadOnlySpan<byte> plaintext, MemberId memberId) => Seal(plaintext, memberId.Value);
+
+    public byte[] Open(SealedData sealedData, MemberId memberId) => Open(sealedData, memberId.Value);
+
+    /// <summary>
+    /// Seals other secrets at rest under the same keys and rotation (partners' webhook secrets), bound to
+    /// <paramref name="owner"/>: a name no member id can take (e.g. <c>webhook-secret/{id}</c>; member ids have no slash).
+    /// </summary>
+    public SealedData Seal(ReadOnlySpan<byte> plaintext, string owner)
     {
         var (id, key) = Current;
         var nonce = RandomNumberGenerator.GetBytes(NonceBytes);
         var ciphertext = new byte[plaintext.Length];
         var tag = new byte[TagBytes];
         using var aes = new AesGcm(key, TagBytes);
-        aes.Encrypt(nonce, plaintext, ciphertext, tag, Encoding.UTF8.GetBytes(memberId.Value));
+        aes.Encrypt(nonce, plaintext, ciphertext, tag, Encoding.UTF8.GetBytes(owner));
         return new SealedData(id, Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext), Convert.ToBase64String(tag));
     }
 
-    public byte[] Open(SealedData sealedData, MemberId memberId)
+    public byte[] Open(SealedData sealedData, string owner)
     {
         var key = _byId.GetValueOrDefault(sealedData.KeyId)
             ?? throw new InvalidOperationException($"Bank data key {sealedData.KeyId} is not configured (BankData:EncryptionKey or PreviousKeys).");
@@ -77,7 +85,7 @@ public sealed class BankDataProtector
         var plaintext = new byte[ciphertext.Length];
         using var aes = new AesGcm(key, TagBytes);
         aes.Decrypt(Convert.FromBase64String(sealedData.Nonce), ciphertext, Convert.FromBase64String(sealedData.Tag), plaintext,
-            Encoding.UTF8.GetBytes(memberId.Value));
+            Encoding.UTF8.GetBytes(owner));
         return plaintext;
     }
 
