@@ -93,8 +93,11 @@ public sealed class WebhookOptions
 {
     /// <summary>A delivery not answered 2xx within this is a failed attempt (10 s: F37).</summary>
     public int TimeoutSeconds { get; set; } = 10;
-    /// <summary>Deliveries in flight at once to one subscription per instance: a slow endpoint holds at most these.</summary>
-    public int ConcurrentPerSubscription { get; set; } = 4;
+    /// <summary>
+    /// Deliveries in flight at once to one subscription per instance: a slow endpoint holds at most these of the
+    /// instance's queue workers (the host runs 24 messages at once by default: batch 16 + threshold 8).
+    /// </summary>
+    public int ConcurrentPerSubscription { get; set; } = 8;
     /// <summary>
     /// The longest a retry message waits invisible on the queue. Unset: until the retry is due. Tests that move a fake
     /// clock set 0, so the message comes back at once and the stream's own times decide.
@@ -182,20 +185,27 @@ public sealed partial class WebhookDeliveries(CosmosStorage cosmos, BlobStorage 
     public Task<bool> TryWriteStreamAsync(WebhookStreamDocument stream, string etag, CancellationToken cancellationToken) =>
         CosmosStorage.TryWriteAsync(Container, stream, stream.Id, stream.Pk, etag, cancellationToken);
 
-    public async Task<WebhookLogDocument?> ReadLogAsync(string subscriptionId, string day, string eventId, CancellationToken cancellationToken) =>
-        (await CosmosStorage.ReadOrNullAsync<WebhookLogDocument>(Container, eventId, WebhookLogDocument.PkOf(subscriptionId, day), cancellationToken)).Item;
+    public async Task<(WebhookLogDocument? Item, string? ETag)> ReadLogAsync(string subscriptionId, string day, string eventId, CancellationToken cancellationToken) =>
+        await CosmosStorage.ReadOrNullAsync<WebhookLogDocument>(Container, eventId, WebhookLogDocument.PkOf(subscriptionId, day), cancellationToken);
 
-    /// <summary>Records an attempt (and the status it leads to) on the event's log item.</summary>
-    public Task RecordAsync(string subscriptionId, PendingDelivery delivery, DeliveryAttempt attempt, DeliveryStatus status, string? deadReason,
-        CancellationToken cancellationToken) =>
-        ChangeLogAsync(subscriptionId, delivery.Day, delivery.EventId, item => item with
+    /// <summary>
+    /// Records an attempt (and the status it leads to) on the event's log item, as read for the attempt
+    /// (<paramref name="read"/>, with its ETag); read again only when something else changed it since (a replay).
+    /// </summary>
+    public async Task RecordAsync(string subscriptionId, PendingDelivery delivery, (WebhookLogDocument Item, string ETag) read, DeliveryAttempt attempt,
+        DeliveryStatus status, string? deadReason, CancellationToken cancellationToken)
+    {
+        WebhookLogDocument Change(WebhookLogDocument item) => item with
         {
             Status = status,
             AttemptCount = item.AttemptCount + 1,
             Attempts = [.. item.Attempts.Append(attempt).TakeLast(AttemptsKept)],
             DeliveredAt = status == DeliveryStatus.Delivered ? attempt.At : item.DeliveredAt,
             DeadReason = deadReason,
-        }, cancellationToken);
+        };
+        if (!await CosmosStorage.TryWriteAsync(Container, Change(read.Item), read.Item.Id, read.Item.Pk, read.ETag, cancellationToken))
+            await ChangeLogAsync(subscriptionId, delivery.Day, delivery.EventId, Change, cancellationToken);
+    }
 
     /// <summary>Marks deliveries that leave their stream without success as dead letters, with the reason.</summary>
     public async Task DeadLetterAsync(string subscriptionId, IEnumerable<PendingDelivery> deliveries, string reason, CancellationToken cancellationToken)
@@ -255,7 +265,7 @@ public sealed partial class WebhookDeliveries(CosmosStorage cosmos, BlobStorage 
         var today = clock.GetUtcNow();
         for (var back = 0; back <= LogRetentionDays; back++)
         {
-            if (await ReadLogAsync(subscriptionId, DayOf(today.AddDays(-back)), eventId, cancellationToken) is { } item) return item;
+            if ((await ReadLogAsync(subscriptionId, DayOf(today.AddDays(-back)), eventId, cancellationToken)).Item is { } item) return item;
         }
         return null;
     }

@@ -76,7 +76,8 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
     private async Task<Outcome> WorkAsync(WebhookStreamMessage message, string owner, CancellationToken cancellationToken)
     {
         int delivered = 0, failed = 0, dead = 0;
-        var (subscription, _) = await subscriptions.ReadAsync(message.SubscriptionId, cancellationToken);
+        // The cached list (a change on this instance applies at once, on others within seconds): no read per message.
+        var subscription = (await subscriptions.ListAsync(cancellationToken)).FirstOrDefault(s => s.Id == message.SubscriptionId);
         for (var sent = 0; ; sent++)
         {
             var (stream, etag) = await deliveries.ReadStreamAsync(message.SubscriptionId, message.MemberId, cancellationToken);
@@ -99,7 +100,7 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
                 return new(delivered, failed, dead + stream.Pending.Length, reason);
             }
 
-            var item = await deliveries.ReadLogAsync(message.SubscriptionId, head.Day, head.EventId, cancellationToken);
+            var (item, itemETag) = await deliveries.ReadLogAsync(message.SubscriptionId, head.Day, head.EventId, cancellationToken);
             var attempt = item is null ? null : await PostAsync(subscription, item, head.Replay, cancellationToken);
             now = clock.GetUtcNow();
             var first = head.FirstAttemptAt ?? now;
@@ -122,7 +123,7 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
                 if (stream is null || stream.Pending.IsEmpty || stream.Pending[0].EventId != head.EventId)
                     return new(delivered, failed, dead, "the stream was changed by another sender");
             }
-            if (attempt is not null) await deliveries.RecordAsync(message.SubscriptionId, head, attempt, status, reasonDead, cancellationToken);
+            if (attempt is not null) await deliveries.RecordAsync(message.SubscriptionId, head, (item!, itemETag!), attempt, status, reasonDead, cancellationToken);
             else await deliveries.DeadLetterAsync(message.SubscriptionId, [head], reasonDead!, cancellationToken);
             switch (status)
             {
