@@ -120,6 +120,18 @@ public sealed class WebhookTests(WebhooksFixture app) : IClassFixture<WebhooksFi
         Assert.Equal(3, log.Count);
         Assert.All(log, d => Assert.Equal("delivered", d.GetProperty("status").GetString()));
         Assert.All(log, d => Assert.Equal(200, d.GetProperty("attempts")[0].GetProperty("statusCode").GetInt32()));
+        // Page by page, one at a time: the same three, each once, then on to earlier days.
+        var paged = new List<string>();
+        string? continuation = null;
+        for (var page = 0; page < 3; page++)
+        {
+            var reply = await app.Client().SendAsync(HttpMethod.Get, $"/api/v1/admin/webhooks/{subscription}/deliveries?limit=1"
+                + (continuation is null ? "" : "&continuation=" + Uri.EscapeDataString(continuation)));
+            paged.AddRange(reply.Body.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("eventId").GetString()!));
+            continuation = reply.Body.GetProperty("continuation").GetString();
+        }
+        Assert.Equal(received.Select(r => r.Id).Order(), paged.Order());
+        Assert.NotNull(continuation);
         await DeleteAsync(subscription);
     }
 
