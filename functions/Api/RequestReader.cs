@@ -223,6 +223,7 @@ public static partial class RequestReader
             AllowDuplicateProperties = false,
         };
         options.Converters.Add(new TextConverter());
+        options.Converters.Add(new RawJsonConverter());
         options.Converters.Add(new ListWithoutNullsConverterFactory());
         // Copied from options that may not have been used yet, so without a resolver: read-only options need one.
         options.TypeInfoResolver ??= new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver();
@@ -260,6 +261,23 @@ public static partial class RequestReader
         }
 
         public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+    }
+
+    /// <summary>
+    /// A part of the body kept as JSON (a segment tree): its bytes as sent, decoded only when read, so bytes that are not
+    /// UTF-8 would throw there (a 500). They are refused here, as the body is read.
+    /// </summary>
+    private sealed class RawJsonConverter : System.Text.Json.Serialization.JsonConverter<JsonElement>
+    {
+        public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var element = JsonElement.ParseValue(ref reader);
+            return System.Text.Unicode.Utf8.IsValid(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element))
+                ? element
+                : throw new BodyValueException("Must be valid UTF-8 text.");
+        }
+
+        public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => value.WriteTo(writer);
     }
 
     /// <summary>Lists of a body (<c>IReadOnlyList&lt;T&gt;</c>): a null element is refused, naming its index.</summary>

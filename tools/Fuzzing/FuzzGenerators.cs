@@ -186,6 +186,16 @@ public sealed class FuzzGenerators(FuzzWorld world, int csvPercent = 2)
             new("PUT", "/api/v1/admin/settings", null),
             new("POST", "/api/v1/admin/special-grants/preview", null),
             new("POST", "/api/v1/admin/exports", null),
+            new("PUT", "/api/v1/members/{memberId}/bank-account", null),
+            new("GET", "/api/v1/members/{memberId}/bank-account"),
+            new("POST", "/api/v1/members/{memberId}/withdrawals", null, IdempotencyKey: true),
+            new("GET", "/api/v1/members/{memberId}/withdrawals"),
+            new("GET", "/api/v1/admin/withdrawals", Query: () => WithdrawalsQuery),
+            new("POST", "/api/v1/admin/webhooks", null, IdempotencyKey: true),
+            new("GET", "/api/v1/admin/webhooks/{subscriptionId}"),
+            new("PATCH", "/api/v1/admin/webhooks/{subscriptionId}", null),
+            new("GET", "/api/v1/admin/webhooks/{subscriptionId}/deliveries", Query: () => DeliveriesQuery),
+            new("POST", "/api/v1/admin/webhooks/{subscriptionId}/replay", null, IdempotencyKey: true),
             new("GET", "/api/health"),
         ];
     }
@@ -280,8 +290,36 @@ public sealed class FuzzGenerators(FuzzWorld world, int csvPercent = 2)
             select (JsonText)Object(("kind", kind), ("encoding", encoding),
                 ("from", period ? Iso(DateOnly.FromDateTime(world.Now.UtcDateTime).AddDays(-30)) : Null),
                 ("to", period ? Iso(DateOnly.FromDateTime(world.Now.UtcDateTime)) : Null)),
+        ("PUT", "/api/v1/members/{memberId}/bank-account") =>
+            from number in Gen.Elements("1234567", "7654321", "12345678", "123456")
+            from type in OneOf("ordinary", "current", "savings")
+            select (JsonText)Object(("bankCode", "0001"), ("branchCode", "001"), ("accountType", type), ("accountNumber", number), ("holderKana", "ﾔﾏﾀﾞ ﾀﾛｳ")),
+        ("POST", "/api/v1/members/{memberId}/withdrawals") =>
+            from points in Gen.Frequency((3, Integer(1, 2_000)), (1, Gen.Elements(0L, -1L, 10_000_000_000L).Select(n => (JsonText)Number(n))))
+            select (JsonText)Object(("points", points)),
+        // Rare event types only: a subscription the fuzzer creates costs the commits nothing.
+        ("POST", "/api/v1/admin/webhooks") or ("PATCH", "/api/v1/admin/webhooks/{subscriptionId}") =>
+            from url in Gen.Elements("https://partner.example/hook", "http://127.0.0.1:9/hook", "http://partner.example/hook", "https://u:p@partner.example/h", "ftp://x/y")
+            from active in Gen.Elements(true, false)
+            select (JsonText)Object(("partner", "fuzz partner"), ("url", url), ("eventTypes", Array("rank.changed")), ("active", Bool(active))),
+        ("POST", "/api/v1/admin/webhooks/{subscriptionId}/replay") =>
+            from byId in Gen.Elements(true, false)
+            select byId ? (JsonText)Object(("eventId", "evt_0123456789abcdef0123_1"))
+                : Object(("from", Iso(world.Now.AddDays(-1))), ("to", Iso(world.Now))),
         _ => null,
     };
+
+    private static Gen<string> WithdrawalsQuery => Gen.Frequency(
+        (3, Gen.Constant("")),
+        (3, from limit in QueryValue select "?limit=" + limit),
+        (2, from start in Gen.Elements("2026-11-01", "2026-13-01", "x", "") select "?from=" + start),
+        (1, Gen.Elements("?status=approved", "?status=lost", "?continuation=%%%", "?to=2020-01-01")));
+
+    private static Gen<string> DeliveriesQuery => Gen.Frequency(
+        (3, Gen.Constant("")),
+        (3, from limit in QueryValue select "?limit=" + limit),
+        (2, from day in Gen.Elements("2026-11-01", "2026-13-01", "x", "", "1999-01-01") select "?day=" + day),
+        (1, Gen.Elements("?status=dead", "?status=lost", "?continuation=%%%", "?continuation=eyJkYXkiOiIyMDI2LTExLTMwIn0", "?status=1")));
 
     private static Gen<string> QueryValue => Gen.Frequency(
         (5, Gen.Choose(1, 200).Select(n => n.ToString(CultureInfo.InvariantCulture))),
@@ -325,9 +363,11 @@ public sealed class FuzzGenerators(FuzzWorld world, int csvPercent = 2)
             from rule in ConfigId(world.Rules)
             from campaign in ConfigId(world.Campaigns)
             from item in ConfigId(world.CatalogItems)
+            from subscription in ConfigId(world.WebhookSubscriptions)
             from query in route.Query?.Invoke() ?? Gen.Frequency((20, Gen.Constant("")), (1, Gen.Elements("?x=1", "?limit=abc", "?%00=%00", "?a=1&a=2")))
             select route.Template.Replace("{memberId}", member, StringComparison.Ordinal).Replace("{ruleId}", rule, StringComparison.Ordinal)
-                .Replace("{campaignId}", campaign, StringComparison.Ordinal).Replace("{itemId}", item, StringComparison.Ordinal) + query;
+                .Replace("{campaignId}", campaign, StringComparison.Ordinal).Replace("{itemId}", item, StringComparison.Ordinal)
+                .Replace("{subscriptionId}", subscription, StringComparison.Ordinal) + query;
         var bytes = body is null
             ? Gen.Frequency((20, Gen.Constant<byte[]?>(null)), (1, Gen.Constant<byte[]?>("{\"unexpected\":true}"u8.ToArray())))
             : Mutated(body).SelectMany(Bytes).Select(b => (byte[]?)b);

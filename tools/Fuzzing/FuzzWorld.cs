@@ -17,6 +17,7 @@ public sealed record FuzzWorld(string ApiKey, DateTimeOffset Now)
     public IReadOnlyList<string> Campaigns { get; init; } = [];
     public IReadOnlyList<string> QrTokens { get; init; } = [];
     public IReadOnlyList<string> ReferralCodes { get; init; } = [];
+    public IReadOnlyList<string> WebhookSubscriptions { get; init; } = [];
     /// <summary>Keys holding one scope each (401/403 paths), if the app has them.</summary>
     public IReadOnlyList<string> NarrowKeys { get; init; } = [];
 
@@ -56,9 +57,13 @@ public sealed record FuzzWorld(string ApiKey, DateTimeOffset Now)
         var campaign = $"fz-{runId}-campaign";
         await SendAsync(HttpMethod.Put, $"/api/v1/admin/campaigns/{campaign}",
             new { multiplierPermille = 1500, triggers = new[] { "purchase" }, from = now.AddDays(-1), until = now.AddDays(30) });
+        // A partner endpoint nobody listens on (the discard port): deliveries fail and retry, which the fuzzer never waits for.
+        var subscription = (await SendAsync(HttpMethod.Post, "/api/v1/admin/webhooks",
+            new { partner = "fuzz", url = "http://127.0.0.1:9/hook", eventTypes = new[] { "rank.changed" } }, $"fz-{runId}-webhook")).GetProperty("subscriptionId").GetString()!;
         return new FuzzWorld(apiKey, now)
         {
             Members = members, CatalogItems = [item], Rules = [rule], Campaigns = [campaign], QrTokens = tokens, ReferralCodes = codes,
+            WebhookSubscriptions = [subscription],
             NarrowKeys = narrowKeys ?? [],
         };
     }

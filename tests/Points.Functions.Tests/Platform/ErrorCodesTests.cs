@@ -159,6 +159,20 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(before.Text, (await app.Client().SendAsync(HttpMethod.Get, "/api/v1/admin/settings")).Text);
     }
 
+    /// <summary>Regression (fuzzer, seed 20261123 index 2858): bytes that are not UTF-8 inside a segment (a body part kept as JSON) answered 500.</summary>
+    [Fact]
+    public async Task ASegmentThatIsNotUtf8_Is400InvalidRequest()
+    {
+        byte[] body = [.. "{\"segment\":{\"type\":\"and"u8, 0xC0, 0x80, .. "\",\"of\":[{\"type\":\"all\"}]}}"u8];
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+
+        var reply = await app.Client().SendRawAsync(HttpMethod.Post, "/api/v1/admin/special-grants/preview", content);
+
+        AssertProblem(reply, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.True(reply.Body.GetProperty("errors").TryGetProperty("segment", out _), reply.Text);
+    }
+
     [Fact]
     public async Task AdjustmentOfPurchasedPoints_SaysWhy_AsTheImportDoes()
     {
