@@ -175,6 +175,7 @@ var importFunctions = [
   { name: 'ImportWithdrawals', folder: 'withdrawals' }
   { name: 'ImportExportRequests', folder: 'exports' }
   { name: 'ImportMembers', folder: 'members' }
+  { name: 'ImportMigration', folder: 'migration' }
 ]
 
 // ---------------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ public enum Account
     Cash,
     /// <summary>Points held for a withdrawal until it is paid or released.</summary>
     WithdrawalsPayable,
+    /// <summary>Points the members held in the old system when the program moved here: the opening balance, not an expense of this program.</summary>
+    OpeningBalance,
 }
 
 /// <summary>One double entry of a journal entry: <paramref name="Points"/> (positive) from the credit account to the debit account, and their yen.</summary>
@@ -55,6 +57,7 @@ public static class Postings
             EntryType.Reverse => entry.Points.IsPositive ? Account.PointsRedeemed : Account.MarketingExpense,
             EntryType.Expire => Account.Breakage,
             EntryType.Hold or EntryType.Release => Account.WithdrawalsPayable,
+            EntryType.Migrate => Account.OpeningBalance,
             _ => throw new ArgumentOutOfRangeException(nameof(entry), entry.Type, "An entry type without accounting."),
         };
         if (entry.Type == EntryType.Withdraw)

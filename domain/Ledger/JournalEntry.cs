@@ -24,6 +24,11 @@ public enum EntryType
     Extend,
     /// <summary>An admin took the remaining points of special lots out of the balance (F28); regular points are never taken.</summary>
     Invalidate,
+    /// <summary>
+    /// Points brought over from the system the business used before (issue 17): an opening balance with the lot's
+    /// original earn and expiry dates, not points issued by this program.
+    /// </summary>
+    Migrate,
 }
 
 /// <summary>

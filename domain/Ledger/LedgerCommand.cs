@@ -24,6 +24,12 @@ public abstract record LedgerCommand
         public DateOnly? PendingUntil { get; init; }
     }
 
+    /// <summary>
+    /// An opening balance from the old system: <paramref name="Points"/> into a lot of <paramref name="Kind"/> that keeps
+    /// the <paramref name="EarnedOn"/> and <paramref name="ExpiresOn"/> (null: never expires) it had there.
+    /// </summary>
+    public sealed record Migrate(LotKind Kind, PointAmount Points, DateOnly EarnedOn, DateOnly? ExpiresOn) : LedgerCommand;
+
     /// <summary>Take points out of lots in consumption order. <paramref name="Type"/> is spend or adjust.</summary>
     public sealed record Debit(EntryType Type, PointAmount Points) : LedgerCommand;
 

@@ -25,6 +25,7 @@ public static class LedgerDecider
             LedgerCommand.ReleaseHold release => journal.ReleaseHold(release),
             LedgerCommand.SettleHold settle => journal.SettleHold(settle),
             LedgerCommand.Invalidate invalidate => journal.Invalidate(invalidate),
+            LedgerCommand.Migrate migrate => journal.Migrate(migrate),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown ledger command."),
         };
         if (rejection is { } r)
@@ -169,6 +170,27 @@ public static class LedgerDecider
             var seq = State.LastSeq + 1;
             var (portions, repaid) = IntoLot(command.Points, new LotPortion($"L{seq}", seq, command.Kind, expiresOn, context.Today, command.Points) { Source = command.Source });
             Write(command.Type, command.Points, portions, debtChange: -repaid, kind: command.Kind);
+            return null;
+        }
+
+        public LedgerOutcome.Rejected? Migrate(LedgerCommand.Migrate command)
+        {
+            if (!command.Points.IsPositive || command.EarnedOn > context.Today || command.ExpiresOn < command.EarnedOn)
+            {
+                throw new ArgumentOutOfRangeException(nameof(command), "Migrated points are positive, earned by today, expiring after that; the edge validates it.");
+            }
+            if (TooLarge(command.Points) is { } tooLarge) return tooLarge;
+            if (command.ExpiresOn < context.Today)
+            {
+                return Reject(LedgerRejection.ExpiryInPast, $"The lot expired on {command.ExpiresOn:yyyy-MM-dd} in the old system; nothing is left to bring over.");
+            }
+            if (command.Points > State.Headroom)
+            {
+                return Reject(LedgerRejection.BalanceLimitExceeded, $"{command.Points} more points would take the member past {PointAmount.MaxMagnitude} points.");
+            }
+            var seq = State.LastSeq + 1;
+            var (portions, repaid) = IntoLot(command.Points, new LotPortion($"L{seq}", seq, command.Kind, command.ExpiresOn, command.EarnedOn, command.Points));
+            Write(EntryType.Migrate, command.Points, portions, debtChange: -repaid, kind: command.Kind);
             return null;
         }
 

@@ -29,6 +29,8 @@ public sealed record Member
     public SpecialPoints.MemberSpecialGrants SpecialGrants { get; init; } = SpecialPoints.MemberSpecialGrants.None;
     /// <summary>How many events partners were told of this member (F37): the next one is numbered after it.</summary>
     public Webhooks.MemberEvents Events { get; init; } = Webhooks.MemberEvents.None;
+    /// <summary>Set when the member's opening balance was brought over from the old system (issue 17).</summary>
+    public MemberMigration? Migration { get; init; }
 
     /// <summary>A member as registration creates them: no points, the base rank, nothing done yet.</summary>
     public static Member Register(MemberId id, MemberProfile profile) => new() { Id = id, Profile = profile, Ledger = MemberAccount.Open(id) };

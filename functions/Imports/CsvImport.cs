@@ -40,8 +40,10 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
     }
 
     /// <summary>What the validation pass counted, kept by the frame so a file-level error after some rows still reports them.</summary>
-    protected sealed class Tally
+    protected sealed class Tally(string name)
     {
+        /// <summary>The file's name under the folder (a migration file carries its control total there).</summary>
+        public string Name { get; } = name;
         public long Rows { get; set; }
         public long Invalid { get; set; }
     }
@@ -142,7 +144,7 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
         Summary summary;
         await using (var writer = CreateResultWriter(output))
         {
-            var (tally, contentHash) = await ValidateFileAsync(blob, read, writer, cancellationToken);
+            var (tally, contentHash) = await ValidateFileAsync(name, blob, read, writer, cancellationToken);
             if (tally.Invalid > 0)
             {
                 summary = new Summary("invalid", tally.Rows, 0, 0, 0, tally.Invalid);
@@ -160,12 +162,12 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
         return summary;
     }
 
-    private async Task<(Tally Tally, string ContentHash)> ValidateFileAsync(Azure.Storage.Blobs.BlobClient blob, BlobOpenReadOptions read,
+    private async Task<(Tally Tally, string ContentHash)> ValidateFileAsync(string name, Azure.Storage.Blobs.BlobClient blob, BlobOpenReadOptions read,
         CsvResultWriter writer, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         await using var blobContent = await blob.OpenReadAsync(read, cancellationToken);
-        var tally = new Tally();
+        var tally = new Tally(name);
         try
         {
             await ValidateAsync(new HashingStream(blobContent, hash), tally, writer, cancellationToken);

@@ -22,15 +22,21 @@ public sealed class MembersFeature : Feature
         services.AddSingleton<ReferralCodes>();
         services.AddSingleton<MemberViews>();
         services.AddSingleton<MemberImport>();
+        services.AddSingleton<MigrationImport>();
     }
 
-    public override void MapFunctions(WebApplication app) => Imports.ImportsFeature.MapImport<MemberImport>(app, MemberImport.FunctionName);
+    public override void MapFunctions(WebApplication app)
+    {
+        Imports.ImportsFeature.MapImport<MemberImport>(app, MemberImport.FunctionName);
+        Imports.ImportsFeature.MapImport<MigrationImport>(app, MigrationImport.FunctionName);
+    }
 
     public override IEnumerable<RejectionProblem> Rejections =>
     [
         new(RegistrationRejection.InvalidReferralCode, new("invalid_referral_code", 422, "No member has that referral code.")),
         new(RegistrationRejection.SelfReferral, new("self_referral", 422, "A member cannot refer themselves.")),
         new(RegistrationRejection.ReferralAfterRegistration, new("referral_after_registration", 422, "A referral code can only be given when the member registers.")),
+        new(MigrationRejection.AlreadyMigrated, new("already_migrated", 409, "The member's balance was brought over by another migration file.")),
     ];
 
     public const int TagsMax = 20;

@@ -19,8 +19,9 @@ public sealed class PostingsTests
         {
             var n = (int)((uint)step % 1000);
             var amount = n / 10 % 150 + 1;
-            _ = (n % 11) switch
+            _ = (n % 12) switch
             {
+                11 => ledger.Run(new LedgerCommand.Migrate((LotKind)(amount % 3), amount, ledger.Today.AddDays(-amount), ledger.Today.AddDays(amount % 50))),
                 0 => ledger.Run(Earn(amount, reference: Remember(references, $"E{i}"))),
                 1 => ledger.Run(Earn(amount, LotKind.Special, ledger.Today.AddDays(amount % 40), Remember(references, $"S{i}"))),
                 2 => ledger.Run(new LedgerCommand.Credit(EntryType.Purchase, amount, LotKind.Purchased, null)),
@@ -50,5 +51,13 @@ public sealed class PostingsTests
         var bought = Assert.Single(Postings.Of(entries[0] with { YenPerPoint = 2 }, 1));
         Assert.Equal(new Posting(Account.Cash, Account.PrepaidLiability, 100, 200), bought);
         Assert.Equal(new Posting(Account.PrepaidLiability, Account.PointsRedeemed, 30, 30), Assert.Single(Postings.Of(spent.Single(e => e.Type == EntryType.Spend), 1)));
+    }
+
+    [Fact]
+    public void MigratedPoints_AreAnOpeningBalance_NotAnExpense()
+    {
+        var ledger = new LedgerScenario();
+        var migrated = Assert.Single(ledger.Accept(new LedgerCommand.Migrate(LotKind.Regular, 40, ledger.Today.AddYears(-1), ledger.Today.AddMonths(2))));
+        Assert.Equal(new Posting(Account.OpeningBalance, Account.PointsLiability, 40, 40), Assert.Single(Postings.Of(migrated, 1)));
     }
 }
