@@ -176,6 +176,7 @@ var importFunctions = [
   { name: 'ImportExportRequests', folder: 'exports' }
   { name: 'ImportMembers', folder: 'members' }
   { name: 'ImportMigration', folder: 'migration' }
+  { name: 'ImportPurchaseHistory', folder: 'purchases' }
 ]
 
 // ---------------------------------------------------------------------------------------------------

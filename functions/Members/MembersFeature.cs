@@ -23,12 +23,14 @@ public sealed class MembersFeature : Feature
         services.AddSingleton<MemberViews>();
         services.AddSingleton<MemberImport>();
         services.AddSingleton<MigrationImport>();
+        services.AddSingleton<PurchaseHistoryImport>();
     }
 
     public override void MapFunctions(WebApplication app)
     {
         Imports.ImportsFeature.MapImport<MemberImport>(app, MemberImport.FunctionName);
         Imports.ImportsFeature.MapImport<MigrationImport>(app, MigrationImport.FunctionName);
+        Imports.ImportsFeature.MapImport<PurchaseHistoryImport>(app, PurchaseHistoryImport.FunctionName);
     }
 
     public override IEnumerable<RejectionProblem> Rejections =>

@@ -56,6 +56,11 @@ public sealed record PurchasePage
 /// </summary>
 public sealed partial class PurchaseHistory(CosmosStorage cosmos, ProgramSettingsStore settingsStore, ILogger<PurchaseHistory> log) : IOutboxHandler<RecordPurchase>
 {
+    /// <summary>Whether the member's page of the month of <paramref name="day"/> holds the purchase <paramref name="eventId"/>.</summary>
+    public async Task<bool> ContainsAsync(MemberId memberId, DateOnly day, string eventId, CancellationToken cancellationToken) =>
+        (await CosmosStorage.ReadOrNullAsync<PurchasePage>(cosmos.Ledger, PurchasePage.IdOf(CalendarText.MonthOf(day)), memberId.Value, cancellationToken))
+            .Item?.Purchases.Any(p => p.EventId == eventId) == true;
+
     public async Task HandleAsync(MemberId memberId, RecordPurchase item, CancellationToken cancellationToken)
     {
         var purchase = item.Purchase;
