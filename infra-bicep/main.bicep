@@ -96,11 +96,18 @@ var cosmosContainers cosmosContainer[] = [
     ]
   }
   {
-    // Small index documents (e.g. members due on a date); read by partition only.
+    // Small index documents (e.g. members due on a date), read by partition; and the member directory
+    // (partitions directory|0..63), searched within each partition by these fields.
     name: 'indexes'
     partitionKeyPath: '/pk'
     indexedPaths: [
       '/pk/?'
+      '/docType/?'
+      '/memberId/?'
+      '/tags/[]/?'
+      '/rank/?'
+      '/storeId/?'
+      '/joinedOn/?'
     ]
   }
   {

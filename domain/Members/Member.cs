@@ -31,6 +31,8 @@ public sealed record Member
     public Webhooks.MemberEvents Events { get; init; } = Webhooks.MemberEvents.None;
     /// <summary>Set when the member's opening balance was brought over from the old system (issue 17).</summary>
     public MemberMigration? Migration { get; init; }
+    /// <summary>The version of the member's listing in the admins' directory (0: not listed yet).</summary>
+    public long DirectoryVersion { get; init; }
 
     /// <summary>A member as registration creates them: no points, the base rank, nothing done yet.</summary>
     public static Member Register(MemberId id, MemberProfile profile) => new() { Id = id, Profile = profile, Ledger = MemberAccount.Open(id) };

@@ -19,7 +19,7 @@ public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, long? Next);
 public sealed record HistoryItem(
     long Seq, EntryType Type, long Points, LotKind? Kind, bool LimitedTime, long BalanceAfter, DateTimeOffset OccurredAt,
     string? Reference, string? Reason, IReadOnlyList<HistoryLot> Lots, string? StoreId, string? Channel, long? ReversalOf,
-    string? RuleId, int? RuleVersion, bool Pending, DateOnly? ActivatesOn);
+    string? RuleId, int? RuleVersion, bool Pending, DateOnly? ActivatesOn, string Actor);
 
 /// <summary>A lot an entry moved points into (positive) or out of (negative), with the lot's kind and expiry date then.</summary>
 public sealed record HistoryLot(string LotId, long Points, LotKind Kind, DateOnly? ExpiresOn);
@@ -105,5 +105,5 @@ public sealed class MemberViews(LedgerStore store)
     private static HistoryItem ToItem(JournalEntry e, TimeZoneInfo zone) => new(
         e.Seq, e.Type, e.Points.Value, e.Kind, e.LimitedTime, e.BalanceAfter.Value, TimeZoneInfo.ConvertTime(e.OccurredAt, zone),
         e.Reference, e.Reason, e.Lots.Select(l => new HistoryLot(l.LotId, l.Points.Value, l.Kind, l.ExpiresOn)).ToList(), e.StoreId, e.Channel, e.ReversalOf,
-        e.RuleId, e.RuleVersion, e.Pending, e.Pending ? e.PendingLot?.ActivatesOn : null);
+        e.RuleId, e.RuleVersion, e.Pending, e.Pending ? e.PendingLot?.ActivatesOn : null, e.Actor);
 }

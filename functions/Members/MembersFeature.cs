@@ -6,6 +6,7 @@ using Points.Functions.Auth;
 using Points.Functions.Earning;
 using Points.Functions.Hosting;
 using Points.Functions.Ledger;
+using Points.Functions.Ledger.Outbox;
 using Points.Functions.Settings;
 using Points.Functions.Storage;
 
@@ -13,6 +14,12 @@ namespace Points.Functions.Members;
 
 public sealed record RegisterMemberRequest(
     DateOnly? JoinedOn, DateOnly? BirthDate, IReadOnlyList<string>? Tags, string? StoreId, bool? NewsletterOptIn, string? ReferredByCode);
+
+/// <summary>A member as the directory lists them.</summary>
+public sealed record DirectoryMember(string MemberId, IReadOnlyList<string> Tags, string Rank, string? StoreId, DateOnly JoinedOn, bool NewsletterOptIn);
+
+/// <param name="Continuation">Pass as <c>continuation</c> for the next page; null at the end.</param>
+public sealed record MemberDirectoryPage(IReadOnlyList<DirectoryMember> Items, string? Continuation);
 
 /// <summary>Members (F1, F9): registration and profile, referral codes, the summary and the history.</summary>
 public sealed class MembersFeature : Feature
@@ -24,6 +31,8 @@ public sealed class MembersFeature : Feature
         services.AddSingleton<MemberImport>();
         services.AddSingleton<MigrationImport>();
         services.AddSingleton<PurchaseHistoryImport>();
+        services.AddSingleton<MemberCommitStep>(change => MemberDirectory.Derive(change.Before, change.After));
+        services.AddOutboxHandler<ListInDirectory, MemberDirectoryStore>("directory");
     }
 
     public override void MapFunctions(WebApplication app)
@@ -70,6 +79,48 @@ public sealed class MembersFeature : Feature
             .QueryIs("before", Microsoft.OpenApi.JsonSchemaType.Integer, "int64")
             .Produces<HistoryPage>()
             .Refuses(Problems.InvalidRequest, Problems.MemberNotFound);
+        api.MapGet("/v1/admin/members", Search).RequireScope(Scopes.Admin)
+            .Describe("searchMembers", ApiTags.Admin, "Find members in the member directory",
+                $"Members matching every filter given: `tag`, `rank`, `store`, `joinedFrom`/`joinedTo` (join dates, inclusive), `q` (the beginning "
+                + $"of the member id); `limit` per page (default {SearchLimitDefault}, at most {SearchLimitMax}); pass `continuation` for the next page, "
+                + "null at the end. The directory follows every change of a member within moments of its commit.")
+            .QueryIs("limit", Microsoft.OpenApi.JsonSchemaType.Integer, "int32")
+            .QueryIs("joinedFrom", Microsoft.OpenApi.JsonSchemaType.String, "date")
+            .QueryIs("joinedTo", Microsoft.OpenApi.JsonSchemaType.String, "date")
+            .Produces<MemberDirectoryPage>()
+            .Refuses(Problems.InvalidRequest);
+    }
+
+    public const int SearchLimitDefault = 50;
+    public const int SearchLimitMax = 200;
+
+    private static async Task<IResult> Search(HttpContext http, MemberDirectoryStore directory)
+    {
+        var errors = new Dictionary<string, string[]>();
+        string? Text(string name, Func<string, bool> ok, string rule)
+        {
+            if (!RequestReader.TryQueryText(http, name, out var value, out _)) errors[name] = ["Give this parameter once."];
+            else if (value is not null && !ok(value)) errors[name] = [rule];
+            return errors.ContainsKey(name) ? null : value;
+        }
+        DateOnly? Date(string name) => Text(name, v => DateOnly.TryParseExact(v, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _), "A date, yyyy-MM-dd.") is { } d
+            ? DateOnly.ParseExact(d, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+        var search = new MemberSearch(
+            Text("tag", v => v.Length is > 0 and <= TagLengthMax && TextRules.Check(v) is null, $"1–{TagLengthMax} characters, no control characters."),
+            Text("rank", v => v.Length is > 0 and <= TagLengthMax && TextRules.Check(v) is null, $"1–{TagLengthMax} characters, no control characters."),
+            Text("store", RequestReader.IsWellFormedId, $"1–{RequestReader.IdLengthMax} characters [A-Za-z0-9._:-]."),
+            Date("joinedFrom"), Date("joinedTo"),
+            Text("q", MemberId.IsWellFormed, $"The beginning of a member id: 1–{MemberId.LengthMax} characters [A-Za-z0-9._-]."));
+        var continuation = Text("continuation", v => SearchPosition.FromToken(v) is not null, "Pass the continuation a page answered, unchanged.");
+        if (!RequestReader.TryQueryInteger(http, "limit", 1, SearchLimitMax, out var limit, out var problem)) return problem!;
+        if (search is { JoinedFrom: { } from, JoinedTo: { } to } && from > to) errors["joinedTo"] = ["Not before joinedFrom."];
+        if (errors.Count > 0) return Problems.Invalid("The search is invalid.", errors);
+
+        var (items, next) = await directory.SearchAsync(search, (int)(limit ?? SearchLimitDefault),
+            continuation is null ? SearchPosition.Start : SearchPosition.FromToken(continuation)!, http.RequestAborted);
+        return Results.Json(new MemberDirectoryPage([.. items.Select(d => new DirectoryMember(d.MemberId, d.Tags, d.Rank, d.StoreId, d.JoinedOn, d.NewsletterOptIn))],
+            next?.ToToken()), JsonDefaults.Options);
     }
 
     /// <summary>

@@ -356,26 +356,11 @@ public sealed class WebhooksFeature : Feature
         if (!ok) errors["url"] = [$"An absolute https URL of at most {UrlLengthMax} characters, without credentials or fragment (http only to a loopback address in development)."];
     }
 
-    /// <summary>The delivery log's page token: the day, and Cosmos's continuation within it (base64url of JSON).</summary>
+    /// <summary>The delivery log's page token: the day, and Cosmos's continuation within it.</summary>
     private sealed record PageToken(DateOnly Day, string? Token)
     {
-        public static string Write(DateOnly day, string? token) =>
-            Base64Url(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new PageToken(day, token), JsonDefaults.Options)));
+        public static string Write(DateOnly day, string? token) => PageTokens.Write(new PageToken(day, token));
 
-        public static PageToken? Read(string text)
-        {
-            try
-            {
-                var padded = text.Replace('-', '+').Replace('_', '/');
-                padded += new string('=', (4 - padded.Length % 4) % 4);
-                return JsonSerializer.Deserialize<PageToken>(Convert.FromBase64String(padded), JsonDefaults.Options);
-            }
-            catch (Exception e) when (e is FormatException or JsonException)
-            {
-                return null;
-            }
-        }
-
-        private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        public static PageToken? Read(string text) => PageTokens.Read<PageToken>(text);
     }
 }

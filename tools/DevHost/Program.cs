@@ -1,12 +1,16 @@
 using System.Text.Json;
 using Points.Functions;
+using Points.Tools.Demo;
 using Points.Tools.LocalStack;
 using Points.Tools.LocalTriggers;
 using Points.Tools.PayPalStandIn;
 
-// The local run (F34): emulators, the demo program's settings, the app on 127.0.0.1:7071 and the trigger runner.
-// Ctrl-C stops the app and every emulator process.
+// The local run (F34): emulators, the app on 127.0.0.1:7071 and the trigger runner, and on an empty database the demo
+// program (tools/Demo) seeded through the API, unless `--empty` is given. Ctrl-C stops the app and every emulator process.
 const string Url = "http://127.0.0.1:7071";
+const string EmptyFlag = "--empty";
+var empty = args.Contains(EmptyFlag);
+args = [.. args.Where(a => a != EmptyFlag)];
 
 var root = FindRepositoryRoot();
 var settingsFile = File.Exists(Path.Combine(root, "local.settings.json"))
@@ -39,6 +43,15 @@ await app.EnsureStorageAsync(CancellationToken.None);
 await app.StartAsync();
 
 var key = settings.GetValueOrDefault("ApiKeys:DevelopmentAdminKey") ?? "(none configured)";
+var demo = "none (--empty)";
+if (!empty && settings.ContainsKey("ApiKeys:DevelopmentAdminKey"))
+{
+    using var api = new HttpClient { BaseAddress = new Uri(Url) };
+    api.DefaultRequestHeaders.Add("X-Api-Key", key);
+    demo = await DemoProgram.SeedIfEmptyAsync(api, DateTimeOffset.UtcNow, CancellationToken.None)
+        ? $"seeded: members {string.Join(", ", DemoProgram.Members)}; rules {string.Join(", ", DemoProgram.Rules)}; campaign {DemoProgram.Campaign}; catalog {string.Join(", ", DemoProgram.CatalogItems)}; stores hq → tokyo, osaka → shibuya, shinjuku, umeda"
+        : "already there (the database was not empty)";
+}
 Console.WriteLine($"""
 
     Points is running (settings from {Path.GetFileName(settingsFile)}).
@@ -51,16 +64,20 @@ Console.WriteLine($"""
       Admin key      {key}   (development only; refused when running in Azure)
       PayPal         {(payPal is null ? settings["PayPal:BaseUrl"] : $"stand-in {payPal.BaseUrl} (approve pages at the orders' links; orders and events: {payPal.BaseUrl}stand-in)")}
 
+    Demo program    {demo}
+
     Try:
-      curl -X PUT {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' -d '{"{"}{"}"}'
-      curl -X POST {Url}/api/v1/admin/members/demo-1/adjustments -H 'X-Api-Key: {key}' -H 'Idempotency-Key: demo-grant-1' -H 'Content-Type: application/json' -d '{"{"}"points":500,"reason":"welcome"{"}"}'
-      curl {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}'
+      curl {Url}/api/v1/members/demo-01 -H 'X-Api-Key: {key}'
+      curl {Url}/api/v1/members/demo-01/transactions -H 'X-Api-Key: {key}'
+      curl '{Url}/api/v1/admin/members?tag=vip' -H 'X-Api-Key: {key}'
+      curl -X POST {Url}/api/v1/events -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' -d '{"{"}"eventId":"try-1","memberId":"demo-02","type":"purchase","amount":5000{"}"}'
+      curl -X POST {Url}/api/v1/admin/members/demo-01/adjustments -H 'X-Api-Key: {key}' -H 'Idempotency-Key: demo-grant-1' -H 'Content-Type: application/json' -d '{"{"}"points":500,"reason":"welcome"{"}"}'
 
     Buy points with PayPal{(payPal is null ? "" : " (the stand-in plays PayPal)")}:
-      curl -X POST {Url}/api/v1/members/demo-1/purchases -H 'X-Api-Key: {key}' -H 'Idempotency-Key: demo-buy-1' -H 'Content-Type: application/json' -d '{"{"}"points":1000{"}"}'
+      curl -X POST {Url}/api/v1/members/demo-01/purchases -H 'X-Api-Key: {key}' -H 'Idempotency-Key: demo-buy-1' -H 'Content-Type: application/json' -d '{"{"}"points":1000{"}"}'
       open the answer's approveUrl in a browser and approve: PayPal's webhook captures and credits the points; or capture yourself:
-      curl -X POST {Url}/api/v1/members/demo-1/purchases/<purchaseId>/capture -H 'X-Api-Key: {key}'
-      curl {Url}/api/v1/members/demo-1 -H 'X-Api-Key: {key}'   (the balance shows them)
+      curl -X POST {Url}/api/v1/members/demo-01/purchases/<purchaseId>/capture -H 'X-Api-Key: {key}'
+      curl {Url}/api/v1/members/demo-01 -H 'X-Api-Key: {key}'   (the balance shows them)
 
     Special points and exports (jobs over every member; each step runs off the ledger-jobs queue):
       curl -X POST {Url}/api/v1/admin/special-grants/preview -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' -d '{"{"}"segment":{"{"}"type":"all"{"}"}{"}"}'

@@ -154,4 +154,25 @@ Documents.prototype.read = function ({ maxItemCount, continuation } = {}) {
   };
 };
 
+// Why the fourth fix: 1.0.1 runs every query over a copy of every document of the container, whatever partition the
+// request names, so a single-partition query costs as much as the whole container (the member directory's 64
+// partitions made a search of 10,000 members take minutes). Cosmos DB reads only the partition. We do the same for
+// the queries this app sends — `SELECT * FROM c WHERE c.<partition key> = @p AND …` — by giving the query engine the
+// documents of that partition only; the WHERE clause still applies, so the answer is the same.
+const queryAll = Documents.prototype.query;
+const singlePartition = /^\s*SELECT\s+\*\s+FROM\s+c\s+WHERE\s+c\.(\w+)\s*=\s*(@\w+)(\s+AND\s|\s*$)/i;
+Documents.prototype.query = function (params, options) {
+  const match = typeof params.query === "string" ? singlePartition.exec(params.query) : null;
+  const path = this._getPartitionKeyPath();
+  const parameter = match && (params.parameters || []).find(p => p.name === match[2]);
+  if (!match || !parameter || path.length !== 1 || match[1] !== path[0]) return queryAll.call(this, params, options);
+  const all = this._data;
+  this._data = new Map([...all].filter(([, item]) => item.read()[path[0]] === parameter.value));
+  try {
+    return queryAll.call(this, params, options);
+  } finally {
+    this._data = all;
+  }
+};
+
 require("@vercel/cosmosdb-server/lib/cli.js");
