@@ -142,9 +142,12 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
         await using var output = new StagedBlockBlobStream(resultBlob, lease.Conditions);
         var read = new BlobOpenReadOptions(false) { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } };
         Summary summary;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan validated;
         await using (var writer = CreateResultWriter(output))
         {
             var (tally, contentHash) = await ValidateFileAsync(name, blob, read, writer, cancellationToken);
+            validated = watch.Elapsed;
             if (tally.Invalid > 0)
             {
                 summary = new Summary("invalid", tally.Rows, 0, 0, 0, tally.Invalid);
@@ -158,7 +161,8 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
         await output.CommitAsync(cancellationToken);
         await cosmos.Jobs.UpsertItemAsync(new ImportJob(jobId, "imports", name, properties.ETag.ToString(), summary, Clock.GetUtcNow()),
             new Microsoft.Azure.Cosmos.PartitionKey("imports"), cancellationToken: cancellationToken);
-        LogImported(Folder + name, summary.Status, summary.Rows, summary.Applied, summary.Duplicate, summary.Rejected, summary.Invalid);
+        LogImported(Folder + name, summary.Status, summary.Rows, summary.Applied, summary.Duplicate, summary.Rejected, summary.Invalid,
+            (long)validated.TotalMilliseconds, (long)(watch.Elapsed - validated).TotalMilliseconds);
         return summary;
     }
 
@@ -187,29 +191,27 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
 
     /// <summary>
     /// Applies <paramref name="rows"/> in file order with up to <see cref="InFlightMax"/> in flight (rows of one
-    /// member share a commit), writing the result lines in file order a chunk at a time. <paramref name="apply"/>
-    /// answers what the result line needs and nothing more, so a chunk holds a few fields per row; <paramref
-    /// name="write"/> writes the line and answers its <see cref="ImportRowStatus"/>.
+    /// member share a commit), writing each result line in file order as soon as the rows before it are written, so
+    /// at most <see cref="ChunkRows"/> rows wait in memory and the rows in flight never drain while results are written.
+    /// <paramref name="apply"/> answers what the result line needs and nothing more; <paramref name="write"/> writes
+    /// the line and answers its <see cref="ImportRowStatus"/>.
     /// </summary>
     protected static async Task<Summary> ApplyRowsAsync<TRow, TOutcome>(IAsyncEnumerable<TRow> rows, long rowCount, Func<TRow, Task<TOutcome>> apply,
         Func<TRow, TOutcome, ValueTask<string>> write, CancellationToken cancellationToken)
     {
         long applied = 0, duplicate = 0, rejected = 0;
-        var chunk = new List<(TRow Row, Task<TOutcome> Outcome)>(ChunkRows);
+        var waiting = new Queue<(TRow Row, Task<TOutcome> Outcome)>(ChunkRows);
         var inFlight = new SemaphoreSlim(InFlightMax); // Not disposed: after a failure, rows still in flight release it later.
 
-        async Task FlushAsync()
+        async Task WriteOldestAsync()
         {
-            foreach (var (row, task) in chunk)
+            var (row, task) = waiting.Dequeue();
+            _ = await write(row, await task) switch
             {
-                _ = await write(row, await task) switch
-                {
-                    ImportRowStatus.Applied => ++applied,
-                    ImportRowStatus.Duplicate => ++duplicate,
-                    _ => ++rejected,
-                };
-            }
-            chunk.Clear();
+                ImportRowStatus.Applied => ++applied,
+                ImportRowStatus.Duplicate => ++duplicate,
+                _ => ++rejected,
+            };
         }
 
         async Task<TOutcome> ReleasingAsync(Task<TOutcome> outcome)
@@ -227,10 +229,10 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
         await foreach (var row in rows.WithCancellation(cancellationToken))
         {
             await inFlight.WaitAsync(cancellationToken);
-            chunk.Add((row, ReleasingAsync(apply(row))));
-            if (chunk.Count >= ChunkRows) await FlushAsync();
+            waiting.Enqueue((row, ReleasingAsync(apply(row))));
+            while (waiting.Count > 0 && (waiting.Count >= ChunkRows || waiting.Peek().Outcome.IsCompleted)) await WriteOldestAsync();
         }
-        await FlushAsync();
+        while (waiting.Count > 0) await WriteOldestAsync();
         return new Summary(rejected > 0 ? "completed_with_rejections" : "completed", rowCount, applied, duplicate, rejected, 0);
     }
 
@@ -258,8 +260,8 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
     [LoggerMessage(Level = LogLevel.Warning, Message = "Import {Blob}: cannot be read, {Reason}; the invocation fails (the host retries it, then sends it to poison)")]
     private partial void LogUnreadable(string blob, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Import {Blob}: {Status}, {Rows} rows, {Applied} applied, {Duplicate} duplicate, {Rejected} rejected, {Invalid} invalid")]
-    private partial void LogImported(string blob, string status, long rows, long applied, long duplicate, long rejected, long invalid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Import {Blob}: {Status}, {Rows} rows, {Applied} applied, {Duplicate} duplicate, {Rejected} rejected, {Invalid} invalid; validated in {ValidatedMs} ms, applied in {AppliedMs} ms")]
+    private partial void LogImported(string blob, string status, long rows, long applied, long duplicate, long rejected, long invalid, long validatedMs, long appliedMs);
 }
 
 /// <summary>The status, code and message of a row's result line, from what the ledger answered for it.</summary>

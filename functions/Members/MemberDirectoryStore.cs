@@ -50,6 +50,8 @@ public sealed partial class MemberDirectoryStore(CosmosStorage cosmos, ILogger<M
     public async Task HandleAsync(MemberId memberId, ListInDirectory item, CancellationToken cancellationToken)
     {
         var document = DirectoryDocument.Of(item.Entry);
+        // A new member's first listing is a create: no read. Anything else goes forward only (a late delivery loses).
+        if (document.Version == 1 && await CosmosStorage.TryWriteAsync(cosmos.Indexes, document, document.Id, document.Pk, etag: null, cancellationToken)) return;
         await CosmosStorage.WriteForwardAsync(cosmos.Indexes, document, document.Id, document.Pk, stored => stored.Version >= document.Version,
             attempt => LogConflict(log, memberId.Value, attempt), () => new DirectoryContentionException(memberId.Value), cancellationToken);
     }

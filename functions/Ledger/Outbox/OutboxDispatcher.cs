@@ -28,8 +28,11 @@ public interface IOutboxFaults
 public sealed partial class OutboxDispatcher(OutboxItemTypes types, IServiceProvider services, IEnumerable<IOutboxFaults> faults,
     ILogger<OutboxDispatcher> log)
 {
-    /// <summary>Items remembered; beyond, those done are forgotten (an item carried out again is harmless).</summary>
-    public const int RememberedMax = 100_000;
+    /// <summary>
+    /// Items remembered; beyond, those done are forgotten (an item carried out again is harmless). Bounded well below
+    /// what a bulk import commits (each new member leaves a few items its next commit would forget), so memory stays flat.
+    /// </summary>
+    public const int RememberedMax = 20_000;
 
     private readonly ConcurrentDictionary<(MemberId, string), Lazy<Task>> _work = new();
     private readonly IOutboxFaults[] _faults = [.. faults];

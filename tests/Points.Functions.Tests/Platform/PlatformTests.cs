@@ -159,6 +159,8 @@ public sealed partial class PlatformTests(AppFixture app) : IClassFixture<AppFix
             [(Points.Functions.Imports.AdjustmentImport.FunctionName, "binary", "imports/adjustments/{name}"),
              (Points.Functions.Exports.ExportRequestFiles.FunctionName, "binary", "imports/exports/{name}"),
              (Points.Functions.Members.MemberImport.FunctionName, "binary", "imports/members/{name}"),
+             (Points.Functions.Members.MigrationImport.FunctionName, "binary", "imports/migration/{name}"),
+             (Points.Functions.Members.PurchaseHistoryImport.FunctionName, "binary", "imports/purchases/{name}"),
              (Points.Functions.Withdrawals.WithdrawalImport.FunctionName, "binary", "imports/withdrawals/{name}")],
             blobs);
     }

@@ -1,14 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Points.Benchmarks.Infrastructure;
 using Points.Domain.Adjustments;
 using Points.Domain.Ledger;
 using Points.Domain.Primitives;
 using Points.Functions.Adjustments;
 using Points.Functions.Api;
-using Points.Functions.Hosting;
 using Points.Functions.Imports;
 using Points.Functions.Ledger;
 using Points.Functions.Storage;
@@ -27,7 +25,6 @@ namespace Points.Benchmarks.Scenarios;
 public sealed class CsvImportScenario : IScenario
 {
     public const int RowsPerMember = 20;
-    public const int PollMilliseconds = 100;
     private const string Scenario = "3 csv import";
     private const double RatioTarget = 0.8;
     private const double MemoryRatioTarget = 1.2;
@@ -37,19 +34,7 @@ public sealed class CsvImportScenario : IScenario
     public string Title => "CSV import through the blob path vs the application service";
     public bool NeedsEmulators => true;
 
-    /// <summary>
-    /// A declarations folder with the import's blob trigger only. The runner then does not also follow the ledger's
-    /// change feed (<c>DispatchOutbox</c>): on Flex Consumption that trigger scales on instances of its own, so its work
-    /// does not belong in the import's figures, and it would run on through the direct run that the import is compared with.
-    /// </summary>
-    private static string ImportDeclarationOnly()
-    {
-        var folder = Directory.CreateTempSubdirectory("points-bench-declarations-").FullName;
-        Directory.CreateDirectory(Path.Combine(folder, AdjustmentImport.FunctionName));
-        File.Copy(Path.Combine(FunctionDeclarations.DefaultDirectory, AdjustmentImport.FunctionName, "function.json"),
-            Path.Combine(folder, AdjustmentImport.FunctionName, "function.json"));
-        return folder;
-    }
+    private static readonly BlobImportRun Import = new(AdjustmentImport.FunctionName, AdjustmentImport.Prefix, StatusColumn: 3);
 
     public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context)
     {
@@ -58,12 +43,7 @@ public sealed class CsvImportScenario : IScenario
         const int warmUpRows = 1_000;
         var database = context.DatabaseFor("s3-import");
         var figures = new List<Figure>();
-        await using (var app = await BenchApp.StartAsync(context.Emulators, database, TimeProvider.System, settings =>
-        {
-            settings["LocalTriggers:Enabled"] = "true";
-            settings["LocalTriggers:BlobPollMilliseconds"] = PollMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            settings["LocalTriggers:DeclarationsPath"] = ImportDeclarationOnly();
-        }))
+        await using (var app = await BenchApp.StartAsync(context.Emulators, database, TimeProvider.System, Import.Configure))
         {
             var run = Guid.NewGuid().ToString("N")[..6];
             var now = DateTimeOffset.UtcNow;
@@ -77,11 +57,11 @@ public sealed class CsvImportScenario : IScenario
 
             var blobs = new BlobServiceClient(context.Emulators.StorageConnectionString);
             BenchContext.Log($"3: warm-up import ({warmUpRows:N0} rows)");
-            await ImportAsync(app, blobs, BuildCsv(run, "warm", warmUpRows, specialExpiry), $"{run}-warm.csv", warmUpRows);
+            await Import.RunAsync(app, blobs, BuildCsv(run, "warm", warmUpRows, specialExpiry), $"{run}-warm.csv", warmUpRows);
             BenchContext.Log($"3: import of {smallRows:N0} rows");
-            var small = await ImportAsync(app, blobs, BuildCsv(run, "small", smallRows, specialExpiry), $"{run}-small.csv", smallRows);
+            var small = await Import.RunAsync(app, blobs, BuildCsv(run, "small", smallRows, specialExpiry), $"{run}-small.csv", smallRows);
             BenchContext.Log($"3: import of {largeRows:N0} rows");
-            var large = await ImportAsync(app, blobs, BuildCsv(run, "large", largeRows, specialExpiry), $"{run}-large.csv", largeRows);
+            var large = await Import.RunAsync(app, blobs, BuildCsv(run, "large", largeRows, specialExpiry), $"{run}-large.csv", largeRows);
             BenchContext.Log($"3: the same {largeRows:N0} adjustments directly through MemberLedger");
             var direct = await ApplyDirectlyAsync(app, run, largeRows, specialExpiry);
 
@@ -93,8 +73,8 @@ public sealed class CsvImportScenario : IScenario
                 $"{direct.Elapsed.TotalSeconds:0.0} s, {AdjustmentImport.InFlightMax} in flight"));
             figures.Add(Figure.AtLeast(Scenario, "import rows/s ÷ direct rows/s", ratio, "ratio", RatioTarget,
                 $"Cosmos requests per row: import {(double)large.Traffic.Total / largeRows:0.00}, direct {(double)direct.Traffic.Total / largeRows:0.00}"));
-            figures.Add(Figure.Context(Scenario, $"peak working set Δ, {smallRows:N0} rows", MemorySampler.MiB(small.Memory.PeakWorkingSetDelta), "MiB", MemoryNote(small.Memory)));
-            figures.Add(Figure.Context(Scenario, $"peak working set Δ, {largeRows:N0} rows", MemorySampler.MiB(large.Memory.PeakWorkingSetDelta), "MiB", MemoryNote(large.Memory)));
+            figures.Add(Figure.Context(Scenario, $"peak working set Δ, {smallRows:N0} rows", MemorySampler.MiB(small.Memory.PeakWorkingSetDelta), "MiB", small.MemoryNote));
+            figures.Add(Figure.Context(Scenario, $"peak working set Δ, {largeRows:N0} rows", MemorySampler.MiB(large.Memory.PeakWorkingSetDelta), "MiB", large.MemoryNote));
             figures.Add(Figure.Below(Scenario, "peak working set Δ: large ÷ small", memoryRatio, "ratio", MemoryRatioTarget,
                 $"GC committed peak Δ: large ÷ small = {(double)large.Memory.PeakCommittedDelta / Math.Max(1, small.Memory.PeakCommittedDelta):0.00}"));
             // The managed heap right after each collection: what the import keeps alive plus what that collection left.
@@ -108,11 +88,11 @@ public sealed class CsvImportScenario : IScenario
             context.Details["3"] = new
             {
                 rowsPerMember = RowsPerMember,
-                pollMilliseconds = PollMilliseconds,
+                pollMilliseconds = BlobImportRun.PollMilliseconds,
                 memorySampleIntervalMs = MemorySampler.IntervalMs,
-                small = Describe(small),
-                large = Describe(large),
-                direct = Describe(direct),
+                small = small.Describe(),
+                large = large.Describe(),
+                direct = direct.Describe(),
                 ratio,
                 memoryRatio,
             };
@@ -120,20 +100,6 @@ public sealed class CsvImportScenario : IScenario
         await context.DropDatabaseAsync(database);
         return figures;
     }
-
-    private static object Describe(Outcome o) => new
-    {
-        o.Rows, o.Bytes, seconds = o.Elapsed.TotalSeconds, rowsPerSecond = o.RowsPerSecond, o.Applied,
-        memory = o.Memory.Describe(),
-        requests = o.Traffic.Total,
-        breakdown = o.Traffic.Breakdown(),
-    };
-
-    private static string MemoryNote(MemorySampler m) =>
-        $"peak {MemorySampler.MiB(m.PeakWorkingSet):0} MiB over a {MemorySampler.MiB(m.Baseline.WorkingSet):0} MiB floor (aggressive full GC first); " +
-        $"managed heap after GC peak Δ {MemorySampler.MiB(m.PeakHeapAfterGcDelta):0.0} MiB" +
-        (m.PeakAfterGen2Delta is { } live ? $" (after a gen2 GC {MemorySampler.MiB(live):0.0} MiB)" : "") +
-        $", GC committed peak Δ {MemorySampler.MiB(m.PeakCommittedDelta):0.0} MiB, {m.Collections} GCs ({m.Gen2Collections} gen2)";
 
     private static string MemberOf(string run, string set, int m) => $"imp-{run}-{set}-{m:D5}";
 
@@ -153,64 +119,8 @@ public sealed class CsvImportScenario : IScenario
         return ShiftJis.GetBytes(csv.ToString());
     }
 
-    private sealed record Outcome(int Rows, long Bytes, TimeSpan Elapsed, long Applied, MemorySampler Memory, TrafficSnapshot Traffic)
-    {
-        public double RowsPerSecond => Rows / Elapsed.TotalSeconds;
-    }
-
-    /// <summary>
-    /// Uploads the file under a staging name (not watched), then starts memory sampling and copies it server-side to
-    /// <c>imports/adjustments/</c>, where the trigger runner finds it; the import is over when its blob receipt exists.
-    /// So neither building nor uploading the file is in the measured time or memory.
-    /// </summary>
-    private static async Task<Outcome> ImportAsync(BenchApp app, BlobServiceClient blobs, byte[] content, string name, int rows)
-    {
-        var imports = blobs.GetBlobContainerClient(BlobContainers.Imports);
-        var staged = imports.GetBlobClient("bench-staging/" + name);
-        await staged.UploadAsync(new BinaryData(content), overwrite: true);
-        var bytes = content.LongLength;
-        content = [];
-        var receipts = blobs.GetBlobContainerClient(BlobContainers.Hosts);
-        var receiptPrefix = $"blobreceipts/local/{AdjustmentImport.FunctionName}/{BlobContainers.Imports}/{AdjustmentImport.Prefix}{name}/";
-
-        var before = app.Traffic.Snapshot();
-        var memory = MemorySampler.Start();
-        var watch = Stopwatch.StartNew();
-        var target = imports.GetBlobClient(AdjustmentImport.Prefix + name);
-        var copy = await target.StartCopyFromUriAsync(staged.Uri);
-        await copy.WaitForCompletionAsync();
-        var deadline = DateTime.UtcNow.AddMinutes(30);
-        while (!await AnyAsync(receipts.GetBlobsAsync(BlobTraits.None, BlobStates.None, receiptPrefix, CancellationToken.None)))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No receipt for {name} after 30 minutes.");
-            await Task.Delay(PollMilliseconds);
-        }
-        watch.Stop();
-        await memory.DisposeAsync();
-        var traffic = app.Traffic.Snapshot() - before;
-        await staged.DeleteIfExistsAsync();
-
-        var result = blobs.GetBlobContainerClient(BlobContainers.Results).GetBlobClient($"{AdjustmentImport.Prefix}{name}.result.csv");
-        long applied = 0;
-        using (var reader = new StreamReader((await result.DownloadStreamingAsync()).Value.Content, Encoding.UTF8))
-        {
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                var cells = line.Split(',');
-                if (cells.Length > 3 && cells[3] == "applied") applied++;
-            }
-        }
-        return new Outcome(rows, bytes, watch.Elapsed, applied, memory, traffic);
-    }
-
-    private static async Task<bool> AnyAsync<T>(IAsyncEnumerable<T> items)
-    {
-        await foreach (var _ in items) return true;
-        return false;
-    }
-
     /// <summary>The same rows, applied as the import applies them but without the file, validation pass or result file.</summary>
-    private static async Task<Outcome> ApplyDirectlyAsync(BenchApp app, string run, int rows, DateOnly specialExpiry)
+    private static async Task<ImportOutcome> ApplyDirectlyAsync(BenchApp app, string run, int rows, DateOnly specialExpiry)
     {
         var ledger = app.Service<MemberLedger>();
         var before = app.Traffic.Snapshot();
@@ -243,6 +153,6 @@ public sealed class CsvImportScenario : IScenario
         await FlushAsync();
         watch.Stop();
         await memory.DisposeAsync();
-        return new Outcome(rows, 0, watch.Elapsed, applied, memory, app.Traffic.Snapshot() - before);
+        return new ImportOutcome(rows, 0, watch.Elapsed, applied, memory, app.Traffic.Snapshot() - before);
     }
 }
