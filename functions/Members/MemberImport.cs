@@ -24,7 +24,7 @@ public sealed record MemberCsvRow(long Row, string MemberId, DateOnly? JoinedOn,
 /// nothing new. Result: <c>row, member_id, status, code, message</c> (code <c>created</c> or <c>updated</c> when applied).
 /// </summary>
 public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, MemberLedger ledger, LedgerStore store, ReferralCodes referralCodes,
-    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberImport> log) : CsvImport(blobs, cosmos, clock, log)
+    ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberImport> log) : MemberRowImport(blobs, cosmos, clock, log)
 {
     public const string FunctionName = "ImportMembers";
     public const string Prefix = "members/";
@@ -43,19 +43,12 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
         new("rank", "ランク", IsRequired: false),
     ];
 
-    public static readonly IReadOnlyList<CsvColumn> ResultColumns = [new("row", IsNumeric: true), new("member_id"), new("status"), new("code"), new("message")];
 
-    private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/MM/dd"];
 
     protected override string Folder => Prefix;
 
-    protected override CsvResultWriter CreateResultWriter(Stream destination) => CsvResultWriter.Create(destination, ResultColumns);
 
-    protected override ValueTask WriteFileErrorAsync(CsvResultWriter writer, long row, string code, string message, CancellationToken cancellationToken) =>
-        Write(writer, row, "", new ImportRowResult(ImportRowStatus.Invalid, code, message), cancellationToken);
 
-    private static ValueTask Write(CsvResultWriter writer, long row, string memberId, ImportRowResult result, CancellationToken cancellationToken) =>
-        writer.WriteRowAsync([row.ToString(CultureInfo.InvariantCulture), memberId, result.Status, result.Code, result.Message], cancellationToken);
 
     protected override async Task ValidateAsync(Stream content, Tally tally, CsvResultWriter writer, CancellationToken cancellationToken)
     {
@@ -77,8 +70,7 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
                 errors.Add(new("member_id", "duplicate_member", $"row {firstRowOf[key]} has this member; give each member one row."));
             if (errors.Count == 0) continue;
             tally.Invalid++;
-            await Write(writer, row.Row, row.MemberId, new ImportRowResult(ImportRowStatus.Invalid, string.Join(';', errors.Select(e => e.Code)),
-                string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}"))), cancellationToken);
+            await WriteInvalidAsync(writer, row.Row, row.MemberId, errors, cancellationToken);
         }
     }
 
@@ -86,7 +78,7 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
         ApplyRowsAsync(ReadAsync(content, cancellationToken), rows, row => ApplyRowAsync(row, file, cancellationToken),
             async (row, result) =>
             {
-                await Write(writer, row.Row, row.MemberId, result, cancellationToken);
+                await WriteAsync(writer, row.Row, row.MemberId, result, cancellationToken);
                 return result.Status;
             },
             cancellationToken);
@@ -120,14 +112,8 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
     {
         var errors = new List<CsvRowError>();
         void Add(int column, string code, string message) => errors.Add(new CsvRowError(Columns[column].Name, code, message));
-        string? Optional(int column) => file.Field(column) is { Length: > 0 } text ? text : null;
-        DateOnly? Date(int column)
-        {
-            if (Optional(column) is not { } text) return null;
-            if (DateOnly.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)) return date;
-            Add(column, CsvRowErrorCodes.InvalidDate, $"{Columns[column].Name} must be a date written yyyy-MM-dd or yyyy/MM/dd.");
-            return null;
-        }
+        string? Optional(int column) => CsvRowChecks.Optional(file, column);
+        DateOnly? Date(int column) => CsvRowChecks.Date(file, column, Columns[column].Name, errors);
 
         var memberId = file.Field(MemberIdColumn);
         if (CsvRowChecks.MemberId(memberId) is { } badMemberId) errors.Add(badMemberId);

@@ -26,7 +26,7 @@ public sealed record MigrationCsvRow(long Row, string MemberId, long Points, Lot
 /// points by kind, against the control total.
 /// </summary>
 public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cosmos, MemberLedger ledger, ProgramSettingsStore settingsStore, TimeProvider clock,
-    ILogger<MigrationImport> log) : CsvImport(blobs, cosmos, clock, log)
+    ILogger<MigrationImport> log) : MemberRowImport(blobs, cosmos, clock, log)
 {
     public const string FunctionName = "ImportMigration";
     public const string Prefix = "migration/";
@@ -46,17 +46,11 @@ public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cos
         new("reference", "移行参照", IsRequired: false),
     ];
 
-    private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/MM/dd"];
 
     protected override string Folder => Prefix;
 
-    protected override CsvResultWriter CreateResultWriter(Stream destination) => CsvResultWriter.Create(destination, MemberImport.ResultColumns);
 
-    protected override ValueTask WriteFileErrorAsync(CsvResultWriter writer, long row, string code, string message, CancellationToken cancellationToken) =>
-        Write(writer, row, "", new ImportRowResult(ImportRowStatus.Invalid, code, message), cancellationToken);
 
-    private static ValueTask Write(CsvResultWriter writer, long row, string memberId, ImportRowResult result, CancellationToken cancellationToken) =>
-        writer.WriteRowAsync([row.ToString(CultureInfo.InvariantCulture), memberId, result.Status, result.Code, result.Message], cancellationToken);
 
     /// <summary>The control total a file name carries (<c>…total-12345…</c>, <c>…合計-12345…</c>), or null.</summary>
     public static long? TotalInName(string name) =>
@@ -86,8 +80,7 @@ public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cos
             }
             if (errors.Count == 0) continue;
             tally.Invalid++;
-            await Write(writer, row.Row, row.MemberId, new ImportRowResult(ImportRowStatus.Invalid, string.Join(';', errors.Select(e => e.Code)),
-                string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}"))), cancellationToken);
+            await WriteInvalidAsync(writer, row.Row, row.MemberId, errors, cancellationToken);
         }
         if (tally.Invalid > 0 || tally.Rows == 0) return;
         var named = TotalInName(tally.Name);
@@ -118,7 +111,7 @@ public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cos
             row => ApplyRowAsync(row, file),
             async (row, result) =>
             {
-                await Write(writer, row.Row, row.MemberId, result, cancellationToken);
+                await WriteAsync(writer, row.Row, row.MemberId, result, cancellationToken);
                 if (result.Status == ImportRowStatus.Applied)
                 {
                     members.Add(row.MemberId);
@@ -131,7 +124,7 @@ public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cos
         // Plain numbers and no commas: the line reads the same in any spreadsheet locale.
         var kinds = string.Join("; ", Enum.GetValues<LotKind>().Order().Select(k => $"{k.ToString().ToLowerInvariant()} {Number(byKind.GetValueOrDefault(k).Points)}"));
         var applied = byKind.Values.Sum(v => v.Points);
-        await Write(writer, rows + 1, "", new ImportRowResult(SummaryStatus, applied == total ? "control_total_matched" : "control_total_partly_applied",
+        await WriteAsync(writer, rows + 1, "", new ImportRowResult(SummaryStatus, applied == total ? "control_total_matched" : "control_total_partly_applied",
             $"members {Number(members.Count)}; lots {Number(byKind.Values.Sum(v => v.Lots))}; points {Number(applied)} ({kinds}); control total {Number(total ?? 0)}"), cancellationToken);
         return summary;
     }
@@ -158,14 +151,8 @@ public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cos
     {
         var errors = new List<CsvRowError>();
         void Add(int column, string code, string message) => errors.Add(new CsvRowError(Columns[column].Name, code, message));
-        string? Optional(int column) => file.Field(column) is { Length: > 0 } text ? text : null;
-        DateOnly? Date(int column)
-        {
-            if (Optional(column) is not { } text) return null;
-            if (DateOnly.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)) return date;
-            Add(column, CsvRowErrorCodes.InvalidDate, $"{Columns[column].Name} must be a date written yyyy-MM-dd or yyyy/MM/dd.");
-            return null;
-        }
+        string? Optional(int column) => CsvRowChecks.Optional(file, column);
+        DateOnly? Date(int column) => CsvRowChecks.Date(file, column, Columns[column].Name, errors);
 
         var memberId = file.Field(MemberIdColumn);
         var isTotal = TotalMarkers.Contains(memberId);

@@ -24,7 +24,7 @@ public sealed record PastPurchaseCsvRow(long Row, string MemberId, string OrderI
 /// than the history the program keeps (<c>specialPoints.purchaseHistoryMonths</c>) are that row's <c>rejected</c>.
 /// </summary>
 public sealed class PurchaseHistoryImport(BlobStorage blobs, CosmosStorage cosmos, MemberLedger ledger, PurchaseHistory history, ProgramSettingsStore settingsStore,
-    TimeProvider clock, ILogger<PurchaseHistoryImport> log) : CsvImport(blobs, cosmos, clock, log)
+    TimeProvider clock, ILogger<PurchaseHistoryImport> log) : MemberRowImport(blobs, cosmos, clock, log)
 {
     public const string FunctionName = "ImportPurchaseHistory";
     public const string Prefix = "purchases/";
@@ -41,17 +41,11 @@ public sealed class PurchaseHistoryImport(BlobStorage blobs, CosmosStorage cosmo
         new("skus", "商品", IsRequired: false),
     ];
 
-    private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/MM/dd"];
 
     protected override string Folder => Prefix;
 
-    protected override CsvResultWriter CreateResultWriter(Stream destination) => CsvResultWriter.Create(destination, MemberImport.ResultColumns);
 
-    protected override ValueTask WriteFileErrorAsync(CsvResultWriter writer, long row, string code, string message, CancellationToken cancellationToken) =>
-        Write(writer, row, "", new ImportRowResult(ImportRowStatus.Invalid, code, message), cancellationToken);
 
-    private static ValueTask Write(CsvResultWriter writer, long row, string memberId, ImportRowResult result, CancellationToken cancellationToken) =>
-        writer.WriteRowAsync([row.ToString(CultureInfo.InvariantCulture), memberId, result.Status, result.Code, result.Message], cancellationToken);
 
     protected override async Task ValidateAsync(Stream content, Tally tally, CsvResultWriter writer, CancellationToken cancellationToken)
     {
@@ -66,8 +60,7 @@ public sealed class PurchaseHistoryImport(BlobStorage blobs, CosmosStorage cosmo
                 errors.Add(new("order_id", "duplicate_order", $"row {firstRowOf[row.OrderId]} has this order; give each order one row."));
             if (errors.Count == 0) continue;
             tally.Invalid++;
-            await Write(writer, row.Row, row.MemberId, new ImportRowResult(ImportRowStatus.Invalid, string.Join(';', errors.Select(e => e.Code)),
-                string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}"))), cancellationToken);
+            await WriteInvalidAsync(writer, row.Row, row.MemberId, errors, cancellationToken);
         }
     }
 
@@ -79,7 +72,7 @@ public sealed class PurchaseHistoryImport(BlobStorage blobs, CosmosStorage cosmo
         return await ApplyRowsAsync(ReadAsync(content, cancellationToken), rows, row => ApplyRowAsync(row, file, oldest, cancellationToken),
             async (row, result) =>
             {
-                await Write(writer, row.Row, row.MemberId, result, cancellationToken);
+                await WriteAsync(writer, row.Row, row.MemberId, result, cancellationToken);
                 return result.Status;
             },
             cancellationToken);
@@ -113,7 +106,7 @@ public sealed class PurchaseHistoryImport(BlobStorage blobs, CosmosStorage cosmo
         if (CsvRowChecks.MemberId(memberId) is { } badMemberId) errors.Add(badMemberId);
         var orderId = file.Field(OrderIdColumn);
         if (!RequestReader.IsWellFormedId(orderId)) Add(OrderIdColumn, "invalid_order_id", $"order_id must be 1–{RequestReader.IdLengthMax} characters [A-Za-z0-9._:-].");
-        if (!DateOnly.TryParseExact(file.Field(PurchasedOnColumn), DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        if (!DateOnly.TryParseExact(file.Field(PurchasedOnColumn), CsvRowChecks.DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
             Add(PurchasedOnColumn, CsvRowErrorCodes.InvalidDate, "purchased_on must be a date written yyyy-MM-dd or yyyy/MM/dd.");
         if (!long.TryParse(file.Field(AmountColumn), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount < 1 || amount > Yen.Max)
             Add(AmountColumn, "invalid_amount", $"amount must be a whole number of yen 1..{Yen.Max}.");

@@ -16,6 +16,21 @@ public static class CsvRowChecks
         : new("member_id", CsvRowErrorCodes.InvalidMemberId,
             $"member_id must be 1–{Points.Domain.Primitives.MemberId.LengthMax} characters of A–Z, a–z, 0–9, '.', '_' or '-'.");
 
+    /// <summary>The dates a cell may hold.</summary>
+    public static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/MM/dd"];
+
+    /// <summary>The cell's text, or null when it is empty.</summary>
+    public static string? Optional(CsvImportFile file, int column) => file.Field(column) is { Length: > 0 } text ? text : null;
+
+    /// <summary>The date in the cell (yyyy-MM-dd or yyyy/MM/dd), or null when it is empty; a cell that is not a date adds its error.</summary>
+    public static DateOnly? Date(CsvImportFile file, int column, string name, List<CsvRowError> errors)
+    {
+        if (Optional(file, column) is not { } text) return null;
+        if (DateOnly.TryParseExact(text, DateFormats, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date)) return date;
+        errors.Add(new CsvRowError(name, CsvRowErrorCodes.InvalidDate, $"{name} must be a date written yyyy-MM-dd or yyyy/MM/dd."));
+        return null;
+    }
+
     /// <summary>The problem of a row with values beyond the header's columns, or null.</summary>
     public static CsvRowError? ExtraFields(CsvImportFile file) => file.HasFieldsBeyondHeader
         ? new("row", CsvRowErrorCodes.TooManyFields, "The row has values beyond the header's columns; quote values that contain commas.")

@@ -109,3 +109,28 @@ public sealed record BlobImportRun(string FunctionName, string Prefix, int Statu
         return false;
     }
 }
+
+/// <summary>The figures every import scenario reports: the blob path against the direct service, and memory flat in the rows.</summary>
+public static class ImportFigures
+{
+    public const double RatioTarget = 0.8;
+    public const double MemoryRatioTarget = 1.2;
+
+    /// <param name="noun">What a row is, for the labels ("rows", "members").</param>
+    /// <param name="fileNote">Said of the large file (its size and encoding).</param>
+    public static IReadOnlyList<Figure> Compare(string scenario, string noun, ImportOutcome small, ImportOutcome large, ImportOutcome direct, int inFlight, string fileNote) =>
+    [
+        Figure.Context(scenario, $"import {large.Rows:N0} {noun}: rows/s", large.RowsPerSecond, "/s",
+            $"{large.Elapsed.TotalSeconds:0.0} s from the blob landing to its receipt; {fileNote}"),
+        Figure.Context(scenario, $"direct {direct.Rows:N0} {noun}: rows/s", direct.RowsPerSecond, "/s", $"{direct.Elapsed.TotalSeconds:0.0} s, {inFlight} in flight"),
+        Figure.AtLeast(scenario, "import rows/s ÷ direct rows/s", large.RowsPerSecond / direct.RowsPerSecond, "ratio", RatioTarget,
+            $"Cosmos requests per row: import {(double)large.Traffic.Total / large.Rows:0.00}, direct {(double)direct.Traffic.Total / direct.Rows:0.00}"),
+        Figure.Context(scenario, $"peak working set Δ, {small.Rows:N0} {noun}", MemorySampler.MiB(small.Memory.PeakWorkingSetDelta), "MiB", small.MemoryNote),
+        Figure.Context(scenario, $"peak working set Δ, {large.Rows:N0} {noun}", MemorySampler.MiB(large.Memory.PeakWorkingSetDelta), "MiB", large.MemoryNote),
+        Figure.Below(scenario, "peak working set Δ: large ÷ small", MemoryRatio(small, large), "ratio", MemoryRatioTarget,
+            $"GC committed peak Δ: large ÷ small = {(double)large.Memory.PeakCommittedDelta / Math.Max(1, small.Memory.PeakCommittedDelta):0.00}"),
+    ];
+
+    public static double MemoryRatio(ImportOutcome small, ImportOutcome large) =>
+        (double)large.Memory.PeakWorkingSetDelta / Math.Max(1, small.Memory.PeakWorkingSetDelta);
+}

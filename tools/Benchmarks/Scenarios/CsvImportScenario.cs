@@ -26,8 +26,6 @@ public sealed class CsvImportScenario : IScenario
 {
     public const int RowsPerMember = 20;
     private const string Scenario = "3 csv import";
-    private const double RatioTarget = 0.8;
-    private const double MemoryRatioTarget = 1.2;
     private static readonly Encoding ShiftJis = CodePagesEncodingProvider.Instance.GetEncoding(932)!;
 
     public int Number => 3;
@@ -66,17 +64,8 @@ public sealed class CsvImportScenario : IScenario
             var direct = await ApplyDirectlyAsync(app, run, largeRows, specialExpiry);
 
             var ratio = large.RowsPerSecond / direct.RowsPerSecond;
-            var memoryRatio = (double)large.Memory.PeakWorkingSetDelta / Math.Max(1, small.Memory.PeakWorkingSetDelta);
-            figures.Add(Figure.Context(Scenario, $"import {largeRows:N0} rows: rows/s", large.RowsPerSecond, "/s",
-                $"{large.Elapsed.TotalSeconds:0.0} s from the blob landing to its receipt; {large.Bytes / 1024:N0} KiB Shift_JIS"));
-            figures.Add(Figure.Context(Scenario, $"direct {largeRows:N0} adjustments: rows/s", direct.RowsPerSecond, "/s",
-                $"{direct.Elapsed.TotalSeconds:0.0} s, {AdjustmentImport.InFlightMax} in flight"));
-            figures.Add(Figure.AtLeast(Scenario, "import rows/s ÷ direct rows/s", ratio, "ratio", RatioTarget,
-                $"Cosmos requests per row: import {(double)large.Traffic.Total / largeRows:0.00}, direct {(double)direct.Traffic.Total / largeRows:0.00}"));
-            figures.Add(Figure.Context(Scenario, $"peak working set Δ, {smallRows:N0} rows", MemorySampler.MiB(small.Memory.PeakWorkingSetDelta), "MiB", small.MemoryNote));
-            figures.Add(Figure.Context(Scenario, $"peak working set Δ, {largeRows:N0} rows", MemorySampler.MiB(large.Memory.PeakWorkingSetDelta), "MiB", large.MemoryNote));
-            figures.Add(Figure.Below(Scenario, "peak working set Δ: large ÷ small", memoryRatio, "ratio", MemoryRatioTarget,
-                $"GC committed peak Δ: large ÷ small = {(double)large.Memory.PeakCommittedDelta / Math.Max(1, small.Memory.PeakCommittedDelta):0.00}"));
+            var memoryRatio = ImportFigures.MemoryRatio(small, large);
+            figures.AddRange(ImportFigures.Compare(Scenario, "rows", small, large, direct, AdjustmentImport.InFlightMax, $"{large.Bytes / 1024:N0} KiB Shift_JIS"));
             // The managed heap right after each collection: what the import keeps alive plus what that collection left.
             // (The heap after full collections alone is a poor guide: a short run may see one, at any point of a chunk.)
             figures.Add(Figure.Context(Scenario, "managed heap after GC, peak Δ: large ÷ small",
@@ -127,30 +116,16 @@ public sealed class CsvImportScenario : IScenario
         var memory = MemorySampler.Start();
         var watch = Stopwatch.StartNew();
         long applied = 0;
-        using var inFlight = new SemaphoreSlim(AdjustmentImport.InFlightMax);
-        var chunk = new List<Task<OperationResult>>(AdjustmentImport.ChunkRows);
-        async Task FlushAsync()
-        {
-            foreach (var task in chunk)
-            {
-                if (await task is OperationResult.Applied) applied++;
-            }
-            chunk.Clear();
-        }
-        for (var r = 0; r < rows; r++)
+        await Parallel.ForEachAsync(Enumerable.Range(0, rows), new ParallelOptions { MaxDegreeOfParallelism = AdjustmentImport.InFlightMax }, async (r, _) =>
         {
             var (member, points, special) = RowOf(run, "direct", r);
             var adjustment = special
                 ? new Adjustment(points, LotKind.Special, specialExpiry, "期間限定ポイント付与")
                 : new Adjustment(points, LotKind.Regular, null, "キャンペーン付与");
-            await inFlight.WaitAsync();
-            var task = ledger.ExecuteAsync(MemberId.Parse(member), AdjustmentsFeature.Operation(adjustment, "bench:direct", $"direct:{run}:{r}",
+            var result = await ledger.ExecuteAsync(MemberId.Parse(member), AdjustmentsFeature.Operation(adjustment, "bench:direct", $"direct:{run}:{r}",
                 RequestReader.HashOf("CSV", AdjustmentImport.Prefix, new { MemberId = member, adjustment })));
-            _ = task.ContinueWith(_ => inFlight.Release(), TaskScheduler.Default);
-            chunk.Add(task);
-            if (chunk.Count >= AdjustmentImport.ChunkRows) await FlushAsync();
-        }
-        await FlushAsync();
+            if (result is OperationResult.Applied) Interlocked.Increment(ref applied);
+        });
         watch.Stop();
         await memory.DisposeAsync();
         return new ImportOutcome(rows, 0, watch.Elapsed, applied, memory, app.Traffic.Snapshot() - before);

@@ -20,8 +20,6 @@ namespace Points.Benchmarks.Scenarios;
 public sealed class MemberImportScenario : IScenario
 {
     private const string Scenario = "9 members import";
-    private const double RatioTarget = 0.8;
-    private const double MemoryRatioTarget = 1.2;
     private static readonly BlobImportRun Import = new(MemberImport.FunctionName, MemberImport.Prefix, StatusColumn: 2);
     private static readonly string[] Stores = ["shibuya", "shinjuku", "umeda", "tenjin"];
 
@@ -48,18 +46,8 @@ public sealed class MemberImportScenario : IScenario
             BenchContext.Log($"9: {largeRows:N0} members registered directly");
             var direct = await RegisterDirectlyAsync(app, run, largeRows);
 
-            var ratio = large.RowsPerSecond / direct.RowsPerSecond;
-            var memoryRatio = (double)large.Memory.PeakWorkingSetDelta / Math.Max(1, small.Memory.PeakWorkingSetDelta);
-            figures.Add(Figure.Context(Scenario, $"import {largeRows:N0} members: rows/s", large.RowsPerSecond, "/s",
-                $"{large.Elapsed.TotalSeconds:0.0} s from the blob landing to its receipt; {large.Bytes / 1024:N0} KiB"));
-            figures.Add(Figure.Context(Scenario, $"direct {largeRows:N0} registrations: rows/s", direct.RowsPerSecond, "/s",
-                $"{direct.Elapsed.TotalSeconds:0.0} s, {CsvImport.InFlightMax} in flight"));
-            figures.Add(Figure.AtLeast(Scenario, "import rows/s ÷ direct rows/s", ratio, "ratio", RatioTarget,
-                $"Cosmos requests per row: import {(double)large.Traffic.Total / largeRows:0.00}, direct {(double)direct.Traffic.Total / largeRows:0.00}"));
-            figures.Add(Figure.Context(Scenario, $"peak working set Δ, {smallRows:N0} rows", MemorySampler.MiB(small.Memory.PeakWorkingSetDelta), "MiB", small.MemoryNote));
-            figures.Add(Figure.Context(Scenario, $"peak working set Δ, {largeRows:N0} rows", MemorySampler.MiB(large.Memory.PeakWorkingSetDelta), "MiB", large.MemoryNote));
-            figures.Add(Figure.Below(Scenario, "peak working set Δ: large ÷ small", memoryRatio, "ratio", MemoryRatioTarget,
-                $"GC committed peak Δ: large ÷ small = {(double)large.Memory.PeakCommittedDelta / Math.Max(1, small.Memory.PeakCommittedDelta):0.00}"));
+            var (ratio, memoryRatio) = (large.RowsPerSecond / direct.RowsPerSecond, ImportFigures.MemoryRatio(small, large));
+            figures.AddRange(ImportFigures.Compare(Scenario, "members", small, large, direct, CsvImport.InFlightMax, $"{large.Bytes / 1024:N0} KiB"));
             figures.Add(Figure.Exactly(Scenario, $"members created, import of {largeRows:N0}", large.Applied, "", largeRows));
             figures.Add(Figure.Exactly(Scenario, "members created, direct", direct.Applied, "", largeRows));
             context.Details["9"] = new { small = small.Describe(), large = large.Describe(), direct = direct.Describe(), ratio, memoryRatio };
