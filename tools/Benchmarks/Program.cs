@@ -187,6 +187,23 @@ try
 
     var output = Path.Combine(root, "artifacts", "bench");
     Directory.CreateDirectory(output);
+    var jsonOptions = new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+    var latest = Path.Combine(output, "latest.json");
+    var history = BenchHistory.Read(latest, jsonOptions);
+    var run = BenchHistory.Of(started, machine.ToString(), quick, figures);
+    var changes = BenchHistory.Changes(run, history).ToList();
+    if (changes.Count > 0)
+    {
+        Console.WriteLine();
+        Console.WriteLine("Against the last runs that measured them:");
+        foreach (var line in changes) Console.WriteLine("  " + line);
+    }
     var json = JsonSerializer.Serialize(new
     {
         date = started,
@@ -196,14 +213,10 @@ try
         machine,
         figures,
         details = context.Details,
-    }, new JsonSerializerOptions
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
-    await File.WriteAllTextAsync(Path.Combine(output, "latest.json"), json);
+        run,
+        history = history.Take(BenchHistory.RunsKept - 1),
+    }, jsonOptions);
+    await File.WriteAllTextAsync(latest, json);
     await File.WriteAllTextAsync(Path.Combine(output, "latest.md"), $"{header}\n\n{FigureTable.Render(figures, markdown: true)}");
     Console.WriteLine();
     Console.WriteLine($"Figures written to {Path.GetRelativePath(root, Path.Combine(output, "latest.json"))} (and latest.md).");
