@@ -59,7 +59,7 @@ Console.WriteLine($"""
       OpenAPI        {Url}/api/openapi.json
       Health         {Url}/api/health
       Run a timer    curl -X POST {Url}/admin/functions/ExpirePoints
-      Blob storage   {emulators.BlobServiceUri}   (drop files into imports/adjustments/, withdrawals/, members/, exports/)
+      Blob storage   {emulators.BlobServiceUri}   (drop files into imports/adjustments/, withdrawals/, members/, migration/, purchases/, exports/)
       Cosmos DB      {emulators.CosmosEndpoint}
       Admin key      {key}   (development only; refused when running in Azure)
       PayPal         {(payPal is null ? settings["PayPal:BaseUrl"] : $"stand-in {payPal.BaseUrl} (approve pages at the orders' links; orders and events: {payPal.BaseUrl}stand-in)")}
