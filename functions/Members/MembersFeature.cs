@@ -47,7 +47,8 @@ public sealed class MembersFeature : Feature
         new(RegistrationRejection.InvalidReferralCode, new("invalid_referral_code", 422, "No member has that referral code.")),
         new(RegistrationRejection.SelfReferral, new("self_referral", 422, "A member cannot refer themselves.")),
         new(RegistrationRejection.ReferralAfterRegistration, new("referral_after_registration", 422, "A referral code can only be given when the member registers.")),
-        new(MigrationRejection.AlreadyMigrated, new("already_migrated", 409, "The member's balance was brought over by another migration file.")),
+        new(MigrationRejection.AlreadyMigrated, new("already_migrated", 409, "The member's balance, or this lot, was brought over already.")),
+        new(MigrationRejection.TooManyLots, new("too_many_lots", 422, "More lots for one member than a migration takes.")),
     ];
 
     public const int TagsMax = 20;

@@ -52,6 +52,9 @@ public sealed record WebhookStreamDocument
     public ImmutableArray<PendingDelivery> Pending { get; init; } = [];
     public DateTimeOffset? LeaseUntil { get; init; }
     public string? LeaseOwner { get; init; }
+    /// <summary>A stream nobody wrote for this long is gone (a deleted subscription's, an idle member's); its events were delivered or dead-lettered long before.</summary>
+    [JsonPropertyName("ttl")]
+    public int Ttl { get; init; } = WebhookDeliveries.LogRetentionDays * 86_400;
 
     public static string PkOf(string subscriptionId, string memberId) => $"stream|{subscriptionId}|{memberId}";
 }

@@ -77,7 +77,10 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
     {
         int delivered = 0, failed = 0, dead = 0;
         // The cached list (a change on this instance applies at once, on others within seconds): no read per message.
+        // A subscription missing or off there is read as stored before its stream is given up: another instance may
+        // have created or turned it on a moment ago.
         var subscription = (await subscriptions.ListAsync(cancellationToken)).FirstOrDefault(s => s.Id == message.SubscriptionId);
+        if (subscription is not { Active: true }) (subscription, _) = await subscriptions.ReadAsync(message.SubscriptionId, cancellationToken);
         for (var sent = 0; ; sent++)
         {
             var (stream, etag) = await deliveries.ReadStreamAsync(message.SubscriptionId, message.MemberId, cancellationToken);

@@ -103,5 +103,12 @@ public sealed class MigrationImportTests(TriggerRunnerFixture app, ITestOutputHe
         Assert.Equal(("summary", "control_total_partly_applied"), (applied[^1][2], applied[^1][3]));
         Assert.Equal(70, (await app.Client().GetMemberAsync(first)).Long("balance"));
         Assert.Equal(0, (await app.Client().GetMemberAsync(second)).Long("balance"));
+
+        // The same file again a week and more later (the member remembers its rows beyond the idempotency keys' 7 days:
+        // MigrationTests.TheSameRowOfTheSameFile_AppliesOnce_HoweverLater).
+        app.Clock.Advance(TimeSpan.FromDays(8));
+        var later = await MigrateAsync("with-trailer-again.csv", rows + "合計,100,,,\r\n");
+        Assert.Equal("duplicate", later[0][2]);
+        Assert.Equal(70, (await app.Client().GetMemberAsync(first)).Long("balance"));
     }
 }

@@ -20,6 +20,7 @@ public sealed class ErrorCodesTests(AppFixture app) : IClassFixture<AppFixture>
         ["hold_not_found"] = "no hold endpoints yet",
         // Answered on CSV rows, not over HTTP: the migration file's `duplicate` rows (Imports/MigrationImportTests).
         ["already_migrated"] = "a migration import row code",
+        ["too_many_lots"] = "a migration import row code",
         // Failures of the app or of a dependency: not reachable by a well-behaved client.
         ["internal_error"] = "bugs only",
         ["service_unavailable"] = "outages only",
