@@ -33,6 +33,11 @@ public sealed record AccountDocument
     public DateTimeOffset? IdempotencySpilledUntil { get; init; }
     /// <summary>How many times records were spilled: while it is unchanged, a key found absent stays absent.</summary>
     public long IdempotencySpills { get; init; }
+    /// <summary>
+    /// The keys spilled since the filter began (null: none yet, or spills older than the filter may still be within
+    /// retention, and then every key is looked up as before).
+    /// </summary>
+    public SpilledKeyFilter? IdempotencySpilledKeys { get; init; }
     /// <summary>Side effects of committed decisions not yet known to be carried out (see <see cref="Outbox.OutboxDispatcher"/>).</summary>
     public ImmutableArray<OutboxRecord> Outbox { get; init; } = [];
     public required DateTimeOffset CreatedAt { get; init; }

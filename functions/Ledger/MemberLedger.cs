@@ -41,10 +41,14 @@ public sealed partial class MemberLedger
     private readonly OutboxDispatcher _outbox;
     private readonly GroupCommit<MemberId, MemberOperation, OperationResult> _commits;
 
+    private readonly int _spilledKeyFilterBytes;
+
     public MemberLedger(LedgerStore store, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log,
-        IEnumerable<MemberCommitStep> steps, OutboxDispatcher outbox)
+        IEnumerable<MemberCommitStep> steps, OutboxDispatcher outbox, IConfiguration configuration)
     {
         (_store, _settingsStore, _clock, _log, _steps, _outbox) = (store, settingsStore, clock, log, [.. steps], outbox);
+        // Tests make it tiny to force false "maybe"s (Ledger:SpilledKeyFilterBytes); a filter keeps the size it began with.
+        _spilledKeyFilterBytes = configuration.GetValue("Ledger:SpilledKeyFilterBytes", SpilledKeyFilter.BytesDefault);
         _commits = new(LedgerLimits.BatchOperationsMax, CommitBatchAsync);
     }
 
@@ -240,6 +244,7 @@ public sealed partial class MemberLedger
         var retained = working.Idempotency.Where(r => now - r.At < LedgerLimits.IdempotencyRetention).ToList();
         var spillUntil = working.IdempotencySpilledUntil;
         var spills = working.IdempotencySpills;
+        var spilledKeys = working.IdempotencySpilledKeys;
         if (retained.Count > LedgerLimits.RecentIdempotencyRecordsMax)
         {
             // Only records that are already committed may leave the document before this commit succeeds.
@@ -253,8 +258,12 @@ public sealed partial class MemberLedger
                 var unwritten = spill.Where(r => memory.Spilled.Add(r.Key)).ToList();
                 if (unwritten.Count > 0) writes.Add(_store.SpillRecordsAsync(memberId, unwritten, cancellationToken));
                 spills++;
-                var spilledKeys = spill.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
-                retained.RemoveAll(r => spilledKeys.Contains(r.Key));
+                var leaving = spill.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+                retained.RemoveAll(r => leaving.Contains(r.Key));
+                // The filter knows every spilled key, or it is not used: it starts only when no older spill is still in retention.
+                spilledKeys = spilledKeys is not null || spillUntil is not { } active || active <= now
+                    ? (spilledKeys ?? SpilledKeyFilter.Start(now, _spilledKeyFilterBytes)).With(leaving, now)
+                    : null;
                 var until = spill.Max(r => r.At) + LedgerLimits.IdempotencyRetention;
                 spillUntil = spillUntil is { } existing && existing > until ? existing : until;
             }
@@ -268,6 +277,7 @@ public sealed partial class MemberLedger
             Idempotency = [.. retained],
             IdempotencySpilledUntil = spillUntil,
             IdempotencySpills = spills,
+            IdempotencySpilledKeys = spilledKeys,
         };
     }
 
@@ -305,6 +315,7 @@ public sealed partial class MemberLedger
         }
         var keys = batch.Select(o => o.IdempotencyKey).OfType<string>()
             .Where(k => account.Idempotency.All(r => r.Key != k) && !memory.Lookups.ContainsKey(k))
+            .Where(k => account.IdempotencySpilledKeys?.MightContain(k) != false) // certainly never spilled: no read
             .Distinct(StringComparer.Ordinal)
             .ToList();
         var records = await Task.WhenAll(keys.Select(k => _store.ReadSpilledRecordAsync(memberId, k, cancellationToken)));
