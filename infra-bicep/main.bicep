@@ -93,6 +93,8 @@ var cosmosContainers cosmosContainer[] = [
     indexedPaths: [
       '/docType/?'
       '/references/[]/?'
+      // Spilled idempotency records are found by key in their spill page.
+      '/keys/[]/?'
     ]
   }
   {

@@ -75,6 +75,25 @@ public sealed record SpilledIdempotencyDocument
 }
 
 /// <summary>
+/// Idempotency records moved out of the account document together, by one spill (issue 18: one write per spill, not
+/// one per record). The id is a hash of the keys it holds, so an attempt of a commit that then lost a conflict writes
+/// its own page and never overwrites the page of the commit that won. Found by key with a single-partition query.
+/// </summary>
+public sealed record SpilledIdempotencyPage
+{
+    public const string Type = "idempotencyPage";
+
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+    public required string MemberId { get; init; }
+    public string DocType { get; init; } = Type;
+    public required IReadOnlyList<string> Keys { get; init; }
+    public required IReadOnlyList<IdempotencyRecord> Records { get; init; }
+    [JsonPropertyName("ttl")]
+    public int TimeToLiveSeconds { get; init; } = (int)LedgerLimits.IdempotencyRetention.Add(TimeSpan.FromDays(1)).TotalSeconds;
+}
+
+/// <summary>
 /// A sealed, immutable page of a member's history: entries <c>PageNo × PageEntries + 1 .. (PageNo + 1) × PageEntries</c>.
 /// Pages have deterministic ids, so reading history is point reads, and writing one twice is harmless.
 /// </summary>

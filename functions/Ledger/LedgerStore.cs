@@ -79,13 +79,34 @@ public sealed class LedgerStore(CosmosStorage cosmos)
         return found;
     }
 
-    public async Task<IdempotencyRecord?> ReadSpilledRecordAsync(MemberId memberId, string key, CancellationToken cancellationToken) =>
-        (await CosmosStorage.ReadOrNullAsync<SpilledIdempotencyDocument>(Ledger, SpilledIdOf(key), memberId.Value, cancellationToken)).Item?.Record;
+    /// <summary>
+    /// The spilled record of <paramref name="key"/>, or null: in a spill page (one query), or as a document of its own
+    /// (how records spilled before spill pages; read while such records may still be within retention).
+    /// </summary>
+    public async Task<IdempotencyRecord?> ReadSpilledRecordAsync(MemberId memberId, string key, CancellationToken cancellationToken)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.memberId = @member AND c.docType = @type AND ARRAY_CONTAINS(c.keys, @key)")
+            .WithParameter("@member", memberId.Value).WithParameter("@type", SpilledIdempotencyPage.Type).WithParameter("@key", key);
+        using var iterator = Ledger.GetItemQueryIterator<SpilledIdempotencyPage>(query,
+            requestOptions: new QueryRequestOptions { PartitionKey = new PartitionKey(memberId.Value) });
+        while (iterator.HasMoreResults)
+        {
+            foreach (var page in await iterator.ReadNextAsync(cancellationToken))
+            {
+                if (page.Records.FirstOrDefault(r => r.Key == key) is { } record) return record;
+            }
+        }
+        return (await CosmosStorage.ReadOrNullAsync<SpilledIdempotencyDocument>(Ledger, SpilledIdOf(key), memberId.Value, cancellationToken)).Item?.Record;
+    }
 
-    public Task SpillRecordsAsync(MemberId memberId, IEnumerable<IdempotencyRecord> records, CancellationToken cancellationToken) =>
-        Task.WhenAll(records.Select(record => Ledger.UpsertItemAsync(
-            new SpilledIdempotencyDocument { Id = SpilledIdOf(record.Key), MemberId = memberId.Value, Record = record },
-            new PartitionKey(memberId.Value), cancellationToken: cancellationToken)));
+    /// <summary>Writes the records of one spill as one page (rewriting the same page is harmless: same keys, same records).</summary>
+    public Task SpillRecordsAsync(MemberId memberId, IReadOnlyList<IdempotencyRecord> records, CancellationToken cancellationToken)
+    {
+        var keys = records.Select(r => r.Key).Order(StringComparer.Ordinal).ToList();
+        var id = "idem-page-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', keys))))[..40];
+        return Ledger.UpsertItemAsync(new SpilledIdempotencyPage { Id = id, MemberId = memberId.Value, Keys = keys, Records = records },
+            new PartitionKey(memberId.Value), cancellationToken: cancellationToken);
+    }
 
     /// <summary>Keys may hold any of [A-Za-z0-9._:-]; ids get a fixed-length hash of the key.</summary>
     private static string SpilledIdOf(string key) =>
