@@ -16,7 +16,7 @@ const string Usage = """
            ./points bench --fuzz [--count N] [--seed S] [--start I] [--concurrency C]
            ./points bench --faults [--seeds N] [--seed S[,S...]] [--repeat N] [--parallel N]
       --quick     smaller sizes, for a smoke run (figures are not comparable with a full run)
-      --only N    run scenario N only (1 accrual, 2 hot member, 3 CSV import, 4 expiry job, 5 domain, 6 special campaign, 7 exports, 8 webhooks, 9 members import); repeatable or comma-separated
+      --only N    run scenario N only (1 accrual, 2 hot member, 3 CSV import, 4 expiry job, 5 domain, 6 special campaign, 7 exports, 8 webhooks, 9 members import, 10 cold start); repeatable or comma-separated
       --fuzz      instead of the scenarios: generated inputs to every route and to the CSV import (tools/Fuzzing), counted by
                   status and code; --count inputs (default 1,000,000) from --start (default 0) of the run with --seed
                   (default: random, printed), --concurrency at a time (default 32). A violation prints its seed, index and size.
@@ -75,9 +75,9 @@ for (var i = 0; i < args.Length; i++)
         case "--only" when i + 1 < args.Length:
             foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (!int.TryParse(part, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 9)
+                if (!int.TryParse(part, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 10)
                 {
-                    Console.Error.WriteLine($"--only: '{part}' is not a scenario number 1..9.\n{Usage}");
+                    Console.Error.WriteLine($"--only: '{part}' is not a scenario number 1..10.\n{Usage}");
                     return 2;
                 }
                 only.Add(n);
@@ -129,7 +129,7 @@ if (seedCount is not null || namedSeeds.Count > 0 || repeat is not null || paral
     return 2;
 }
 
-IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario(), new SpecialCampaignScenario(), new ExportScenario(), new WebhookScenario(), new MemberImportScenario()];
+IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario(), new SpecialCampaignScenario(), new ExportScenario(), new WebhookScenario(), new MemberImportScenario(), new ColdStartScenario()];
 var selected = all.Where(s => only.Count == 0 || only.Contains(s.Number)).ToList();
 var root = FindRepositoryRoot();
 var machine = Machine.Describe(root);

@@ -7,7 +7,7 @@ out=artifacts/package
 root="$out/root"
 rm -rf "$root" "$out/points-functions.zip"
 dotnet publish functions/Points.Functions.csproj -c Release -r linux-x64 --self-contained \
-  -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:DebugType=none -p:GenerateDocumentationFile=false -o "$root" --nologo -v quiet
+  -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:PublishReadyToRun=true -p:TieredPGO=true -p:DebugType=none -p:GenerateDocumentationFile=false -o "$root" --nologo -v quiet
 cp host.json tools/package/launch.sh "$root/"
 for declaration in "$root"/declarations/*/; do
   mv "$declaration" "$root/"
