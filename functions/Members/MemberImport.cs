@@ -43,12 +43,7 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
         new("rank", "ランク", IsRequired: false),
     ];
 
-
-
     protected override string Folder => Prefix;
-
-
-
 
     protected override async Task ValidateAsync(Stream content, Tally tally, CsvResultWriter writer, CancellationToken cancellationToken)
     {

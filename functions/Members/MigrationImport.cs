@@ -46,11 +46,7 @@ public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cos
         new("reference", "移行参照", IsRequired: false),
     ];
 
-
     protected override string Folder => Prefix;
-
-
-
 
     /// <summary>The control total a file name carries (<c>…total-12345…</c>, <c>…合計-12345…</c>), or null.</summary>
     public static long? TotalInName(string name) =>

@@ -41,11 +41,7 @@ public sealed class PurchaseHistoryImport(BlobStorage blobs, CosmosStorage cosmo
         new("skus", "商品", IsRequired: false),
     ];
 
-
     protected override string Folder => Prefix;
-
-
-
 
     protected override async Task ValidateAsync(Stream content, Tally tally, CsvResultWriter writer, CancellationToken cancellationToken)
     {
