@@ -141,17 +141,25 @@ public sealed class CosmosStorage : IDisposable
         }, onConflict, exhausted, cancellationToken);
 
     /// <summary>Creates (no <paramref name="etag"/>) or replaces (that version only) an item; false when another writer came first.</summary>
-    public static async Task<bool> TryWriteAsync<T>(Container container, T item, string id, string partitionKey, string? etag, CancellationToken cancellationToken)
+    public static async Task<bool> TryWriteAsync<T>(Container container, T item, string id, string partitionKey, string? etag, CancellationToken cancellationToken) =>
+        await TryWriteForETagAsync(container, item, id, partitionKey, etag, cancellationToken) is not null;
+
+    /// <summary>
+    /// As <see cref="TryWriteAsync{T}"/>, answering the ETag of the version written (null when another writer came
+    /// first), so a writer that goes on with the item needs no read to know its version.
+    /// </summary>
+    public static async Task<string?> TryWriteForETagAsync<T>(Container container, T item, string id, string partitionKey, string? etag, CancellationToken cancellationToken)
     {
         try
         {
-            if (etag is null) await container.CreateItemAsync(item, new PartitionKey(partitionKey), cancellationToken: cancellationToken);
-            else await container.ReplaceItemAsync(item, id, new PartitionKey(partitionKey), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
-            return true;
+            var written = etag is null
+                ? await container.CreateItemAsync(item, new PartitionKey(partitionKey), cancellationToken: cancellationToken)
+                : await container.ReplaceItemAsync(item, id, new PartitionKey(partitionKey), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
+            return written.ETag;
         }
         catch (CosmosException e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
         {
-            return false;
+            return null;
         }
     }
 

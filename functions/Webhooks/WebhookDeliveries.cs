@@ -14,11 +14,13 @@ using Points.Functions.Storage;
 
 namespace Points.Functions.Webhooks;
 
-/// <summary>An event as partners receive it: the body of every delivery and replay of it.</summary>
-public sealed record WebhookEvent(string Id, string Type, string MemberId, long Sequence, DateTimeOffset OccurredAt, JsonElement Data)
+/// <summary>
+/// An event as partners receive it: the body of every delivery and replay of it. <see cref="Data"/> is the type's data
+/// record as the commit made it (serialized once, with the outbox record), and JSON once read back from the outbox.
+/// </summary>
+public sealed record WebhookEvent(string Id, string Type, string MemberId, long Sequence, DateTimeOffset OccurredAt, object Data)
 {
-    public static WebhookEvent Of(PartnerEvent e) =>
-        new(e.Id, e.Type, e.MemberId.Value, e.Sequence, e.OccurredAt, JsonSerializer.SerializeToElement(e.Data, e.Data.GetType(), JsonDefaults.Options));
+    public static WebhookEvent Of(PartnerEvent e) => new(e.Id, e.Type, e.MemberId.Value, e.Sequence, e.OccurredAt, e.Data);
 }
 
 /// <summary>The events of one member commit, for the partners subscribed to them: an outbox item of that commit.</summary>
@@ -184,9 +186,9 @@ public sealed partial class WebhookDeliveries(CosmosStorage cosmos, BlobStorage 
         }, attempt => LogConflict(log, subscriptionId, memberId, attempt),
             () => new WebhookContentionException($"Webhook stream {subscriptionId}/{memberId} is being changed by others."), cancellationToken);
 
-    /// <summary>Replaces the stream only if it is still the version read; false when another writer came first.</summary>
-    public Task<bool> TryWriteStreamAsync(WebhookStreamDocument stream, string etag, CancellationToken cancellationToken) =>
-        CosmosStorage.TryWriteAsync(Container, stream, stream.Id, stream.Pk, etag, cancellationToken);
+    /// <summary>Replaces the stream only if it is still the version read: the new version's ETag, or null when another writer came first.</summary>
+    public Task<string?> TryWriteStreamAsync(WebhookStreamDocument stream, string etag, CancellationToken cancellationToken) =>
+        CosmosStorage.TryWriteForETagAsync(Container, stream, stream.Id, stream.Pk, etag, cancellationToken);
 
     public async Task<(WebhookLogDocument? Item, string? ETag)> ReadLogAsync(string subscriptionId, string day, string eventId, CancellationToken cancellationToken) =>
         await CosmosStorage.ReadOrNullAsync<WebhookLogDocument>(Container, eventId, WebhookLogDocument.PkOf(subscriptionId, day), cancellationToken);

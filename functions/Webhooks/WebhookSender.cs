@@ -60,12 +60,12 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
         try
         {
             var leased = stream with { LeaseUntil = now + Lease, LeaseOwner = owner };
-            if (!await deliveries.TryWriteStreamAsync(leased, etag!, cancellationToken))
+            if (await deliveries.TryWriteStreamAsync(leased, etag!, cancellationToken) is not { } leasedETag)
             {
                 await deliveries.SendAsync(message.SubscriptionId, message.MemberId, BusyRetry, cancellationToken);
                 return new(0, 0, 0, "the stream changed while being taken; back in a moment");
             }
-            return await WorkAsync(message, owner, cancellationToken);
+            return await WorkAsync(message, leased, leasedETag, cancellationToken);
         }
         finally
         {
@@ -73,7 +73,11 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
         }
     }
 
-    private async Task<Outcome> WorkAsync(WebhookStreamMessage message, string owner, CancellationToken cancellationToken)
+    /// <summary>
+    /// Delivers from the stream as leased (<paramref name="leased"/>, version <paramref name="leasedETag"/>): each write
+    /// answers the stream's new version, so the stream is read again only when another writer (an appended event) came first.
+    /// </summary>
+    private async Task<Outcome> WorkAsync(WebhookStreamMessage message, WebhookStreamDocument leased, string leasedETag, CancellationToken cancellationToken)
     {
         int delivered = 0, failed = 0, dead = 0;
         // The cached list (a change on this instance applies at once, on others within seconds): no read per message.
@@ -81,16 +85,18 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
         // have created or turned it on a moment ago.
         var subscription = (await subscriptions.ListAsync(cancellationToken)).FirstOrDefault(s => s.Id == message.SubscriptionId);
         if (subscription is not { Active: true }) (subscription, _) = await subscriptions.ReadAsync(message.SubscriptionId, cancellationToken);
+        WebhookStreamDocument? stream = leased;
+        string? etag = leasedETag;
         for (var sent = 0; ; sent++)
         {
-            var (stream, etag) = await deliveries.ReadStreamAsync(message.SubscriptionId, message.MemberId, cancellationToken);
+            if (etag is null) (stream, etag) = await deliveries.ReadStreamAsync(message.SubscriptionId, message.MemberId, cancellationToken);
             var now = clock.GetUtcNow();
             if (stream is null) return new(delivered, failed, dead, "stream gone");
             var head = stream.Pending.IsEmpty ? null : stream.Pending[0];
             if (head is null || head.NextAttemptAt > now || sent >= EventsPerMessageMax)
             {
                 // Hand the stream back; what is left waits for its time (or for a new message, when the budget ran out).
-                if (!await deliveries.TryWriteStreamAsync(stream with { LeaseUntil = null, LeaseOwner = null }, etag!, cancellationToken)) continue;
+                if ((etag = await deliveries.TryWriteStreamAsync(stream with { LeaseUntil = null, LeaseOwner = null }, etag!, cancellationToken)) is null) continue;
                 if (head is not null) await deliveries.SendAsync(message.SubscriptionId, message.MemberId, head.NextAttemptAt - now, cancellationToken);
                 return new(delivered, failed, dead, head is null ? "stream delivered" : $"next attempt due {head.NextAttemptAt:O}");
             }
@@ -98,7 +104,7 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
             {
                 // Deleted or turned off: what waits is dead-lettered (it stays in the log, replayable once it is on again).
                 var reason = subscription is null ? "subscription_deleted" : "subscription_inactive";
-                if (!await deliveries.TryWriteStreamAsync(stream with { Pending = [], DoneThrough = Math.Max(stream.DoneThrough, stream.Pending.Max(p => p.Sequence)), LeaseUntil = null, LeaseOwner = null }, etag!, cancellationToken)) continue;
+                if ((etag = await deliveries.TryWriteStreamAsync(stream with { Pending = [], DoneThrough = Math.Max(stream.DoneThrough, stream.Pending.Max(p => p.Sequence)), LeaseUntil = null, LeaseOwner = null }, etag!, cancellationToken)) is null) continue;
                 if (subscription is not null) await deliveries.DeadLetterAsync(message.SubscriptionId, stream.Pending, reason, cancellationToken);
                 return new(delivered, failed, dead + stream.Pending.Length, reason);
             }
@@ -120,12 +126,14 @@ public sealed partial class WebhookSender(WebhookSubscriptions subscriptions, We
                 ? s with { Pending = [retried, .. s.Pending[1..]], LeaseUntil = now + Lease }
                 : s with { Pending = s.Pending[1..], DoneThrough = Math.Max(s.DoneThrough, head.Replay ? 0 : head.Sequence), LeaseUntil = now + Lease };
             // The lease is ours, so only an appended event can have changed the stream: the same step applies to it.
-            while (!await deliveries.TryWriteStreamAsync(Step(stream), etag!, cancellationToken))
+            string? written;
+            while ((written = await deliveries.TryWriteStreamAsync(Step(stream), etag!, cancellationToken)) is null)
             {
                 (stream, etag) = await deliveries.ReadStreamAsync(message.SubscriptionId, message.MemberId, cancellationToken);
                 if (stream is null || stream.Pending.IsEmpty || stream.Pending[0].EventId != head.EventId)
                     return new(delivered, failed, dead, "the stream was changed by another sender");
             }
+            (stream, etag) = (Step(stream), written);
             if (attempt is not null) await deliveries.RecordAsync(message.SubscriptionId, head, (item!, itemETag!), attempt, status, reasonDead, cancellationToken);
             else await deliveries.DeadLetterAsync(message.SubscriptionId, [head], reasonDead!, cancellationToken);
             switch (status)
