@@ -45,6 +45,7 @@ public static class PointsApp
         new SpecialPoints.SpecialPointsFeature(),
         new Exports.ExportsFeature(),
         new Webhooks.WebhooksFeature(),
+        new AdminConsole.ConsoleFeature(),
     ];
 
     /// <param name="extraFeatures">Features beside <see cref="Features"/> (tests plug their own in this way).</param>
@@ -95,6 +96,11 @@ public static class PointsApp
             var problem = context.HttpContext.Response.StatusCode == 405 ? Problems.MethodNotAllowed : Problems.NotFound;
             await Problems.For(problem).ExecuteAsync(context.HttpContext);
         });
+
+        foreach (var feature in app.Services.GetRequiredService<FeatureList>().All)
+        {
+            feature.MapPages(app);
+        }
 
         // Readiness probe of the Functions host: any response counts (facts §1.3).
         app.MapGet("/", () => Results.Ok()).ExcludeFromDescription();

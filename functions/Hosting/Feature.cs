@@ -17,6 +17,9 @@ public abstract class Feature
     /// <summary>Functions the Functions host invokes (each also declared in <c>declarations/{Name}/function.json</c>).</summary>
     public virtual void MapFunctions(WebApplication app) { }
 
+    /// <summary>Middleware and endpoints outside <c>/api</c> (the admin console's pages), set up before any route is mapped.</summary>
+    public virtual void MapPages(WebApplication app) { }
+
     /// <summary>The feature's refusals (its closed rejection enums) and their problems.</summary>
     public virtual IEnumerable<RejectionProblem> Rejections => [];
 

@@ -236,6 +236,22 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
         return new Summary(rejected > 0 ? "completed_with_rejections" : "completed", rowCount, applied, duplicate, rejected, 0);
     }
 
+    /// <summary>A file an import finished: where it was dropped, how it went, and where its result file is.</summary>
+    public sealed record FinishedImport(string Folder, string Name, Summary Summary, DateTimeOffset CompletedAt)
+    {
+        public string ResultBlob => $"{Folder}{Name}.result.csv";
+    }
+
+    /// <summary>Every file finished since <paramref name="since"/> (the console's imports page and dashboard), newest first.</summary>
+    public static async Task<IReadOnlyList<FinishedImport>> FinishedSinceAsync(CosmosStorage cosmos, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        // Receipts are named {folder}-{hash} (RunAsync); the time is written by this app in one format, so it compares as text.
+        var receipts = await CosmosStorage.ReadPartitionAsync<ImportJob>(cosmos.Jobs, "imports",
+            $"c.completedAt >= '{since.ToUniversalTime():yyyy-MM-ddTHH:mm:ss}'", cancellationToken);
+        return [.. receipts.Select(r => new FinishedImport(r.Id[..r.Id.LastIndexOf('-')] + "/", r.Blob, r.Summary, r.CompletedAt))
+            .OrderByDescending(r => r.CompletedAt)];
+    }
+
     private async Task<ImportJob?> ReceiptAsync(string jobId, CancellationToken cancellationToken) =>
         (await CosmosStorage.ReadOrNullAsync<ImportJob>(cosmos.Jobs, jobId, "imports", cancellationToken)).Item;
 

@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Mvc;
+using Points.Functions.Storage;
+
+namespace Points.Functions.AdminConsole;
+
+/// <summary>Files through the console: downloads of exports and import results, and CSV uploads into <c>imports/…</c>.</summary>
+public static class ConsoleFiles
+{
+    /// <summary>The import folders an operator may upload to (each watched by its import function, csv.md).</summary>
+    public static readonly IReadOnlyList<string> ImportFolders =
+    [
+        Imports.AdjustmentImport.Prefix, Members.MemberImport.Prefix, Members.MigrationImport.Prefix, Members.PurchaseHistoryImport.Prefix,
+        Withdrawals.WithdrawalImport.Prefix,
+    ];
+
+    /// <summary>Containers whose files an operator may download: exports and the results of imports.</summary>
+    private static readonly string[] Downloadable = [BlobContainers.Exports, BlobContainers.Results];
+    private const int FileNameLengthMax = 200;
+
+    public static string DownloadPath(string container, string blob) =>
+        $"{ConsolePaths.Files}/{container}/{string.Join('/', blob.Split('/').Select(Uri.EscapeDataString))}";
+
+    public static async Task<IResult> DownloadAsync(string container, string blob, BlobStorage blobs, HttpContext http)
+    {
+        if (!Downloadable.Contains(container) || blob.Length is 0 or > Imports.CsvImport.BlobNameLengthMax
+            || blob.Split('/').Any(s => s is "" or "." or ".."))
+            return Api.Problems.For(Api.Problems.NotFound, "No such file.");
+        var client = blobs.Container(container).GetBlobClient(blob);
+        try
+        {
+            var download = await client.OpenReadAsync(cancellationToken: http.RequestAborted);
+            var name = blob[(blob.LastIndexOf('/') + 1)..];
+            // Always a download, never rendered here: a report page or a CSV opens outside the console's origin.
+            return Results.Stream(download, name.EndsWith(".html", StringComparison.Ordinal) ? "text/html" : "text/csv", name);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            return Api.Problems.For(Api.Problems.NotFound, "No such file.");
+        }
+    }
+
+    /// <summary>
+    /// The upload form's target: the file goes to <c>imports/{folder}{name}</c>, where its import function picks it up
+    /// as if dropped by hand; the page then follows its result. Anti-forgery is checked by the form binding.
+    /// </summary>
+    public static async Task<IResult> UploadAsync([FromForm] string? folder, IFormFile? file, BlobStorage blobs)
+    {
+        var name = file is null ? null : Path.GetFileName(file.FileName).Trim();
+        string? error = folder is null || !ImportFolders.Contains(folder) ? "folder"
+            : file is null || file.Length == 0 ? "empty"
+            : file.Length > ConsoleFeature.UploadBytesMax ? "too_large"
+            : name is not { Length: > 4 and <= FileNameLengthMax } || !name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
+                || name.Any(c => char.IsControl(c) || c is '/' or '\\' or '?' or '#' or '%') ? "name"
+            : null;
+        if (error is not null) return Results.Redirect($"{ConsolePaths.Imports}?error={error}");
+
+        await using (var content = file!.OpenReadStream())
+        {
+            await blobs.Container(BlobContainers.Imports).GetBlobClient(folder + name).UploadAsync(content, overwrite: true);
+        }
+        return Results.Redirect($"{ConsolePaths.Imports}?uploaded={Uri.EscapeDataString(folder + name)}");
+    }
+}
