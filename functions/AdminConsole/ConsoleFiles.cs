@@ -17,6 +17,10 @@ public static class ConsoleFiles
     private static readonly string[] Downloadable = [BlobContainers.Exports, BlobContainers.Results];
     private const int FileNameLengthMax = 200;
 
+    /// <summary>The download address of a file named <c>{container}/{blob}</c>, as exports answer it.</summary>
+    public static string DownloadPath(string containerAndBlob) =>
+        DownloadPath(containerAndBlob[..containerAndBlob.IndexOf('/', StringComparison.Ordinal)], containerAndBlob[(containerAndBlob.IndexOf('/', StringComparison.Ordinal) + 1)..]);
+
     public static string DownloadPath(string container, string blob) =>
         $"{ConsolePaths.Files}/{container}/{string.Join('/', blob.Split('/').Select(Uri.EscapeDataString))}";
 
@@ -31,7 +35,7 @@ public static class ConsoleFiles
             var download = await client.OpenReadAsync(cancellationToken: http.RequestAborted);
             var name = blob[(blob.LastIndexOf('/') + 1)..];
             // Always a download, never rendered here: a report page or a CSV opens outside the console's origin.
-            return Results.Stream(download, name.EndsWith(".html", StringComparison.Ordinal) ? "text/html" : "text/csv", name);
+            return Results.Stream(download, Path.GetExtension(name) switch { ".html" => "text/html", ".txt" => "text/plain", ".json" => "application/json", _ => "text/csv" }, name);
         }
         catch (Azure.RequestFailedException e) when (e.Status == 404)
         {

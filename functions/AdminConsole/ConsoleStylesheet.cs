@@ -31,6 +31,7 @@ public static class ConsoleStylesheet
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         form.panel, section.panel { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; margin: 0 0 1rem; }
         .field { margin: 0 0 .75rem; }
+        .field label.check { display: inline; font-weight: 400; margin-left: .3rem; }
         .field label { display: block; font-weight: 600; margin-bottom: .2rem; }
         input, select, textarea { font: inherit; padding: .3rem .45rem; border: 1px solid #8a94a3; border-radius: 4px; }
         input[aria-invalid="true"] { border-color: var(--bad); }

@@ -84,8 +84,14 @@ public sealed class RedemptionsFeature : Feature
         if (request.Points is < 1 or > PointsPerRequestMax) return Problems.Invalid("points", $"Must be 1..{PointsPerRequestMax}.");
 
         var points = request.Points is { } p ? new PointAmount(p) : (PointAmount?)null;
-        var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request),
-            input => RedemptionDecider.Reverse(input.Member, reference, points, input.Related, input.Context)) { RelatedReference = reference });
+        var result = await ledger.ExecuteAsync(id, Reversal(reference, points, http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request)));
         return result.ToHttp(http, StatusCodes.Status201Created);
     }
+
+    /// <summary>Reverses what was recorded under <paramref name="reference"/>, all of it or <paramref name="points"/> (the API and the console).</summary>
+    public static MemberOperation Reversal(string reference, PointAmount? points, string actor, string idempotencyKey, string requestHash) =>
+        new(actor, idempotencyKey, requestHash, input => RedemptionDecider.Reverse(input.Member, reference, points, input.Related, input.Context))
+        {
+            RelatedReference = reference,
+        };
 }

@@ -268,8 +268,11 @@ public sealed class SpecialPointsFeature : Feature
         reason = reason?.Trim();
         if (reason is { Length: 0 or > ReasonLengthMax } || (reason is not null && TextRules.Check(reason) is not null))
             return Problems.Invalid("reason", $"1–{ReasonLengthMax} characters, or leave it out.");
-        var result = await ledger.ExecuteAsync(id, new MemberOperation(http.CallerName(), null, "",
-            input => SpecialPointsDecider.Invalidate(input.Member, campaignId, lotId, reason, input.Context)));
+        var result = await ledger.ExecuteAsync(id, Invalidation(campaignId, lotId, reason, http.CallerName()));
         return result.ToHttp(http, StatusCodes.Status200OK);
     }
+
+    /// <summary>Invalidates a member's special points of a campaign or one lot (the API and the console make it so).</summary>
+    public static MemberOperation Invalidation(string? campaignId, string? lotId, string? reason, string actor) =>
+        new(actor, null, "", input => SpecialPointsDecider.Invalidate(input.Member, campaignId, lotId, reason, input.Context));
 }

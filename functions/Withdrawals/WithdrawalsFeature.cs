@@ -284,18 +284,28 @@ public sealed class WithdrawalsFeature : Feature
         }
         if (errors.Count > 0) return Problems.Invalid("Some parameters are invalid.", errors);
 
+        return Results.Json(await PageAsync(records, wanted, first, day, skip, pageSize, http.RequestAborted), JsonDefaults.Options);
+    }
+
+    /// <summary>
+    /// One page of the requests made from <paramref name="day"/> back to <paramref name="first"/>, newest first, after
+    /// skipping <paramref name="skip"/> of that day's (the API's list and the console's).
+    /// </summary>
+    public static async Task<WithdrawalList> PageAsync(WithdrawalRecords records, WithdrawalStatus? wanted, DateOnly first, DateOnly day, int skip, int pageSize,
+        CancellationToken cancellationToken)
+    {
         var items = new List<WithdrawalView>(pageSize);
         string? next = null;
         for (; day >= first && next is null; day = day.AddDays(-1), skip = 0)
         {
-            var listings = (await records.ListAsync(WithdrawalRecords.DayList(day), wanted, http.RequestAborted))
+            var listings = (await records.ListAsync(WithdrawalRecords.DayList(day), wanted, cancellationToken))
                 .OrderByDescending(l => l.RequestedAt).ThenBy(l => l.Id, StringComparer.Ordinal).Skip(skip).ToList();
             var taken = listings.Take(pageSize - items.Count).ToList();
             items.AddRange(taken.Select(WithdrawalView.Of));
             if (items.Count == pageSize) next = taken.Count < listings.Count ? $"{CalendarText.DayOf(day)}:{skip + taken.Count}" : day > first ? $"{CalendarText.DayOf(day.AddDays(-1))}:0" : null;
             if (items.Count == pageSize) break;
         }
-        return Results.Json(new WithdrawalList(items, next), JsonDefaults.Options);
+        return new WithdrawalList(items, next);
     }
 
     private static DateOnly ParseDay(string? text, DateOnly fallback, string field, Dictionary<string, string[]> errors)
