@@ -151,7 +151,19 @@ public sealed class SpecialPointsFeature : Feature
     {
         var (request, problem) = await RequestReader.ReadBodyAsync<SpecialCampaignRequest>(http);
         if (problem is not null) return (null, problem);
-        var today = (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow());
+        var (campaign, errors) = await CreateCampaignAsync(request!, key, store, settingsStore, clock, http.RequestAborted);
+        return errors is null ? (campaign, null)
+            : (null, errors.Count == 0 ? Problems.For(Problems.IdempotencyKeyReused) : Problems.Invalid("Some fields are invalid.", errors));
+    }
+
+    /// <summary>
+    /// Checks the draft and creates the campaign under an id derived from <paramref name="key"/> (the API and the
+    /// console). Errors by field; an empty set of errors: the key was used for another draft.
+    /// </summary>
+    public static async Task<(SpecialCampaignDocument? Campaign, Dictionary<string, string[]>? Errors)> CreateCampaignAsync(SpecialCampaignRequest request, string key,
+        SpecialCampaignStore store, ProgramSettingsStore settingsStore, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var today = (await settingsStore.GetAsync(cancellationToken)).DateOf(clock.GetUtcNow());
         var errors = new Dictionary<string, string[]>();
         var name = request!.Name?.Trim();
         if (name is not { Length: > 0 and <= NameLengthMax } || TextRules.Check(name) is not null) errors["name"] = [$"1–{NameLengthMax} characters."];
@@ -161,7 +173,7 @@ public sealed class SpecialPointsFeature : Feature
         if (request.ExpiresOn is { } on && (on < today || on > today.AddDays(ExpiryDaysMax))) errors["expiresOn"] = [$"From today to {ExpiryDaysMax} days ahead."];
         if (request.Segment is { } json) SegmentJson.Parse(json, "segment", errors);
         else errors["segment"] = ["Who the campaign targets: a segment node."];
-        if (errors.Count > 0) return (null, Problems.Invalid("Some fields are invalid.", errors));
+        if (errors.Count > 0) return (null, errors);
 
         var hash = RequestReader.HashOf("POST", "/v1/admin/special-campaigns", request);
         var campaign = new SpecialCampaignDocument
@@ -170,9 +182,9 @@ public sealed class SpecialPointsFeature : Feature
             Name = name!, Points = request.Points!.Value, ExpiresOn = request.ExpiresOn ?? today.AddDays(request.ExpiresAfterDays!.Value),
             Segment = request.Segment!.Value.Clone(), NewsletterOnly = request.Notify?.NewsletterOnly ?? false, RequestHash = hash, CreatedAt = clock.GetUtcNow(),
         };
-        if (await store.CreateAsync(campaign, http.RequestAborted)) return (campaign, null);
-        var (existing, _) = await store.ReadAsync(campaign.Id, http.RequestAborted);
-        return existing?.RequestHash == hash ? (existing, null) : (null, Problems.For(Problems.IdempotencyKeyReused));
+        if (await store.CreateAsync(campaign, cancellationToken)) return (campaign, null);
+        var (existing, _) = await store.ReadAsync(campaign.Id, cancellationToken);
+        return existing?.RequestHash == hash ? (existing, null) : (null, []);
     }
 
     private static async Task<IResult> Start(string campaignId, string phase, HttpContext http, SpecialCampaignStore store, CampaignScan scan,
@@ -189,7 +201,7 @@ public sealed class SpecialPointsFeature : Feature
     /// Moves the campaign into the phase (a draft or previewed campaign may be granted; a draft previewed) and starts or
     /// resumes its scan. A phase running resumes; a phase done answers the campaign as it is.
     /// </summary>
-    private static async Task<(SpecialCampaignDocument? Campaign, IResult? Problem)> StartAsync(string campaignId, string phase, SpecialCampaignStore store,
+    public static async Task<(SpecialCampaignDocument? Campaign, IResult? Problem)> StartAsync(string campaignId, string phase, SpecialCampaignStore store,
         CampaignScan scan, ProgramSettingsStore settingsStore, TimeProvider clock, CancellationToken cancellationToken)
     {
         var running = phase == CampaignScan.Grant ? CampaignState.Granting : CampaignState.Previewing;

@@ -171,15 +171,9 @@ public sealed class WebhooksFeature : Feature
         if (!RequestReader.TryIdempotencyKey(http, out var idempotencyKey, out var problem)) return problem!;
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<CreateWebhookRequest>(http);
         if (bodyProblem is not null) return bodyProblem;
-        var errors = new Dictionary<string, string[]>();
-        CheckPartner(request!.Partner, errors, required: true);
-        CheckUrl(request.Url, environment, errors, required: true);
-        CheckEventTypes(request.EventTypes, errors, required: true);
+        var (creation, errors) = await CreateAsync(subscriptions, environment, request!, http.CallerName(), idempotencyKey, http.RequestAborted);
         if (errors.Count > 0) return Problems.Invalid("The subscription is invalid.", errors);
-
-        var (partner, url, types) = (request.Partner!.Trim(), request.Url!, Normalized(request.EventTypes!));
-        var requestHash = RequestReader.HashOf("POST", http.Request.Path, new { partner, url, types });
-        return await subscriptions.CreateAsync(http.CallerName(), idempotencyKey, requestHash, partner, url, types, http.RequestAborted) switch
+        return creation switch
         {
             WebhookSubscriptions.Creation.Created created => Results.Json(WebhookSubscriptionView.Of(created.Subscription, created.Secret), JsonDefaults.Options, statusCode: 201),
             WebhookSubscriptions.Creation.Replayed replayed => Replay201(http, replayed.Subscription),
@@ -192,6 +186,21 @@ public sealed class WebhooksFeature : Feature
             http.Response.Headers["Idempotent-Replayed"] = "true";
             return Results.Json(WebhookSubscriptionView.Of(subscription), JsonDefaults.Options, statusCode: 201);
         }
+    }
+
+    /// <summary>Checks a subscription and creates it (the API and the console): the creation, or the errors by field.</summary>
+    public static async Task<(WebhookSubscriptions.Creation? Creation, Dictionary<string, string[]> Errors)> CreateAsync(WebhookSubscriptions subscriptions,
+        IHostEnvironment environment, CreateWebhookRequest request, string actor, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        CheckPartner(request.Partner, errors, required: true);
+        CheckUrl(request.Url, environment, errors, required: true);
+        CheckEventTypes(request.EventTypes, errors, required: true);
+        if (errors.Count > 0) return (null, errors);
+        var (partner, url, types) = (request.Partner!.Trim(), request.Url!, Normalized(request.EventTypes!));
+        // The API's path, whichever asks: the same key and subscription replay alike from both.
+        var requestHash = RequestReader.HashOf("POST", "/api/v1/admin/webhooks", new { partner, url, types });
+        return (await subscriptions.CreateAsync(actor, idempotencyKey, requestHash, partner, url, types, cancellationToken), errors);
     }
 
     private static async Task<IResult> List(HttpContext http, WebhookSubscriptions subscriptions) =>
