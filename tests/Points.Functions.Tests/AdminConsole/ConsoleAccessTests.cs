@@ -23,6 +23,20 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
         Assert.Equal("/console/sign-in?back=" + Uri.EscapeDataString(page), response.Headers.Location!.OriginalString);
     }
 
+    [Theory]
+    [MemberData(nameof(Pages))]
+    public async Task EveryPage_Renders_ForASignedInOperator(string page)
+    {
+        using var client = await SignedInClientAsync();
+
+        using var response = await client.GetAsync(page);
+
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {html[..Math.Min(html.Length, 2000)]} {string.Join("\n", app.Logs.Lines.Where(l => l.Contains("xception", StringComparison.Ordinal)).TakeLast(2))}");
+        Assert.Contains("<h1>", html, StringComparison.Ordinal);
+        Assert.Contains("lang=\"ja\"", html, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SigningIn_StartsAServerSideSession_InAStrictHttpOnlyCookie_AndTheKeyAppearsNowhere()
     {
@@ -108,6 +122,18 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
         }));
 
         Assert.Equal("/console", response.Headers.Location!.OriginalString);
+    }
+
+    private async Task<HttpClient> SignedInClientAsync()
+    {
+        var client = app.CookieClient();
+        var form = await client.GetStringAsync("/console/sign-in");
+        using var signedIn = await client.PostAsync("/console/sign-in", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "sign-in", ["__RequestVerificationToken"] = TokenOf(form), ["Form.Key"] = ConsoleFixture.DevelopmentKey,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        return client;
     }
 
     public static string TokenOf(string page) => AntiforgeryField().Match(page) is { Success: true } match

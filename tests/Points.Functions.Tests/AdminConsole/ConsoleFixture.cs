@@ -10,7 +10,13 @@ public sealed class ConsoleFixture : AppFixture
 {
     public const string DevelopmentKey = "dev.console-test-admin-key";
 
-    protected override void Configure(Dictionary<string, string?> settings) => settings["ApiKeys:DevelopmentAdminKey"] = DevelopmentKey;
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        settings["ApiKeys:DevelopmentAdminKey"] = DevelopmentKey;
+        // Uploaded files are imported and exports run as in a local run: the trigger runner watches blobs and queues.
+        settings["LocalTriggers:Enabled"] = "true";
+        settings["LocalTriggers:BlobPollMilliseconds"] = "300";
+    }
 
     /// <summary>A fresh browser context (its own cookies) on a 1280×800 page, signed in unless told not to.</summary>
     public async Task<IPage> PageAsync(BrowserFixture browser, bool signedIn = true)
