@@ -6,7 +6,7 @@ public static class ConsoleStylesheet
     public const string Css = """
         :root { --ink: #1b1f24; --muted: #4a5360; --line: #d0d5dc; --bg: #f6f7f9; --accent: #0b5cad; --bad: #a4161a; --good: #1d6b35; }
         * { box-sizing: border-box; }
-        body { margin: 0; font: 15px/1.5 "Hiragino Sans", "Noto Sans JP", "Yu Gothic", system-ui, sans-serif; color: var(--ink); background: var(--bg); }
+        body { margin: 0; font: 15px/1.5 "Hiragino Sans", "Noto Sans JP", "Yu Gothic", "IPAPGothic", system-ui, sans-serif; color: var(--ink); background: var(--bg); }
         a { color: var(--accent); }
         header.top { display: flex; align-items: center; gap: 1rem; padding: .5rem 1rem; background: #14263d; color: #fff; }
         header.top a, header.top button { color: #fff; }
@@ -21,6 +21,7 @@ public static class ConsoleStylesheet
         main { flex: 1; padding: 1.25rem 1.5rem; max-width: 1100px; }
         h1 { font-size: 1.4rem; margin: 0 0 1rem; }
         h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
+        .panel > h2:first-child, .panel > h3:first-child { margin-top: 0; }
         .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: .75rem; }
         .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; }
         .card .label { color: var(--muted); font-size: .85rem; }

@@ -84,6 +84,8 @@ public sealed record ExportDocument
     /// <summary>Set once written: rows a Shift_JIS file could not hold, one line each (member, column, why).</summary>
     public string? ErrorsBlobName { get; init; }
     public ImmutableSortedDictionary<string, long> Totals { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
+    /// <summary>A report's numbers (<c>report|…</c>) as its files hold them, kept for the console's dashboard: a few hundred entries a month.</summary>
+    public ImmutableSortedDictionary<string, long> ReportSums { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
 }
 
 /// <summary>
@@ -271,7 +273,9 @@ public sealed partial class ExportScan(ExportStore exports, LedgerScanStore stor
         }
         var completed = export with
         {
-            State = ExportState.Completed, CompletedAt = Clock.GetUtcNow(), Totals = totals, ErrorsBlobName = errorsBlob is null ? null : $"{BlobContainers.Exports}/{errorsBlob}",
+            State = ExportState.Completed, CompletedAt = Clock.GetUtcNow(), Totals = totals,
+            ReportSums = export.Kind == ExportKinds.Report ? sums.Where(s => s.Key.StartsWith(MonthlyReport.Prefix, StringComparison.Ordinal)).ToImmutableSortedDictionary() : export.ReportSums,
+            ErrorsBlobName = errorsBlob is null ? null : $"{BlobContainers.Exports}/{errorsBlob}",
         };
         if (await exports.TryReplaceAsync(completed, etag!, cancellationToken)) LogCompleted(exportId, export.Kind, totals.GetValueOrDefault("rows"));
     }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The browser tests drive Debian's chromium package through Playwright, with no browser download (platform.md).
-# Install it when it is missing: CI runs as root on a clean machine where nothing was installed by hand.
+# The browser tests drive Debian's chromium package through Playwright, with no browser download (platform.md), and
+# the console's screenshots need a Japanese font (IPA Gothic, Debian's fonts-ipafont-gothic) to show its words.
+# Install what is missing: CI runs as root on a clean machine where nothing was installed by hand.
 set -euo pipefail
-[ -x /usr/lib/chromium/chromium ] && exit 0
+missing=()
+[ -x /usr/lib/chromium/chromium ] || missing+=(chromium)
+[ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || missing+=(fonts-ipafont-gothic)
+[ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "Installing Debian's chromium package for the browser tests (once, ~2 min)…"
+echo "Installing Debian's ${missing[*]} for the browser tests (once, ~2 min)…"
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 [ -x /usr/lib/chromium/chromium ] || { echo "chromium installed but /usr/lib/chromium/chromium is missing" >&2; exit 1; }

@@ -6,11 +6,11 @@ using Points.Functions.Tests.Infrastructure;
 namespace Points.Functions.Tests.AdminConsole;
 
 /// <summary>The app with the local development admin key, which signs in to the console.</summary>
-public sealed class ConsoleFixture : AppFixture
+public class ConsoleFixture : AppFixture
 {
     public const string DevelopmentKey = "dev.console-test-admin-key";
 
-    protected override void Configure(Dictionary<string, string?> settings)
+    protected sealed override void Configure(Dictionary<string, string?> settings)
     {
         settings["ApiKeys:DevelopmentAdminKey"] = DevelopmentKey;
         // Uploaded files are imported and exports run as in a local run: the trigger runner watches blobs and queues.
