@@ -22,6 +22,7 @@ public sealed class ConsoleFeature : Feature
         services.AddRazorComponents();
         services.AddSingleton<ConsoleSessions>();
         services.AddSingleton<PlatformSignIn>();
+        services.AddSingleton<SignInThrottle>();
         services.AddSingleton<ConsoleKeyRing>();
         // Anti-forgery tokens must verify on every instance: the key ring lives in Cosmos, not on one machine's disk.
         services.AddDataProtection().SetApplicationName("points-console");

@@ -20,9 +20,15 @@ public sealed class PlatformSignIn
     private readonly string? _role;
 
     public PlatformSignIn(IConfiguration configuration)
+        : this(configuration, Hosting.AzureHosting.IsRunningInAzure
+            && string.Equals(Environment.GetEnvironmentVariable("WEBSITE_AUTH_ENABLED"), "true", StringComparison.OrdinalIgnoreCase))
     {
-        IsOn = Hosting.AzureHosting.IsRunningInAzure
-            && string.Equals(Environment.GetEnvironmentVariable("WEBSITE_AUTH_ENABLED"), "true", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <param name="isOn">Whether the platform's authentication is in front of the app (tests say so; the app asks the environment).</param>
+    internal PlatformSignIn(IConfiguration configuration, bool isOn)
+    {
+        IsOn = isOn;
         _objectIds = new((configuration["Console:AdminObjectIds"] ?? "").Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries), StringComparer.OrdinalIgnoreCase);
         _role = configuration["Console:AdminRole"] is { Length: > 0 } role ? role : "Points.Admin";
     }
@@ -51,7 +57,7 @@ public sealed class PlatformSignIn
         try
         {
             using var json = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(header)));
-            if (!json.RootElement.TryGetProperty("claims", out var claims) || claims.ValueKind != JsonValueKind.Array) return [];
+            if (json.RootElement.ValueKind != JsonValueKind.Object || !json.RootElement.TryGetProperty("claims", out var claims) || claims.ValueKind != JsonValueKind.Array) return [];
             return [.. claims.EnumerateArray()
                 .Where(c => c.ValueKind == JsonValueKind.Object && c.TryGetProperty("typ", out var t) && t.ValueKind == JsonValueKind.String
                     && c.TryGetProperty("val", out var v) && v.ValueKind == JsonValueKind.String)

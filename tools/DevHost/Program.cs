@@ -55,6 +55,7 @@ if (!empty && settings.ContainsKey("ApiKeys:DevelopmentAdminKey"))
 Console.WriteLine($"""
 
     Points is running (settings from {Path.GetFileName(settingsFile)}).
+      Admin console  {Url}/console   (sign in with the admin key below)
       API            {Url}/api/v1/...
       OpenAPI        {Url}/api/openapi.json
       Health         {Url}/api/health

@@ -124,6 +124,61 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
         Assert.Equal("/console", response.Headers.Location!.OriginalString);
     }
 
+    public static readonly TheoryData<string> OddAddresses =
+    [
+        "/console/members/%00", "/console/members/" + new string('x', 600), "/console/members/m-1?before=abc", "/console/members/m-1?before=-5&done=%FF",
+        "/console/withdrawals?status=zzz&from=bad&to=2999-01-01", "/console/withdrawals?from=1900-01-01&count=x", "/console/members?q=%01&tag=" + new string('t', 200),
+        "/console/exports?started=%3Cscript%3E", "/console/imports?uploaded=../../x&error=zzz", "/console/earning?edit=%2F..%2F", "/console/catalog?edit=" + new string('i', 300),
+        "/console/files/exports/..%2F..%2Fsecret", "/console/files/imports/adjustments/x.csv", "/console/files/results/nothing-here.csv", "/console/language/xx?back=https://evil.example",
+    ];
+
+    [Theory]
+    [MemberData(nameof(OddAddresses))]
+    public async Task OddAddresses_AreAnsweredWithoutAServerError(string address)
+    {
+        using var client = await SignedInClientAsync();
+
+        using var response = await client.GetAsync(address);
+
+        Assert.True((int)response.StatusCode < 500, $"{(int)response.StatusCode} for {address}");
+    }
+
+    public static readonly TheoryData<string, string[]> OddForms = new()
+    {
+        { "/console/members/m-1", ["_handler", "adjust", "Adjust.Points", "99999999999999999999999", "Adjust.Direction", "sideways", "Adjust.Reason", "x"] },
+        { "/console/members/m-1", ["_handler", "adjust", "Adjust.Points", "5", "Adjust.Reason", "x", "Adjust.Key", "console:" + new string('0', 32)] },
+        { "/console/members/m-1", ["_handler", "reverse", "Reverse.Reference", "", "Reverse.Points", "-1"] },
+        { "/console/members/m-1", ["_handler", "invalidate-nope"] },
+        { "/console/withdrawals", ["_handler", "bulk", "Bulk.Action", "drop", "Bulk.Selected", "a|b|c"] },
+        { "/console/withdrawals", ["_handler", "bulk", "Bulk.Action", "approve", "Bulk.Key", "console:" + new string('1', 32), "Bulk.Selected", "m-nobody|W1", "Bulk.Selected", "|"] },
+        { "/console/withdrawals", ["_handler", "export", "ExportDay", "1999-01-01"] },
+        { "/console/withdrawals", ["_handler", "zengin", "TransferOn", "2026-11-24", "ZenginKey", "x"] },
+        { "/console/settings", ["_handler", "settings", "Form.MinimumPoints", "1e999", "Form.ExpiryMonths", "-99999999999", "Form.YenPerPoint", "99999999999999"] },
+        { "/console/earning", ["_handler", "rule", "Rule.RuleId", "../x", "Rule.Points", "abc"] },
+        { "/console/earning", ["_handler", "campaign", "Campaign.CampaignId", "c1", "Campaign.MultiplierPermille", "99999999999", "Campaign.Days", "Funday"] },
+        { "/console/catalog", ["_handler", "item", "Item.ItemId", "i1", "Item.Cost", "-5", "Item.Stock", "99999999999"] },
+        { "/console/special-campaigns", ["_handler", "draft", "Draft.Action", "count", "Draft.Json", "{\"type\":"] },
+        { "/console/special-campaigns", ["_handler", "draft", "Draft.Action", "draft", "Draft.Json", "[1,2]", "Draft.Key", "console:" + new string('2', 32)] },
+        { "/console/special-campaigns", ["_handler", "draft", "Draft.Rows[0].Condition", "birthMonth", "Draft.Rows[0].Value", "13", "Draft.Rows[99].Condition", "rank"] },
+        { "/console/exports", ["_handler", "export", "Form.Kind", "everything", "Form.From", "2026-13-45", "Form.Key", "console:" + new string('3', 32)] },
+        { "/console/webhooks", ["_handler", "subscribe", "Form.Url", "javascript:alert(1)", "Form.EventTypes", "nope", "Form.Key", "console:" + new string('4', 32)] },
+        { "/console", ["_handler", "no-such-form"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(OddForms))]
+    public async Task OddForms_WithAValidToken_AreAnsweredWithoutAServerError(string page, string[] fields)
+    {
+        using var client = await SignedInClientAsync();
+        var token = TokenOf(await client.GetStringAsync("/console/sign-in"));
+        var form = new List<KeyValuePair<string, string>> { new("__RequestVerificationToken", token) };
+        for (var i = 0; i < fields.Length; i += 2) form.Add(new(fields[i], fields[i + 1]));
+
+        using var response = await client.PostAsync(page, new FormUrlEncodedContent(form));
+
+        Assert.True((int)response.StatusCode < 500, $"{(int)response.StatusCode} for {page} {string.Join(' ', fields)}: {string.Join("\n", app.Logs.Lines.Where(l => l.Contains("xception", StringComparison.Ordinal)).TakeLast(1))}");
+    }
+
     private async Task<HttpClient> SignedInClientAsync()
     {
         var client = app.CookieClient();

@@ -16,7 +16,10 @@ public class ConsoleFixture : AppFixture
         // Uploaded files are imported and exports run as in a local run: the trigger runner watches blobs and queues.
         settings["LocalTriggers:Enabled"] = "true";
         settings["LocalTriggers:BlobPollMilliseconds"] = "300";
+        ConfigureConsole(settings);
     }
+
+    protected virtual void ConfigureConsole(Dictionary<string, string?> settings) { }
 
     /// <summary>A fresh browser context (its own cookies) on a 1280×800 page, signed in unless told not to.</summary>
     public async Task<IPage> PageAsync(BrowserFixture browser, bool signedIn = true)

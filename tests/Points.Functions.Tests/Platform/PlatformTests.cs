@@ -116,13 +116,16 @@ public sealed partial class PlatformTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Fact]
-    public void TheOnlyHttpFunction_IsApi_WithTheCatchAllRoute()
+    public void TheHttpFunctions_AreTheApiAndTheConsole_UnderAnEmptyRoutePrefix_AndNoneUnderAdmin()
     {
-        var http = FunctionDeclarations.Load(FunctionDeclarations.DefaultDirectory).Where(d => d.IsHttp).ToList();
+        var http = FunctionDeclarations.Load(FunctionDeclarations.DefaultDirectory).Where(d => d.IsHttp).OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
 
-        var api = Assert.Single(http);
-        Assert.Equal(("Api", "{*path}"), (api.Name, api.Trigger!.Route));
-        Assert.Contains(api.Bindings, b => b is { Type: "http", Direction: "out" });
+        // The host's routePrefix is empty so that the console has a path of its own beside /api; /admin is the host's (facts §1.12).
+        Assert.Equal([("Api", "api/{*path}"), ("Console", "console/{*path}")], http.Select(d => (d.Name, d.Trigger!.Route!)));
+        Assert.All(http, d => Assert.Contains(d.Bindings, b => b is { Type: "http", Direction: "out" }));
+        Assert.DoesNotContain(http, d => d.Trigger!.Route!.StartsWith("admin", StringComparison.OrdinalIgnoreCase));
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "host.json")));
+        Assert.Equal("", host.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
     }
 
     [Fact]
