@@ -68,6 +68,15 @@ param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 100
 
 @secure()
+@description('Application (client) id of the admin console\'s Entra app registration. Empty: no Entra sign-in, and the console admits nobody in Azure (the development key is refused there).')
+param consoleClientId string = ''
+
+@description('Object ids of the operators admitted to the admin console (comma-separated), besides holders of the app role below.')
+param consoleAdminObjectIds string = ''
+
+@description('App role of the console\'s registration that admits an operator.')
+param consoleAdminRole string = 'Points.Admin'
+
 @description('The function app\'s `blobs_extension` system key. Leave empty on the first deployment; the Event Grid subscriptions of the import folders are created only when it is set (see modules/eventgrid.bicep).')
 param blobsExtensionKey string = ''
 
@@ -175,7 +184,11 @@ var secretNames = {
   bankDataEncryptionKey: 'bank-data-encryption-key'
   apiKeyHashes: 'api-key-hashes'
   qrSigningKey: 'qr-signing-key'
+  consoleClientSecret: 'console-client-secret'
 }
+
+// The app setting App Service Authentication reads the console registration's client secret from (a Key Vault reference).
+var consoleClientSecretSettingName = 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'
 
 // The Event Grid-sourced blob trigger functions and the folder of `imports` each watches
 // (functions/declarations/<name>/function.json; a test checks the two lists agree).
@@ -281,10 +294,27 @@ module appSettings 'modules/appsettings.bicep' = {
       webhookId: payPalWebhookId
     }
     secretNames: secretNames
+    console: {
+      adminObjectIds: consoleAdminObjectIds
+      adminRole: consoleAdminRole
+      entraSignIn: !empty(consoleClientId)
+    }
   }
   // Roles first: the host and the Key Vault references need them as soon as the settings are applied.
   dependsOn: [
     rbac
+  ]
+}
+
+module consoleAuth 'modules/console-auth.bicep' = if (!empty(consoleClientId)) {
+  name: 'console-auth'
+  params: {
+    functionAppName: functionApp.outputs.name
+    clientId: consoleClientId
+    clientSecretSettingName: consoleClientSecretSettingName
+  }
+  dependsOn: [
+    appSettings
   ]
 }
 

@@ -53,6 +53,15 @@ param secretNames {
   apiKeyHashes: string
   @description('HMAC key (32+ characters) that signs the in-store QR tokens.')
   qrSigningKey: string
+  @description('Client secret of the admin console\'s Entra app registration (used only with Entra sign-in).')
+  consoleClientSecret: string
+}
+
+@description('The admin console\'s operators: object ids and app role admitted, and whether Entra sign-in is configured (console-auth.bicep).')
+param console {
+  adminObjectIds: string
+  adminRole: string
+  entraSignIn: bool
 }
 
 resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
@@ -66,31 +75,43 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: {
-    // Functions host storage over the managed identity.
-    AzureWebJobsStorage__accountName: storageAccountName
-    AzureWebJobsStorage__credential: 'managedidentity'
-    AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
-    AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
+  properties: union(
+    {
+      // Functions host storage over the managed identity.
+      AzureWebJobsStorage__accountName: storageAccountName
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+      AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
 
-    // Telemetry; local auth is disabled on the component, so the host sends with its Entra identity.
-    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+      // Telemetry; local auth is disabled on the component, so the host sends with its Entra identity.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
 
-    // The app's own configuration (ASP.NET Core configuration keys, '__' = ':').
-    Cosmos__AccountEndpoint: cosmosEndpoint
-    Cosmos__Database: cosmosDatabaseName
-    Storage__BlobServiceUri: storageBlobEndpoint
-    Storage__QueueServiceUri: storageQueueEndpoint
-    Program__TimeZone: programTimeZone
-    PayPal__BaseUrl: payPal.baseUrl
-    PayPal__ClientId: payPal.clientId
-    PayPal__WebhookId: payPal.webhookId
+      // The app's own configuration (ASP.NET Core configuration keys, '__' = ':').
+      Cosmos__AccountEndpoint: cosmosEndpoint
+      Cosmos__Database: cosmosDatabaseName
+      Storage__BlobServiceUri: storageBlobEndpoint
+      Storage__QueueServiceUri: storageQueueEndpoint
+      Program__TimeZone: programTimeZone
+      PayPal__BaseUrl: payPal.baseUrl
+      PayPal__ClientId: payPal.clientId
+      PayPal__WebhookId: payPal.webhookId
 
-    // Secrets: Key Vault references, resolved by the platform with the app's identity.
-    PayPal__ClientSecret: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.payPalClientSecret})'
-    BankData__EncryptionKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.bankDataEncryptionKey})'
-    ApiKeys__Hashes: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.apiKeyHashes})'
-    Store__QrSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.qrSigningKey})'
-  }
+      // Secrets: Key Vault references, resolved by the platform with the app's identity.
+      PayPal__ClientSecret: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.payPalClientSecret})'
+      BankData__EncryptionKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.bankDataEncryptionKey})'
+      ApiKeys__Hashes: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.apiKeyHashes})'
+      Store__QrSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.qrSigningKey})'
+
+      // The admin console: who may sign in through Entra ID.
+      Console__AdminObjectIds: console.adminObjectIds
+      Console__AdminRole: console.adminRole
+    },
+    console.entraSignIn
+      ? {
+          // Read by App Service Authentication (console-auth.bicep), never by the app.
+          MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.consoleClientSecret})'
+        }
+      : {}
+  )
 }

@@ -39,6 +39,20 @@ public sealed class InfrastructureTests
         Assert.Equal(declared, inBicep);
     }
 
+    [Fact]
+    public void TheConsolesEntraSignIn_LetsApiCallersThrough_AndNamesTheSettingsTheAppReads()
+    {
+        LoadCompiledTemplate(); // compiles the modules too when stale
+        var auth = File.ReadAllText(Path.Combine(Repository.Root, "artifacts/bicep/modules/console-auth.json"));
+        var settings = File.ReadAllText(Path.Combine(Repository.Root, "artifacts/bicep/modules/appsettings.json"));
+
+        // Partners call /api with keys and PayPal posts webhooks: a platform-wide sign-in requirement would lock them out.
+        Assert.Contains("\"unauthenticatedClientAction\": \"AllowAnonymous\"", auth, StringComparison.Ordinal);
+        Assert.Contains("\"requireAuthentication\": false", auth, StringComparison.Ordinal);
+        foreach (var key in new[] { "Console:AdminObjectIds", "Console:AdminRole" })
+            Assert.Contains($"'{key.Replace(":", "__", StringComparison.Ordinal)}'", settings, StringComparison.Ordinal); // the compiled union() names its keys in quotes
+    }
+
     /// <summary>The ARM JSON that tools/bicep/check.sh compiles (./points test runs it first); compiled here when missing or stale.</summary>
     private static JsonElement LoadCompiledTemplate()
     {
