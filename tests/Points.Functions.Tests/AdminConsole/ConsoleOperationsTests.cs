@@ -65,6 +65,37 @@ public sealed class ConsoleOperationsTests(ConsoleFixture app, BrowserFixture br
     }
 
     [Fact]
+    public async Task Ranks_AreAddedAndChangedInTheSettings_AndTwoOfOneName_AreRefused()
+    {
+        var api = app.Client();
+        var page = await app.PageAsync(browser);
+        await page.GotoAsync("/console/settings");
+        var rows = page.Locator("#ranks tbody tr");
+        var count = await rows.CountAsync();
+
+        await rows.Nth(count - 1).Locator("input[name$='.Name']").FillAsync("platinum");
+        await rows.Nth(count - 1).Locator("input[name$='.Threshold']").FillAsync("2,000,000");
+        await rows.Nth(count - 1).Locator("input[name$='.Multiplier']").FillAsync("2000");
+        await rows.Nth(count - 1).Locator("input[name$='.MonthlyPoints']").FillAsync("500");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForURLAsync(new Regex("done=saved"));
+
+        var ranks = (await api.SendAsync(HttpMethod.Get, "/api/v1/admin/settings")).Body.GetProperty("ranks").EnumerateArray().ToList();
+        Assert.Equal(count, ranks.Count); // the ones there plus platinum
+        var platinum = Assert.Single(ranks, r => r.GetProperty("name").GetString() == "platinum");
+        Assert.Equal((2_000_000L, 2000, 500L), (platinum.GetProperty("thresholdYen").GetInt64(), platinum.GetProperty("multiplierPermille").GetInt32(),
+            platinum.GetProperty("monthlyPoints").GetInt64()));
+
+        await page.Locator("#ranks tbody tr").Last.Locator("input[name$='.Name']").FillAsync("platinum");
+        await page.Locator("#ranks tbody tr").Last.Locator("input[name$='.Threshold']").FillAsync("3000000");
+        await page.Locator("#ranks tbody tr").Last.Locator("input[name$='.Multiplier']").FillAsync("1000");
+        await page.Locator("#ranks tbody tr").Last.Locator("input[name$='.MonthlyPoints']").FillAsync("0");
+        await page.ClickAsync("#save-settings");
+        Assert.NotEmpty(await page.InnerTextAsync("#ranks-error"));
+        Assert.Equal(count, (await api.SendAsync(HttpMethod.Get, "/api/v1/admin/settings")).Body.GetProperty("ranks").GetArrayLength());
+    }
+
+    [Fact]
     public async Task ASettingsFormShownBeforeAnotherChange_DoesNotOverwriteIt()
     {
         var api = app.Client();
