@@ -12,6 +12,13 @@ public sealed class LocalTriggerOptions
     public bool Enabled { get; set; }
     public bool IsActive => Enabled && !AzureHosting.IsUnderFunctionsHost;
     public int BlobPollMilliseconds { get; set; } = 1000;
+    /// <summary>
+    /// Names this runner in its blob receipts (<c>blobreceipts/{HostId}/…</c>, as the host's id does): runners of
+    /// different ids each deliver a blob once. Tests whose apps share one Azurite give each app its own.
+    /// </summary>
+    public string HostId { get; set; } = "local";
+    /// <summary>Deliver only blobs whose name (after the watched folder) begins with this; empty: every blob.</summary>
+    public string BlobNamePrefix { get; set; } = "";
     /// <summary>The Functions host's default: five attempts per blob, then a poison message (facts §2).</summary>
     public int BlobAttemptsMax { get; set; } = 5;
     /// <summary>Where the function.json files are; default: the ones shipped with the app.</summary>

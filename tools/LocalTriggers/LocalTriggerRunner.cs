@@ -168,11 +168,11 @@ public sealed partial class LocalTriggerRunner(
         var prefix = path[(container.Length + 1)..path.IndexOf('{', StringComparison.Ordinal)];
         var source = blobs.Container(container);
         var receipts = blobs.Container(BlobContainers.Hosts);
-        await foreach (var item in source.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+        await foreach (var item in source.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix + options.Value.BlobNamePrefix, cancellationToken))
         {
             // One blob's failure is that blob's failed attempt, never the scan's: the blobs after it are still delivered.
             var etag = item.Properties.ETag!.Value.ToString().Trim('"');
-            var receipt = receipts.GetBlobClient($"blobreceipts/local/{declaration.Name}/{container}/{ReceiptPathOf(item.Name)}/{etag}");
+            var receipt = receipts.GetBlobClient($"blobreceipts/{options.Value.HostId}/{declaration.Name}/{container}/{ReceiptPathOf(item.Name)}/{etag}");
             try
             {
                 if (await receipt.ExistsAsync(cancellationToken)) continue;

@@ -14,12 +14,19 @@ public class ConsoleFixture : AppFixture
     {
         settings["ApiKeys:DevelopmentAdminKey"] = DevelopmentKey;
         // Uploaded files are imported and exports run as in a local run: the trigger runner watches blobs and queues.
+        // All test apps share one Azurite: this app's queues, blob receipts and uploaded files carry its own names.
         settings["LocalTriggers:Enabled"] = "true";
         settings["LocalTriggers:BlobPollMilliseconds"] = "300";
+        settings["LocalTriggers:HostId"] = Database;
+        settings["LocalTriggers:BlobNamePrefix"] = UploadPrefix;
+        settings["Storage:QueuePrefix"] = Database + "-";
         ConfigureConsole(settings);
     }
 
     protected virtual void ConfigureConsole(Dictionary<string, string?> settings) { }
+
+    /// <summary>What the names of files this app's tests upload begin with (the only ones its trigger runner imports).</summary>
+    public string UploadPrefix => Database + "-";
 
     /// <summary>A fresh browser context (its own cookies) on a 1280×800 page, signed in unless told not to.</summary>
     public async Task<IPage> PageAsync(BrowserFixture browser, bool signedIn = true)

@@ -125,7 +125,7 @@ public sealed class ConsoleOperationsTests(ConsoleFixture app, BrowserFixture br
         await page.SelectOptionAsync("#folder", "adjustments/");
         await page.SetInputFilesAsync("#file", new FilePayload
         {
-            Name = $"console-{member}.csv", MimeType = "text/csv",
+            Name = $"{app.UploadPrefix}console-{member}.csv", MimeType = "text/csv",
             Buffer = System.Text.Encoding.UTF8.GetBytes($"会員ID,ポイント,理由\n{member},120,welcome\n{member},abc,broken\n"),
         });
         await page.ClickAsync("#upload");
@@ -142,7 +142,7 @@ public sealed class ConsoleOperationsTests(ConsoleFixture app, BrowserFixture br
         await page.SelectOptionAsync("#folder", "adjustments/");
         await page.SetInputFilesAsync("#file", new FilePayload
         {
-            Name = $"console-{member}-fixed.csv", MimeType = "text/csv", Buffer = System.Text.Encoding.UTF8.GetBytes($"member_id,points,reason\n{member},120,welcome\n"),
+            Name = $"{app.UploadPrefix}console-{member}-fixed.csv", MimeType = "text/csv", Buffer = System.Text.Encoding.UTF8.GetBytes($"member_id,points,reason\n{member},120,welcome\n"),
         });
         await page.ClickAsync("#upload");
         await page.Locator("#upload-status a").WaitForAsync(new() { Timeout = 60_000 });
