@@ -58,6 +58,9 @@ public sealed class ConsoleFeature : Feature
         }).ExcludeFromDescription();
         app.MapPost(ConsolePaths.SignOut, async (HttpContext http, ConsoleSessions sessions) =>
         {
+            // The antiforgery middleware only marks a request without a valid token; an endpoint that binds no form must refuse it itself.
+            if (http.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
+                return Api.Problems.For(Api.Problems.InvalidRequest, "The form's anti-forgery token is missing or wrong; reload the page.");
             await sessions.EndAsync(http.Request.Cookies[ConsoleGate.SessionCookie], http.RequestAborted);
             http.Response.Cookies.Delete(ConsoleGate.SessionCookie, new CookieOptions { Path = ConsoleGate.Prefix });
             return Results.Redirect(ConsolePaths.SignIn);

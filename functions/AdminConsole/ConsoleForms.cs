@@ -26,6 +26,24 @@ public static class ConsoleForms
     public static DateOnly? Date(string? text) =>
         DateOnly.TryParseExact(text?.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
 
+    /// <summary>The words the pages share for what goes wrong with a form.</summary>
+    public static string StaleForm(ConsoleUi ui) => ui.T("フォームが古くなっています。ページを開き直してください。", "The form is stale; reload the page.");
+    public static string SentWithOtherValues(ConsoleUi ui) =>
+        ui.T("このフォームは別の内容で送信済みです。ページを開き直してください。", "This form was sent with other values already; reload the page.");
+    public static string ChangedMeanwhile(ConsoleUi ui) => ui.T("他の人が先に変更しました。ページを開き直してください。", "Someone changed it meanwhile; reload the page.");
+    public static string IdRule(ConsoleUi ui) =>
+        ui.T($"1〜{Api.RequestReader.IdLengthMax} 文字の英数字と . _ : -", $"1–{Api.RequestReader.IdLengthMax} characters [A-Za-z0-9._:-].");
+    public static string NotADate(ConsoleUi ui) => ui.T("日付を入力してください。", "A date.");
+
+    /// <summary>A date field that may be left empty: null when empty, an error under <paramref name="key"/> when not a date.</summary>
+    public static DateOnly? OptionalDate(string? text, string key, Dictionary<string, string[]> errors, ConsoleUi ui)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (Date(text) is { } day) return day;
+        errors[key] = [NotADate(ui)];
+        return null;
+    }
+
     /// <summary>A refused or failed ledger operation in the operator's words (null when it went through).</summary>
     public static string? Refusal(OperationResult result, ConsoleUi ui) => result switch
     {
@@ -33,7 +51,7 @@ public static class ConsoleForms
         // The documented code (api.md) names the refusal in both languages; the detail gives the numbers.
         OperationResult.Rejected rejected => $"{ui.T("受け付けられませんでした", "Refused")} ({Api.Problems.Of(rejected.Reason).Code}): {rejected.Detail}",
         OperationResult.MemberNotFound => ui.T("その会員はいません。", "No such member."),
-        OperationResult.KeyReused => ui.T("このフォームは別の内容で送信済みです。ページを開き直してください。", "This form was sent with other values already; reload the page."),
+        OperationResult.KeyReused => SentWithOtherValues(ui),
         _ => throw new ArgumentOutOfRangeException(nameof(result), result.GetType().Name, null),
     };
 }

@@ -95,6 +95,21 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
     }
 
     [Fact]
+    public async Task SigningOut_NeedsTheFormsToken_AndEndsTheSession()
+    {
+        using var client = await SignedInClientAsync();
+
+        using var forged = await client.PostAsync("/console/sign-out", new FormUrlEncodedContent([]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/console")).StatusCode);
+
+        var token = TokenOf(await client.GetStringAsync("/console"));
+        using var signedOut = await client.PostAsync("/console/sign-out", new FormUrlEncodedContent([new("__RequestVerificationToken", token)]));
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await client.GetAsync("/console")).StatusCode);
+    }
+
+    [Fact]
     public async Task EveryConsoleAnswer_CarriesAContentSecurityPolicyWithoutScript()
     {
         using var client = app.CookieClient();
