@@ -72,6 +72,7 @@ public static class ConsolePaths
     public const string Imports = "/console/imports";
     public const string Exports = "/console/exports";
     public const string Webhooks = "/console/webhooks";
+    public const string ApiKeys = "/console/api-keys";
     public const string Files = "/console/files";
 
     public static string SignInFor(string back) => SignIn + "?back=" + Uri.EscapeDataString(back);

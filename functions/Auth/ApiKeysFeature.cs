@@ -68,11 +68,7 @@ public sealed class ApiKeysFeature : Feature
         if (bodyProblem is not null) return bodyProblem;
         if (Validate(request!, clock.GetUtcNow()) is { Count: > 0 } errors) return Problems.Invalid("The key is invalid.", errors);
 
-        var (name, scopes) = (request!.Name!.Trim(), request.Scopes!.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
-        // The request as it will be stored: the same key named with its scopes in another order is the same request.
-        var requestHash = RequestReader.HashOf("POST", http.Request.Path, new { name, scopes, request.ExpiresAt });
-        var issue = await keys.CreateAsync(http.CallerName(), idempotencyKey, requestHash, name, scopes, request.ExpiresAt, http.RequestAborted);
-        switch (issue)
+        switch (await IssueAsync(keys, request!, http.CallerName(), idempotencyKey, http.RequestAborted))
         {
             case IssuedApiKeys.Issue.Created created:
                 return Results.Json(View(created.Document, created.Key), JsonDefaults.Options, statusCode: 201);
@@ -86,10 +82,19 @@ public sealed class ApiKeysFeature : Feature
         }
     }
 
+    /// <summary>Issues a checked request (<see cref="Validate"/>): the API and the console.</summary>
+    public static Task<IssuedApiKeys.Issue> IssueAsync(IssuedApiKeys keys, CreateApiKeyRequest request, string actor, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var (name, scopes) = (request.Name!.Trim(), request.Scopes!.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
+        // The request as it will be stored: the same key named with its scopes in another order is the same request.
+        var requestHash = RequestReader.HashOf("POST", "/api/v1/admin/api-keys", new { name, scopes, request.ExpiresAt });
+        return keys.CreateAsync(actor, idempotencyKey, requestHash, name, scopes, request.ExpiresAt, cancellationToken);
+    }
+
     private static CreatedApiKey View(IssuedApiKeyDocument key, string? secretKey) =>
         new(key.Id, key.Name, key.Scopes, key.CreatedAt, key.ExpiresAt, secretKey);
 
-    private static Dictionary<string, string[]> Validate(CreateApiKeyRequest request, DateTimeOffset now)
+    public static Dictionary<string, string[]> Validate(CreateApiKeyRequest request, DateTimeOffset now)
     {
         var errors = new Dictionary<string, string[]>();
         if (request.Name is not { Length: > 0 } name || string.IsNullOrWhiteSpace(name) || name.Trim().Length > NameLengthMax || name.Any(char.IsControl))
@@ -101,13 +106,17 @@ public sealed class ApiKeysFeature : Feature
         return errors;
     }
 
-    private static async Task<IResult> List(HttpContext http, IssuedApiKeys keys, ApiKeyRing configured)
+    private static async Task<IResult> List(HttpContext http, IssuedApiKeys keys, ApiKeyRing configured) =>
+        Results.Json(new ApiKeyList(await ListAsync(keys, configured, http.RequestAborted)), JsonDefaults.Options);
+
+    /// <summary>The configured keys and the issued ones, by id (the API and the console).</summary>
+    public static async Task<IReadOnlyList<ApiKeyView>> ListAsync(IssuedApiKeys keys, ApiKeyRing configured, CancellationToken cancellationToken)
     {
-        var issued = (await keys.GetAsync(http.RequestAborted)).Values
+        var issued = (await keys.GetAsync(cancellationToken)).Values
             .Select(k => new ApiKeyView(k.Id, k.Name, k.Scopes, "issued", k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt));
         var fromSettings = configured.Configured
             .Select(c => new ApiKeyView(c.KeyId, c.Name, [.. c.Scopes.Order(StringComparer.Ordinal)], "configured", null, null, null, null));
-        return Results.Json(new ApiKeyList([.. fromSettings.Concat(issued).OrderBy(k => k.KeyId, StringComparer.Ordinal)]), JsonDefaults.Options);
+        return [.. fromSettings.Concat(issued).OrderBy(k => k.KeyId, StringComparer.Ordinal)];
     }
 
     private static async Task<IResult> Revoke(string keyId, HttpContext http, IssuedApiKeys keys, ApiKeyRing configured)

@@ -9,7 +9,7 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
 {
     public static readonly TheoryData<string> Pages =
         ["/console", "/console/members", "/console/withdrawals", "/console/settings", "/console/earning", "/console/catalog",
-         "/console/special-campaigns", "/console/imports", "/console/exports", "/console/webhooks", "/console/members/m-1"];
+         "/console/special-campaigns", "/console/imports", "/console/exports", "/console/webhooks", "/console/api-keys", "/console/members/m-1"];
 
     [Theory]
     [MemberData(nameof(Pages))]
@@ -145,6 +145,7 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
         "/console/withdrawals?status=zzz&from=bad&to=2999-01-01", "/console/withdrawals?from=1900-01-01&count=x", "/console/members?q=%01&tag=" + new string('t', 200),
         "/console/exports?started=%3Cscript%3E", "/console/imports?uploaded=../../x&error=zzz", "/console/earning?edit=%2F..%2F", "/console/catalog?edit=" + new string('i', 300),
         "/console/files/exports/..%2F..%2Fsecret", "/console/files/imports/adjustments/x.csv", "/console/files/results/nothing-here.csv", "/console/language/xx?back=https://evil.example",
+        "/console/webhooks?log=%00&day=zz", "/console/webhooks?log=sub-1&day=1999-01-01",
     ];
 
     [Theory]
@@ -178,6 +179,10 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
         { "/console/exports", ["_handler", "export", "Form.Kind", "everything", "Form.From", "2026-13-45", "Form.Key", "console:" + new string('3', 32)] },
         { "/console/webhooks", ["_handler", "subscribe", "Form.Url", "javascript:alert(1)", "Form.EventTypes", "nope", "Form.Key", "console:" + new string('4', 32)] },
         { "/console", ["_handler", "no-such-form"] },
+        { "/console/api-keys", ["_handler", "issue", "Form.Name", "", "Form.Scopes", "root", "Form.ExpiresOn", "1999-01-01", "Form.Key", "console:" + new string('5', 32)] },
+        { "/console/api-keys", ["_handler", "revoke-nobody"] },
+        { "/console/settings", ["_handler", "settings", "Form.Stores[0].StoreId", "x", "Form.Stores[0].Level", "planet", "Form.Ranks[0].Name", "r", "Form.Ranks[0].Threshold", "-1", "Form.ReminderOffsets", "a,b"] },
+        { "/console/webhooks?log=nope", ["_handler", "replay-x"] },
     };
 
     [Theory]

@@ -96,6 +96,38 @@ public sealed class ConsoleOperationsTests(ConsoleFixture app, BrowserFixture br
     }
 
     [Fact]
+    public async Task Stores_AndReminders_AreSetInTheSettings_AndAStoreUnderAnUnknownParent_IsRefusedOnItsRow()
+    {
+        var api = app.Client();
+        var page = await app.PageAsync(browser);
+        await page.GotoAsync("/console/settings");
+        async Task AddStoreAsync(string id, string name, string level, string? parent)
+        {
+            var last = page.Locator("#stores tbody tr").Last;
+            await last.Locator("input[name$='.StoreId']").FillAsync(id);
+            await last.Locator("input[name$='.Name']").FillAsync(name);
+            await last.Locator("select").SelectOptionAsync(level);
+            if (parent is not null) await last.Locator("input[name$='.ParentId']").FillAsync(parent);
+        }
+
+        await AddStoreAsync("hq", "本部", "hq", null);
+        await page.FillAsync("#reminder-offsets", "30, 7, 1");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForURLAsync(new Regex("done=saved"));
+        await AddStoreAsync("tokyo", "東京エリア", "area", "nowhere");
+        await page.ClickAsync("#save-settings");
+        Assert.NotEmpty(await page.Locator("#stores tbody tr").Last.Locator("td.error").InnerTextAsync());
+        await page.Locator("#stores tbody tr").Last.Locator("input[name$='.ParentId']").FillAsync("hq");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForURLAsync(new Regex("done=saved"));
+
+        var settings = (await api.SendAsync(HttpMethod.Get, "/api/v1/admin/settings")).Body;
+        Assert.Equal([("hq", null), ("tokyo", "hq")], settings.GetProperty("stores").EnumerateArray()
+            .Select(n => (n.GetProperty("storeId").GetString(), n.TryGetProperty("parentId", out var p) && p.ValueKind == System.Text.Json.JsonValueKind.String ? p.GetString() : null)));
+        Assert.Equal([30, 7, 1], settings.GetProperty("reminders").GetProperty("offsetsDays").EnumerateArray().Select(d => d.GetInt32()));
+    }
+
+    [Fact]
     public async Task ASettingsFormShownBeforeAnotherChange_DoesNotOverwriteIt()
     {
         var api = app.Client();

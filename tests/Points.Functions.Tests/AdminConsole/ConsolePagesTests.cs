@@ -28,6 +28,7 @@ public sealed class ConsolePagesTests(ConsolePagesTests.SeededFixture app, Brows
         { "imports", "/console/imports" },
         { "exports", "/console/exports" },
         { "webhooks", "/console/webhooks" },
+        { "api-keys", "/console/api-keys" },
     };
 
     /// <summary>The console with a little of everything, seeded through the API once, so that no page is empty.</summary>

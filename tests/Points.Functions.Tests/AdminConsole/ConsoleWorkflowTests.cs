@@ -150,6 +150,92 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
     }
 
     [Fact]
+    public async Task AnApiKey_IssuedOnThePage_WorksOnTheApi_UntilRevokedThere()
+    {
+        var name = Infrastructure.Api.Unique("partner ");
+        var page = await app.PageAsync(browser);
+        await page.GotoAsync("/console/api-keys");
+        await page.FillAsync("#key-name", name);
+        await page.ClickAsync("#issue-key");
+        Assert.NotEmpty(await page.InnerTextAsync("#scopes-error")); // no scope ticked
+
+        await page.CheckAsync("#scope-members-read");
+        await page.ClickAsync("#issue-key");
+        var key = await page.InnerTextAsync("#issued-key");
+        var member = await app.Client().NewMemberAsync(points: 3);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client(key).GetMemberAsync(member)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await app.Client(key).AdjustAsync(member, 1)).Status);
+        await page.GotoAsync("/console/api-keys");
+        Assert.DoesNotContain(key, await page.ContentAsync(), StringComparison.Ordinal);
+
+        await page.Locator("#api-keys tbody tr", new() { HasText = name }).Locator("button").ClickAsync();
+        await page.WaitForURLAsync(new Regex("done=revoked"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.Client(key).GetMemberAsync(member)).Status);
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains(key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ATransferFile_IsMarkedPaidFromItsList_AndItsWithdrawalsArePaid()
+    {
+        var (member, withdrawalId) = await RequestedAsync(4_000);
+        var page = await app.PageAsync(browser);
+        await page.GotoAsync("/console/withdrawals");
+        await page.CheckAsync($"#select-{withdrawalId}");
+        await page.ClickAsync("button[value=approve]");
+        await page.WaitForURLAsync(new Regex("done=approve"));
+        await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#zengin-file"));
+        await page.GotoAsync("/console/withdrawals");
+
+        await page.Locator("#transfer-files tbody tr").First.Locator("button").ClickAsync();
+        await page.WaitForURLAsync(new Regex("done=paid"));
+
+        Assert.Equal("paid", await StatusOfAsync(member, withdrawalId));
+        Assert.NotEmpty(await page.Locator("#transfer-files tbody tr").First.Locator("td").Nth(4).InnerTextAsync()); // paid at
+    }
+
+    [Fact]
+    public async Task AWebhookSubscription_IsTurnedOffAndOn_ItsSecretRotated_ItsLogShownAndReplayed_AndDeleted()
+    {
+        var api = app.Client();
+        var partner = Infrastructure.Api.Unique("hook-");
+        var created = await api.SendAsync(HttpMethod.Post, "/api/v1/admin/webhooks", new { partner, url = "https://partner.example/h", eventTypes = new[] { "points.earned" } },
+            Infrastructure.Api.Unique("wh-"));
+        var subscriptionId = created.Body.GetProperty("subscriptionId").GetString()!;
+        var member = await api.NewMemberAsync(points: 0);
+        await api.SendAsync(HttpMethod.Post, "/api/v1/events", new { eventId = Infrastructure.Api.Unique("e-"), memberId = member, type = "login" });
+        await api.AdjustAsync(member, 15);
+        var page = await app.PageAsync(browser);
+        var row = page.Locator("#webhooks tbody tr", new() { HasText = partner });
+        async Task<bool> ActiveAsync() => (await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/webhooks/{subscriptionId}")).Body.GetProperty("active").GetBoolean();
+
+        await page.GotoAsync("/console/webhooks");
+        await row.Locator("button", new() { HasText = "停止" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("done=changed"));
+        Assert.False(await ActiveAsync());
+        await row.Locator("button", new() { HasText = "再開" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("done=changed"));
+        Assert.True(await ActiveAsync());
+
+        await row.Locator("button", new() { HasText = "シークレット更新" }).ClickAsync();
+        Assert.StartsWith("whsec_", await page.InnerTextAsync("#webhook-secret"), StringComparison.Ordinal);
+        Assert.Equal(2, (await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/webhooks/{subscriptionId}")).Body.GetProperty("secrets").GetArrayLength());
+
+        await page.GotoAsync($"/console/webhooks?log={subscriptionId}");
+        await Eventually.WaitForAsync(async () =>
+        {
+            await page.ReloadAsync();
+            return await page.Locator("#deliveries tbody tr").CountAsync() > 0;
+        }, "the delivery log of the member's earn", TimeSpan.FromSeconds(60));
+        await page.Locator("#deliveries tbody tr").First.Locator("button").ClickAsync();
+        await page.WaitForURLAsync(new Regex("done=replayed"));
+
+        await page.GotoAsync("/console/webhooks");
+        await row.Locator("button", new() { HasText = "削除" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("done=deleted"));
+        Assert.Equal(HttpStatusCode.NotFound, (await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/webhooks/{subscriptionId}")).Status);
+    }
+
+    [Fact]
     public async Task AnExport_RequestedFromThePage_IsFollowedAndDownloaded()
     {
         var member = await app.Client().NewMemberAsync(points: 42);
