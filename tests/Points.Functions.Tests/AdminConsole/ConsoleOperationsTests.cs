@@ -128,6 +128,31 @@ public sealed class ConsoleOperationsTests(ConsoleFixture app, BrowserFixture br
     }
 
     [Fact]
+    public async Task ThePayingAccount_IsSetInTheSettings_WithItsErrorShown_AndBankAccountsAreReEncryptedOnRequest()
+    {
+        var api = app.Client();
+        var page = await app.PageAsync(browser);
+        await page.GotoAsync("/console/settings");
+
+        await page.FillAsync("#consignor-code", "1234567890");
+        await page.FillAsync("#consignor-name", "ﾃｽﾄ(ｶ");
+        await page.FillAsync("#consignor-bank", "009"); // four digits wanted
+        await page.FillAsync("#consignor-branch", "100");
+        await page.FillAsync("#consignor-number", "1111111");
+        await page.ClickAsync("#save-settings");
+        Assert.NotEmpty(await page.InnerTextAsync("#consignor-error"));
+        await page.FillAsync("#consignor-bank", "0009");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForURLAsync(new Regex("done=saved"));
+        var consignor = (await api.SendAsync(HttpMethod.Get, "/api/v1/admin/settings")).Body.GetProperty("withdrawals").GetProperty("consignor");
+        Assert.Equal(("0009", "1234567890"), (consignor.GetProperty("bankCode").GetString(), consignor.GetProperty("consignorCode").GetString()));
+
+        await page.ClickAsync("#re-encrypt");
+        await page.WaitForURLAsync(new Regex("reEncrypted=\\d+&more=0"));
+        Assert.NotEmpty(await page.InnerTextAsync("#re-encrypted"));
+    }
+
+    [Fact]
     public async Task ASettingsFormShownBeforeAnotherChange_DoesNotOverwriteIt()
     {
         var api = app.Client();
