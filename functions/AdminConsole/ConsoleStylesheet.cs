@@ -21,7 +21,8 @@ public static class ConsoleStylesheet
         main { flex: 1; padding: 1.25rem 1.5rem; max-width: 1100px; }
         h1 { font-size: 1.4rem; margin: 0 0 1rem; }
         h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
-        .panel > h2:first-child, .panel > h3:first-child { margin-top: 0; }
+        h3 { font-size: 1rem; margin: 1rem 0 .5rem; }
+        .panel > h2, form.panel > h3 { margin-top: 0; }
         .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: .75rem; }
         .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; }
         .card .label { color: var(--muted); font-size: .85rem; }
