@@ -158,6 +158,32 @@ public sealed class AccountCacheTests(TwoInstancesFixture apps) : IClassFixture<
     }
 
     /// <summary>
+    /// No feature deletes a member today; should one (an erasure, an operator), a cached version must not outlive the
+    /// document: a write on it finds nothing to replace (404) and a refusal is decided again on a fresh read.
+    /// </summary>
+    [Fact]
+    public async Task DeletedAccount_IsNotServedFromTheCache_TheMemberIsNotFound()
+    {
+        var client = apps.A.Client();
+        var (spender, refused) = (await client.NewMemberAsync(points: 100), await client.NewMemberAsync(points: 100));
+        foreach (var member in new[] { spender, refused })
+        {
+            using var deleted = await apps.A.Service<Points.Functions.Storage.CosmosStorage>().Ledger
+                .DeleteItemStreamAsync(AccountDocument.DocumentId, new PartitionKey(member));
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        var spend = await client.RedeemAsync(spender, 10);
+        var refusal = await client.RedeemAsync(refused, 1_000);
+
+        Assert.Equal((HttpStatusCode.NotFound, "member_not_found"), (spend.Status, spend.Code));
+        Assert.Equal(("PUT", 404), apps.A.Requests.Of(spender).Select(r => (r.Method, r.Status)).SkipLast(1).Last());
+        Assert.Equal((HttpStatusCode.NotFound, "member_not_found"), (refusal.Status, refusal.Code));
+        Assert.Equal(("GET", 404), apps.A.Requests.Of(refused).Select(r => (r.Method, r.Status)).Last());
+        Assert.Null(apps.A.Service<AccountCache>().Find(MemberId.Parse(refused)));
+    }
+
+    /// <summary>
     /// One member, one operation at a time on either instance at random, time moving on between them so that no
     /// instance stops trusting its cache: every answer is the one a single up-to-date ledger gives.
     /// </summary>
