@@ -14,6 +14,7 @@ public sealed class LedgerFeature : Feature
     public override void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<LedgerStore>();
+        services.AddSingleton<AccountCache>();
         services.AddSingleton<MemberLedger>();
         services.AddSingleton<OutboxItemTypes>();
         services.AddSingleton<OutboxDispatcher>();

@@ -17,33 +17,49 @@ public sealed class LedgerStore(CosmosStorage cosmos)
     public Task<(AccountDocument? Account, string? ETag)> ReadAccountAsync(MemberId memberId, CancellationToken cancellationToken) =>
         CosmosStorage.ReadOrNullAsync<AccountDocument>(Ledger, AccountDocument.DocumentId, memberId.Value, cancellationToken);
 
-    /// <summary>Creates the account; false when it exists already.</summary>
-    public async Task<bool> TryCreateAccountAsync(AccountDocument account, CancellationToken cancellationToken)
+    /// <summary>The account as stored now, or null when the member does not exist.</summary>
+    public async Task<AccountVersion?> ReadAccountVersionAsync(MemberId memberId, CancellationToken cancellationToken)
     {
-        try
-        {
-            await Ledger.CreateItemAsync(account, new PartitionKey(account.MemberId), cancellationToken: cancellationToken);
-            return true;
-        }
-        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.Conflict)
-        {
-            return false;
-        }
+        using var response = await Ledger.ReadItemStreamAsync(AccountDocument.DocumentId, new PartitionKey(memberId.Value), cancellationToken: cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        using var json = new MemoryStream();
+        await response.Content.CopyToAsync(json, cancellationToken);
+        var account = JsonSerializer.Deserialize<AccountDocument>(json.GetBuffer().AsSpan(0, (int)json.Length), JsonDefaults.Options)
+            ?? throw new InvalidOperationException($"Member {memberId}: the account document is null.");
+        return new AccountVersion(account, response.Headers.ETag, (int)json.Length);
     }
 
-    /// <summary>Replaces the account if nobody changed it since <paramref name="etag"/>; the new ETag, or null on conflict.</summary>
-    public async Task<string?> TryReplaceAccountAsync(AccountDocument account, string etag, CancellationToken cancellationToken)
+    /// <summary>Creates the account; the version written, or null when it exists already.</summary>
+    public Task<AccountVersion?> TryCreateAccountAsync(AccountDocument account, CancellationToken cancellationToken) =>
+        TryWriteAccountAsync(account, etag: null, cancellationToken);
+
+    /// <summary>
+    /// Replaces the account if nobody changed it since <paramref name="etag"/>; the version written, or null on
+    /// conflict. A document gone since that version (404) is a conflict too: the caller's version (a cached one, say)
+    /// is not the stored one, and its retry reads and finds what is there now.
+    /// </summary>
+    public Task<AccountVersion?> TryReplaceAccountAsync(AccountDocument account, string etag, CancellationToken cancellationToken) =>
+        TryWriteAccountAsync(account, etag, cancellationToken);
+
+    /// <summary>
+    /// Serialized here rather than by the SDK (the same options, so the same JSON) to learn its size, which bounds the
+    /// account cache; conflicts come back as status codes, not exceptions.
+    /// </summary>
+    private async Task<AccountVersion?> TryWriteAccountAsync(AccountDocument account, string? etag, CancellationToken cancellationToken)
     {
-        try
-        {
-            var response = await Ledger.ReplaceItemAsync(account, account.Id, new PartitionKey(account.MemberId),
-                new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
-            return response.ETag;
-        }
-        catch (CosmosException e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        var json = JsonSerializer.SerializeToUtf8Bytes(account, JsonDefaults.Options);
+        using var content = new MemoryStream(json, writable: false);
+        var partition = new PartitionKey(account.MemberId);
+        using var response = etag is null
+            ? await Ledger.CreateItemStreamAsync(content, partition, cancellationToken: cancellationToken)
+            : await Ledger.ReplaceItemStreamAsync(content, account.Id, partition, new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken);
+        if (etag is null ? response.StatusCode == HttpStatusCode.Conflict : response.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
         {
             return null;
         }
+        response.EnsureSuccessStatusCode();
+        return new AccountVersion(account, response.Headers.ETag, json.Length);
     }
 
     /// <summary>Writes a sealed page; a page that exists already holds the same committed entries.</summary>
@@ -112,3 +128,6 @@ public sealed class LedgerStore(CosmosStorage cosmos)
     private static string SpilledIdOf(string key) =>
         "idem-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..40];
 }
+
+/// <summary>One stored version of a member's account: the document, its ETag, and the bytes of its JSON.</summary>
+public sealed record AccountVersion(AccountDocument Account, string ETag, int Bytes);

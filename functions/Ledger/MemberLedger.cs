@@ -40,13 +40,14 @@ public sealed partial class MemberLedger
     private readonly IReadOnlyList<MemberCommitStep> _steps;
     private readonly OutboxDispatcher _outbox;
     private readonly GroupCommit<MemberId, MemberOperation, OperationResult> _commits;
+    private readonly AccountCache _cache;
 
     private readonly int _spilledKeyFilterBytes;
 
     public MemberLedger(LedgerStore store, ProgramSettingsStore settingsStore, TimeProvider clock, ILogger<MemberLedger> log,
-        IEnumerable<MemberCommitStep> steps, OutboxDispatcher outbox, IConfiguration configuration)
+        IEnumerable<MemberCommitStep> steps, OutboxDispatcher outbox, AccountCache cache, IConfiguration configuration)
     {
-        (_store, _settingsStore, _clock, _log, _steps, _outbox) = (store, settingsStore, clock, log, [.. steps], outbox);
+        (_store, _settingsStore, _clock, _log, _steps, _outbox, _cache) = (store, settingsStore, clock, log, [.. steps], outbox, cache);
         // Tests make it tiny to force false "maybe"s (Ledger:SpilledKeyFilterBytes); a filter keeps the size it began with.
         _spilledKeyFilterBytes = configuration.GetValue("Ledger:SpilledKeyFilterBytes", SpilledKeyFilter.BytesDefault);
         _commits = new(LedgerLimits.BatchOperationsMax, CommitBatchAsync);
@@ -68,14 +69,70 @@ public sealed partial class MemberLedger
     {
         var cancellationToken = CancellationToken.None; // A queued operation is committed even if its caller went away.
         var memory = new AttemptMemory();
-        return ConflictRetry.RunAsync(_ => AttemptAsync(memberId, batch, memory, cancellationToken),
+        return ConflictRetry.RunAsync(attempt => AttemptAsync(memberId, batch, attempt, memory, cancellationToken),
             attempt => LogConflict(memberId.Value, attempt), () => new LedgerContentionException(memberId), cancellationToken);
     }
 
+    /// <summary>
+    /// One attempt of a batch. The first decides on the account as this instance last read or wrote it
+    /// (<see cref="AccountCache"/>) when it knows it, so a member's next commit is just the write; every retry reads,
+    /// because a conflict means another writer.
+    /// <para>
+    /// Why a cached account, possibly stale, is safe: every write made on it carries its ETag, so a stale one fails (412,
+    /// or 404 had the document gone) and the batch is decided again on a fresh read, as any conflict is. What the attempt
+    /// does before the write on the account's say-so is safe on a stale one too: sealing pages rewrites entries already
+    /// committed (a page that exists is left as it is), spilling writes committed records to a page of their own id,
+    /// looking up spilled keys only reads, and outbox items are forgotten or carried out only after the write succeeded.
+    /// What a stale account can get wrong is a decision that writes nothing — a refusal (insufficient points, a lapsed
+    /// record), a member not found, a decision that changed nothing — as no 412 catches it. So such a batch is decided
+    /// again on a fresh read, unless every answer is a replay of a record (a recorded key never changes its answer).
+    /// </para>
+    /// </summary>
     private async Task<(bool Written, OperationResult[] Results)> AttemptAsync(MemberId memberId, IReadOnlyList<MemberOperation> batch,
-        AttemptMemory memory, CancellationToken cancellationToken)
+        int attempt, AttemptMemory memory, CancellationToken cancellationToken)
     {
-        var (account, etag) = await _store.ReadAccountAsync(memberId, cancellationToken);
+        try
+        {
+            var cached = attempt == 1 ? _cache.Find(memberId) : null;
+            if (cached is not null)
+            {
+                var decided = await DecideAndWriteAsync(memberId, batch, cached.Account, cached.ETag, fromCache: true, memory, cancellationToken);
+                if (decided is { } outcome)
+                {
+                    if (!outcome.Written) _cache.Contended(memberId);
+                    return outcome;
+                }
+            }
+            var fresh = await _store.ReadAccountVersionAsync(memberId, cancellationToken);
+            if (fresh is null)
+            {
+                _cache.Drop(memberId);
+            }
+            else
+            {
+                // The cached version was stale: another instance writes this member.
+                if (cached is not null && cached.ETag != fresh.ETag) _cache.Contended(memberId);
+                _cache.Keep(memberId, fresh);
+            }
+            var result = (await DecideAndWriteAsync(memberId, batch, fresh?.Account, fresh?.ETag, fromCache: false, memory, cancellationToken))!.Value;
+            if (!result.Written) _cache.Contended(memberId);
+            return result;
+        }
+        catch (Exception)
+        {
+            _cache.Drop(memberId); // A write may have happened or not (a timeout, an outage): the next commit reads.
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Decides the batch on <paramref name="account"/> and writes the result; <c>Written: false</c> when another writer
+    /// came first. Null when the account came from the cache and the batch would write nothing but replays: decide again
+    /// on a fresh read (<see cref="AttemptAsync"/> says why).
+    /// </summary>
+    private async Task<(bool Written, OperationResult[] Results)?> DecideAndWriteAsync(MemberId memberId, IReadOnlyList<MemberOperation> batch,
+        AccountDocument? account, string? etag, bool fromCache, AttemptMemory memory, CancellationToken cancellationToken)
+    {
         if (account is null && !batch.Any(o => o.MayCreate))
         {
             return (true, [.. batch.Select(_ => (OperationResult)new OperationResult.MemberNotFound())]);
@@ -97,6 +154,10 @@ public sealed partial class MemberLedger
         }
         if (!working.Changed)
         {
+            if (fromCache && !results.All(r => r is OperationResult.Replayed or OperationResult.KeyReused))
+            {
+                return null;
+            }
             return (true, results); // Nothing to write: replays, refusals, decisions that changed nothing.
         }
 
@@ -112,8 +173,9 @@ public sealed partial class MemberLedger
         next = await PrepareCommitAsync(memberId, account, next, now, memory, cancellationToken);
         var written = account is null
             ? await _store.TryCreateAccountAsync(next, cancellationToken)
-            : await _store.TryReplaceAccountAsync(next, etag!, cancellationToken) is not null;
-        if (!written) return (false, results);
+            : await _store.TryReplaceAccountAsync(next, etag!, cancellationToken);
+        if (written is null) return (false, results);
+        _cache.Keep(memberId, written);
 
         _outbox.Forget(memberId, (account?.Outbox ?? []).Where(r => outbox.All(o => o.Id != r.Id)));
         // The new items, and any left over from a commit whose dispatch this process does not know finished.

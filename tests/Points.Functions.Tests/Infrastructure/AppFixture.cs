@@ -24,7 +24,13 @@ public class AppFixture : IAsyncLifetime
     public AppFixture() : this(Start) { }
 
     /// <summary>An app whose clock starts at <paramref name="start"/> instead of <see cref="Start"/>.</summary>
-    protected AppFixture(DateTimeOffset start) => Clock = new FakeTimeProvider(start);
+    protected AppFixture(DateTimeOffset start) : this(new FakeTimeProvider(start), "t" + Guid.NewGuid().ToString("N")[..12]) { }
+
+    /// <summary>
+    /// An app on <paramref name="database"/> with <paramref name="clock"/>: given another app's, a second instance of
+    /// it, as a scaled-out Function App runs them.
+    /// </summary>
+    protected AppFixture(FakeTimeProvider clock, string database) => (Clock, Database) = (clock, database);
 
     public FakeTimeProvider Clock { get; }
     /// <summary>Kills outbox dispatches after commits, for fault-injection tests (disarmed unless a test arms it).</summary>
@@ -38,7 +44,7 @@ public class AppFixture : IAsyncLifetime
     public WebApplication App { get; private set; } = null!;
     public LocalStack Emulators { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
-    public string Database { get; } = "t" + Guid.NewGuid().ToString("N")[..12];
+    public string Database { get; }
 
     public static readonly IReadOnlyDictionary<string, string> Keys = new Dictionary<string, string>
     {
