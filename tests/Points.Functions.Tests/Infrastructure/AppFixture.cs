@@ -111,7 +111,7 @@ public class AppFixture : IAsyncLifetime
 
     public HttpClient Client(string? apiKey = AllScopesKey)
     {
-        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        var client = new HttpClient(new ServerErrorDetails(Logs) { InnerHandler = new HttpClientHandler() }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
         if (apiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         return client;
@@ -140,5 +140,25 @@ public class AppFixture : IAsyncLifetime
         await App.StopAsync();
         await App.DisposeAsync();
         await OnDisposeAsync();
+    }
+}
+
+/// <summary>
+/// Adds to a 500's body the app's log of what it caught (the problem itself names only a correlation id), so that a
+/// test failing on a server error says which one, even when it happened once in a full run.
+/// </summary>
+public sealed class ServerErrorDetails(CapturedLogs logs) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        if ((int)response.StatusCode != 500) return response;
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var caught = logs.Lines.Where(l => l.Contains("ExceptionHandlerMiddleware", StringComparison.Ordinal)).TakeLast(1);
+        // Kept JSON (tests parse answers): the log goes in a member of its own.
+        var problem = System.Text.Json.Nodes.JsonNode.Parse(body) as System.Text.Json.Nodes.JsonObject ?? [];
+        problem["serverLog"] = string.Join("\n", caught);
+        response.Content = new StringContent(problem.ToJsonString(), System.Text.Encoding.UTF8, "application/problem+json");
+        return response;
     }
 }
