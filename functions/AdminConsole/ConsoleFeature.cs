@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Points.Functions.Hosting;
 using Points.Functions.Storage;
+using Points.Functions.Withdrawals;
 
 namespace Points.Functions.AdminConsole;
 
@@ -27,7 +28,11 @@ public sealed class ConsoleFeature : Feature
         // Anti-forgery tokens must verify on every instance: the key ring lives in Cosmos, not on one machine's disk.
         services.AddDataProtection().SetApplicationName("points-console");
         services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
-            .Configure<ConsoleKeyRing>((options, ring) => options.XmlRepository = ring);
+            .Configure<ConsoleKeyRing, BankDataProtector>((options, ring, protector) =>
+            {
+                options.XmlRepository = ring;
+                options.XmlEncryptor = new SealedKeyRingXmlEncryptor(protector); // sealed at rest with the bank data key
+            });
         services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "points-console-antiforgery";

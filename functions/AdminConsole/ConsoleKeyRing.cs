@@ -8,7 +8,8 @@ namespace Points.Functions.AdminConsole;
 /// <summary>
 /// The Data Protection key ring (what signs anti-forgery tokens) in the <c>config</c> container, so that a form
 /// rendered by one instance is accepted by another. Data Protection reads it at start and about once a day, and
-/// writes a key about every 90 days: the synchronous interface it requires costs nothing on a request.
+/// writes a key about every 90 days: the synchronous interface it requires costs nothing on a request. The keys arrive
+/// here already sealed (<see cref="SealedKeyRingXmlEncryptor"/>).
 /// </summary>
 public sealed class ConsoleKeyRing(CosmosStorage cosmos) : IXmlRepository
 {

@@ -108,7 +108,7 @@ public sealed class AdjustmentImport(BlobStorage blobs, LedgerStore store, Membe
             {
                 var adjustment = new Adjustment(row.Points, row.Kind == AdjustmentKinds.Special ? LotKind.Special : LotKind.Regular, row.ExpiresOn, row.Reason);
                 return Describe(await ledger.ExecuteAsync(MemberId.Parse(row.MemberId), AdjustmentsFeature.Operation(adjustment, $"import:{file.Name}",
-                    row.IdempotencyKey ?? file.RowKey(row.Row), RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment }))));
+                    row.IdempotencyKey ?? file.RowKey(row.Row), RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment })) with { Bulk = true }));
             },
             async (row, outcome) =>
             {

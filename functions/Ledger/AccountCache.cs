@@ -87,18 +87,22 @@ public sealed class AccountCache
     /// <summary>Keeps the version of the member's account just read or written.</summary>
     public void Keep(MemberId memberId, AccountVersion version) => Set(memberId, version, contended: false);
 
+    /// <summary>Keeps the version only when the member is known already (a bulk job's write; <see cref="MemberOperation.Bulk"/>).</summary>
+    public void Refresh(MemberId memberId, AccountVersion version) => Set(memberId, version, contended: false, onlyIfKnown: true);
+
     /// <summary>Another instance wrote the member: forgets its version, and reads it before each commit for <see cref="ContendedFor"/>.</summary>
     public void Contended(MemberId memberId) => Set(memberId, null, contended: true);
 
     /// <summary>Forgets the member's account (it may have changed, or no longer exist); a contention mark stays.</summary>
     public void Drop(MemberId memberId) => Set(memberId, null, contended: false);
 
-    private void Set(MemberId memberId, AccountVersion? version, bool contended)
+    private void Set(MemberId memberId, AccountVersion? version, bool contended, bool onlyIfKnown = false)
     {
         if (MembersMax == 0 || BytesMax == 0) return;
         if (version is not null && version.Bytes > BytesMax) version = null;
         lock (_lock)
         {
+            if (onlyIfKnown && !(_entries.TryGetValue(memberId, out var known) && known.Value.Version is not null)) return;
             var until = contended ? _clock.GetUtcNow() + ContendedFor : (DateTimeOffset?)null;
             if (_entries.Remove(memberId, out var old))
             {

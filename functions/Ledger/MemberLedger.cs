@@ -112,7 +112,7 @@ public sealed partial class MemberLedger
             {
                 // The cached version was stale: another instance writes this member.
                 if (cached is not null && cached.ETag != fresh.ETag) _cache.Contended(memberId);
-                _cache.Keep(memberId, fresh);
+                KeepVersion(memberId, batch, fresh);
             }
             var result = (await DecideAndWriteAsync(memberId, batch, fresh?.Account, fresh?.ETag, fromCache: false, memory, cancellationToken))!.Value;
             if (!result.Written) _cache.Contended(memberId);
@@ -175,13 +175,19 @@ public sealed partial class MemberLedger
             ? await _store.TryCreateAccountAsync(next, cancellationToken)
             : await _store.TryReplaceAccountAsync(next, etag!, cancellationToken);
         if (written is null) return (false, results);
-        _cache.Keep(memberId, written);
+        KeepVersion(memberId, batch, written);
 
         _outbox.Forget(memberId, (account?.Outbox ?? []).Where(r => outbox.All(o => o.Id != r.Id)));
         // The new items, and any left over from a commit whose dispatch this process does not know finished.
         var lingering = outbox.Where(r => now - r.At > LedgerLimits.OutboxRedispatchAfter);
         await _outbox.DispatchAfterCommitAsync(memberId, [.. added, .. lingering]);
         return (true, results);
+    }
+
+    private void KeepVersion(MemberId memberId, IReadOnlyList<MemberOperation> batch, AccountVersion version)
+    {
+        if (batch.All(o => o.Bulk)) _cache.Refresh(memberId, version);
+        else _cache.Keep(memberId, version);
     }
 
     /// <summary>

@@ -24,6 +24,14 @@ public sealed record MemberOperation(string Actor, string? IdempotencyKey, strin
     public bool MayCreate { get; init; }
 
     /// <summary>
+    /// A row of a bulk job (a CSV import): its member is seldom committed again soon, so a batch of only such operations
+    /// does not bring the member's account into the instance's <see cref="AccountCache"/> (it refreshes one already
+    /// there). A file of 100,000 members would otherwise fill the cache, and the import's memory would grow with the
+    /// file up to the cache's bound (bench 3 and 9: peak working set 100k ÷ 20k rows 1.05 without, 1.56 with).
+    /// </summary>
+    public bool Bulk { get; init; }
+
+    /// <summary>
     /// Answers only from the idempotency record of its key: for a caller that saw the record a moment ago. Should the
     /// record have dropped out of retention since, the operation fails with <see cref="IdempotencyRecordLapsedException"/>.
     /// </summary>

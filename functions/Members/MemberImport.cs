@@ -86,6 +86,7 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
         if (refusal is { } refused) return new ImportRowResult(ImportRowStatus.Rejected, Problems.Of(refused.Reason).Code, refused.Detail);
         var result = await ledger.ExecuteAsync(id, registration! with
         {
+            Bulk = true,
             // The rank the member had in the old system, carried over as it is (the monthly evaluation takes over from there).
             Decide = input => registration.Decide(input) switch
             {

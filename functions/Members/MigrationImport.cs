@@ -131,7 +131,7 @@ public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cos
     {
         var lot = new MigratedLot(row.Kind, new PointAmount(row.Points), row.EarnedOn, row.ExpiresOn, row.Reference);
         var result = await ledger.ExecuteAsync(MemberId.Parse(row.MemberId), new MemberOperation($"import:{Prefix}{file.Name}", file.RowKey(row.Row),
-            RequestReader.HashOf("CSV", Prefix, new { row.MemberId, lot }), input => Migration.Decide(input.Member, lot, file.ContentHash, row.Row, input.Context)));
+            RequestReader.HashOf("CSV", Prefix, new { row.MemberId, lot }), input => Migration.Decide(input.Member, lot, file.ContentHash, row.Row, input.Context)) { Bulk = true });
         return result switch
         {
             OperationResult.Rejected { Reason: MigrationRejection.AlreadyMigrated } refused => new(ImportRowStatus.Duplicate, "already_migrated", refused.Detail),

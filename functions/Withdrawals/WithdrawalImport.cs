@@ -55,7 +55,7 @@ public sealed class WithdrawalImport(BlobStorage blobs, MemberLedger ledger, Cos
         ApplyRowsAsync(WithdrawalCsv.ReadAsync(content, cancellationToken), rows,
             async row => ImportRowResult.Of(await ledger.ExecuteAsync(MemberId.Parse(row.MemberId), new MemberOperation($"import:{Prefix}{file.Name}",
                 file.RowKey(row.Row), RequestReader.HashOf("CSV", Prefix, new { row.MemberId, row.WithdrawalId, row.Action, row.Reason }),
-                WithdrawalsFeature.TransitionOf(row.Action, row.WithdrawalId, row.Reason)))),
+                WithdrawalsFeature.TransitionOf(row.Action, row.WithdrawalId, row.Reason)) { Bulk = true })),
             async (row, result) =>
             {
                 await WithdrawalCsv.WriteResultAsync(writer, row, result, cancellationToken);

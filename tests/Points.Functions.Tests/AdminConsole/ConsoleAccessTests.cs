@@ -95,6 +95,23 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
     }
 
     [Fact]
+    public async Task TheKeysThatSignForms_AreStoredSealed()
+    {
+        using var client = await SignedInClientAsync(); // a form was signed: the key ring exists
+
+        var stored = await Points.Functions.Storage.CosmosStorage.ReadPartitionAsync<System.Text.Json.JsonElement>(
+            app.Service<Points.Functions.Storage.CosmosStorage>().Config, Points.Functions.AdminConsole.ConsoleKeyRing.Partition, "true", CancellationToken.None);
+
+        Assert.NotEmpty(stored);
+        Assert.All(stored, key =>
+        {
+            var xml = key.GetProperty("xml").GetString()!;
+            Assert.Contains("<sealedKey ", xml, StringComparison.Ordinal);
+            Assert.DoesNotContain("<value>", xml, StringComparison.Ordinal); // Data Protection's plain master key element
+        });
+    }
+
+    [Fact]
     public async Task SigningOut_NeedsTheFormsToken_AndEndsTheSession()
     {
         using var client = await SignedInClientAsync();

@@ -397,6 +397,18 @@ public sealed class AccountCacheBoundsTests
         string.Join(",", members.Where(m => cache.Find(Id(m)) is not null));
 
     [Fact]
+    public void ABulkJobsWrite_RefreshesAMemberKnownAlready_AndBringsInNoOther()
+    {
+        var cache = Cache(new FakeTimeProvider(Now));
+        cache.Keep(Id("a"), Version("a"));
+
+        cache.Refresh(Id("a"), Version("a", etag: "2"));
+        cache.Refresh(Id("b"), Version("b"));
+
+        Assert.Equal(("a", "2", 1), (Kept(cache, "a", "b"), cache.Find(Id("a"))!.ETag, cache.Count));
+    }
+
+    [Fact]
     public void BeyondMembersMax_TheLeastRecentlyUsedGoes()
     {
         var cache = Cache(new FakeTimeProvider(Now), members: 2);
