@@ -82,6 +82,21 @@ public sealed class ConsolePagesTests(ConsolePagesTests.SeededFixture app, Brows
         await page.ScreenshotAsync(new() { Path = ConsoleFixture.ScreenshotPath(name) });
     }
 
+    [Theory]
+    [MemberData(nameof(Pages))]
+    public async Task EveryPage_InEnglish_HasNoSeriousOrCriticalAccessibilityViolation(string name, string path)
+    {
+        var page = await app.PageAsync(browser);
+        await page.GotoAsync("/console/language/en?back=/console");
+
+        var response = await page.GotoAsync(path.Replace("{member}", Member, StringComparison.Ordinal));
+
+        Assert.Equal(200, response!.Status);
+        Assert.Equal("en", await page.GetAttributeAsync("html", "lang"));
+        await AssertAccessibleAsync(page);
+        await page.ScreenshotAsync(new() { Path = ConsoleFixture.ScreenshotPath(name + ".en") });
+    }
+
     [Fact]
     public async Task TheSignInPage_IsAccessible_InBothLanguages()
     {
