@@ -18,11 +18,7 @@ public sealed class ConsoleOperationsTests(ConsoleFixture app, BrowserFixture br
     public async Task ApprovingAWithdrawal_InTheList_AndDownloadingTheDaysCsv_WithIt()
     {
         var api = app.Client();
-        var member = await api.NewMemberAsync(20_000, profile: new { birthDate = "1990-05-05" });
-        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(HttpMethod.Put, $"/api/v1/members/{member}/bank-account",
-            new { bankCode = "0001", branchCode = "123", accountType = "ordinary", accountNumber = "7654321", holderKana = "ヤマダ　タロウ" })).Status);
-        var requested = await api.SendAsync(HttpMethod.Post, $"/api/v1/members/{member}/withdrawals", new { points = 5_000 }, Infrastructure.Api.Unique("w-"));
-        var withdrawalId = requested.Body.GetProperty("withdrawalId").GetString()!;
+        var (member, withdrawalId) = await api.NewWithdrawalAsync(5_000);
         var page = await app.PageAsync(browser);
 
         await page.GotoAsync("/console/withdrawals");

@@ -49,8 +49,7 @@ public sealed class ConsolePagesTests(ConsolePagesTests.SeededFixture app, Brows
         var member = await api.NewMemberAsync(12_000, profile: new { birthDate = "1988-02-02", tags = new[] { "vip" } });
         await api.AdjustAsync(member, 300, kind: "special", expiresOn: "2027-03-31");
         await api.RedeemAsync(member, 500);
-        await api.SendAsync(HttpMethod.Put, $"/api/v1/members/{member}/bank-account",
-            new { bankCode = "0001", branchCode = "123", accountType = "ordinary", accountNumber = "7654321", holderKana = "ヤマダ　タロウ" });
+        await api.PutBankAccountAsync(member);
         await api.SendAsync(HttpMethod.Post, $"/api/v1/members/{member}/withdrawals", new { points = 2_000 }, Infrastructure.Api.Unique("w-"));
         await api.SendAsync(HttpMethod.Put, "/api/v1/admin/rules/login-bonus", new { trigger = "login", formula = new { type = "fixed", points = 5 } });
         await api.SendAsync(HttpMethod.Put, "/api/v1/admin/campaigns/weekend", new

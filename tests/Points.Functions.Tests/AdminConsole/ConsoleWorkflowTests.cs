@@ -13,17 +13,6 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private async Task<(string Member, string Withdrawal)> RequestedAsync(long points)
-    {
-        var api = app.Client();
-        var member = await api.NewMemberAsync(points * 2, profile: new { birthDate = "1990-05-05" });
-        await api.SendAsync(HttpMethod.Put, $"/api/v1/members/{member}/bank-account",
-            new { bankCode = "0001", branchCode = "123", accountType = "ordinary", accountNumber = "7654321", holderKana = "ヤマダ　タロウ" });
-        var requested = await api.SendAsync(HttpMethod.Post, $"/api/v1/members/{member}/withdrawals", new { points }, Infrastructure.Api.Unique("w-"));
-        Assert.Equal(HttpStatusCode.Created, requested.Status);
-        return (member, requested.Body.GetProperty("withdrawalId").GetString()!);
-    }
-
     private async Task<string> StatusOfAsync(string member, string withdrawalId) =>
         (await app.Client().SendAsync(HttpMethod.Get, $"/api/v1/members/{member}/withdrawals")).Body.GetProperty("items").EnumerateArray()
             .Single(w => w.GetProperty("withdrawalId").GetString() == withdrawalId).GetProperty("status").GetString()!;
@@ -31,8 +20,8 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
     [Fact]
     public async Task RejectingWithAReason_GivesThePointsBack_AndAnApprovedOne_GoesIntoTheZenginFile()
     {
-        var (rejected, rejectedId) = await RequestedAsync(3_000);
-        var (approved, approvedId) = await RequestedAsync(7_000);
+        var (rejected, rejectedId) = await app.Client().NewWithdrawalAsync(3_000);
+        var (approved, approvedId) = await app.Client().NewWithdrawalAsync(7_000);
         var page = await app.PageAsync(browser);
         await page.GotoAsync("/console/withdrawals");
 
@@ -177,7 +166,7 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
     [Fact]
     public async Task ATransferFile_IsMarkedPaidFromItsList_AndItsWithdrawalsArePaid()
     {
-        var (member, withdrawalId) = await RequestedAsync(4_000);
+        var (member, withdrawalId) = await app.Client().NewWithdrawalAsync(4_000);
         var page = await app.PageAsync(browser);
         await page.GotoAsync("/console/withdrawals");
         await page.CheckAsync($"#select-{withdrawalId}");

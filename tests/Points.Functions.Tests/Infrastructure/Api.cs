@@ -70,6 +70,21 @@ public static class Api
     }
 
     /// <summary><paramref name="prefix"/> and 8 random hex digits: ids of rules, items, tags, events that no other test uses.</summary>
+    /// <summary>Gives the member a bank account to be paid to (bank 0001, branch 123, ordinary 7654321).</summary>
+    public static Task<Reply> PutBankAccountAsync(this HttpClient client, string memberId) =>
+        client.SendAsync(HttpMethod.Put, $"/api/v1/members/{memberId}/bank-account",
+            new { bankCode = "0001", branchCode = "123", accountType = "ordinary", accountNumber = "7654321", holderKana = "ヤマダ　タロウ" });
+
+    /// <summary>An adult member holding twice <paramref name="points"/>, with a bank account and a request to withdraw <paramref name="points"/>.</summary>
+    public static async Task<(string Member, string Withdrawal)> NewWithdrawalAsync(this HttpClient client, long points)
+    {
+        var member = await client.NewMemberAsync(points * 2, profile: new { birthDate = "1990-05-05" });
+        if ((await client.PutBankAccountAsync(member)).Status != HttpStatusCode.OK) throw new InvalidOperationException("The bank account was refused.");
+        var requested = await client.SendAsync(HttpMethod.Post, $"/api/v1/members/{member}/withdrawals", new { points }, Unique("w-"));
+        if (requested.Status != HttpStatusCode.Created) throw new InvalidOperationException($"The withdrawal was refused: {requested.Status} {requested.Text}");
+        return (member, requested.Body.GetProperty("withdrawalId").GetString()!);
+    }
+
     public static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>A member id no other test uses.</summary>
