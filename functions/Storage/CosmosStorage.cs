@@ -68,30 +68,7 @@ public sealed class CosmosStorage : IDisposable
         var database = (await _client.CreateDatabaseIfNotExistsAsync(_options.Database, cancellationToken: cancellationToken)).Database;
         foreach (var (name, partitionKeyPath) in Containers.All)
         {
-            var container = (await database.CreateContainerIfNotExistsAsync(new ContainerProperties(name, partitionKeyPath), cancellationToken: cancellationToken)).Container;
-            await WarmUpAsync(container, cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// One query per new container before the app serves (local runs and tests only, where containers are created at
-    /// start): the local Cosmos server sometimes answers the first query of a container created a moment ago with a 404
-    /// "stale cache" of its partition key ranges, which failed the first request of a test app now and then.
-    /// </summary>
-    private static async Task WarmUpAsync(Container container, CancellationToken cancellationToken)
-    {
-        const int attemptsMax = 10;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await ReadPartitionAsync<JsonElement>(container, "warm-up", "true", cancellationToken);
-                return;
-            }
-            catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound && attempt < attemptsMax)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), cancellationToken);
-            }
+            await database.CreateContainerIfNotExistsAsync(new ContainerProperties(name, partitionKeyPath), cancellationToken: cancellationToken);
         }
     }
 
