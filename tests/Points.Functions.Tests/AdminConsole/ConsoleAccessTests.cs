@@ -99,13 +99,13 @@ public sealed partial class ConsoleAccessTests(ConsoleFixture app) : IClassFixtu
     {
         using var client = await SignedInClientAsync(); // a form was signed: the key ring exists
 
-        var stored = await Points.Functions.Storage.CosmosStorage.ReadPartitionAsync<System.Text.Json.JsonElement>(
-            app.Service<Points.Functions.Storage.CosmosStorage>().Config, Points.Functions.AdminConsole.ConsoleKeyRing.Partition, "true", CancellationToken.None);
+        var (ring, _) = await Points.Functions.Storage.CosmosStorage.ReadOrNullAsync<System.Text.Json.JsonElement>(
+            app.Service<Points.Functions.Storage.CosmosStorage>().Config, "console-keys", Points.Functions.AdminConsole.ConsoleKeyRing.Partition, CancellationToken.None);
 
-        Assert.NotEmpty(stored);
-        Assert.All(stored, key =>
+        var keys = ring.GetProperty("keys").EnumerateArray().Select(k => k.GetString()!).ToList();
+        Assert.NotEmpty(keys);
+        Assert.All(keys, xml =>
         {
-            var xml = key.GetProperty("xml").GetString()!;
             Assert.Contains("<sealedKey ", xml, StringComparison.Ordinal);
             Assert.DoesNotContain("<value>", xml, StringComparison.Ordinal); // Data Protection's plain master key element
         });
