@@ -175,4 +175,24 @@ Documents.prototype.query = function (params, options) {
   }
 };
 
+// Resource ids that base64 to '/' or '+' (databases 62, 63, 126, 127, …) break the SDK's rid-addressed requests: it
+// writes '/' as '-' in the path of `dbs/{rid}/colls/{rid}/pkranges`, which this server does not map back, and answers
+// 404 ("stale cache" in the SDK) — a test run creating more than 61 databases failed some app's first query. Such ids
+// are skipped: the counter moves past them, so no id is given twice.
+const Databases = require("@vercel/cosmosdb-server/lib/account/databases").default;
+const ResourceId = require("@vercel/cosmosdb-server/lib/account/resource-id").default;
+const databaseRid = Databases.prototype._rid;
+const unsafeRid = (id) => {
+  const database = databaseRid(id);
+  const collections = [1, 2, 3, 4, 5, 6, 7, 8].map((c) => ResourceId.newDocumentCollectionId(database, (c | 0x80000000).toString()).toString());
+  return /[/+]/.test(database + collections.join(""));
+};
+Databases.prototype._rid = function (id) {
+  while (unsafeRid(id)) {
+    this._ridCount += 1;
+    id = this._ridCount;
+  }
+  return databaseRid.call(this, id);
+};
+
 require("@vercel/cosmosdb-server/lib/cli.js");
