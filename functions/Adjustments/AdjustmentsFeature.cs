@@ -33,6 +33,15 @@ public sealed class AdjustmentsFeature : Feature
     public static MemberOperation Operation(Adjustment adjustment, string actor, string idempotencyKey, string requestHash) =>
         new(actor, idempotencyKey, requestHash, input => adjustment.Decide(input.Member, input.Context));
 
+    /// <summary>What is checked of an adjustment before the ledger decides it (the API and the console), by field.</summary>
+    public static Dictionary<string, string[]> Check(AdjustmentRequest request, DateOnly today)
+    {
+        var errors = Adjustment.Validate(request.Points, request.Reason, request.Reference);
+        if (request.Kind == LotKind.Purchased) errors["kind"] = [PurchasedKindRefused];
+        if (request.ExpiresOn > today.AddDays(ExpiryDaysAheadMax)) errors["expiresOn"] = [$"At most {ExpiryDaysAheadMax} days (10 years) from today."];
+        return errors;
+    }
+
     /// <summary>Special points expire at most this many days (10 years) after the day they are granted (as a rule's grant).</summary>
     public const int ExpiryDaysAheadMax = Earning.EarningSpecs.SpecialExpiryDaysMax;
 
@@ -42,13 +51,10 @@ public sealed class AdjustmentsFeature : Feature
         if (!RequestReader.TryIdempotencyKey(http, out var key, out problem)) return problem!;
         var (request, bodyProblem) = await RequestReader.ReadBodyAsync<AdjustmentRequest>(http);
         if (bodyProblem is not null) return bodyProblem;
-        var errors = Adjustment.Validate(request!.Points, request.Reason, request.Reference);
-        if (request.Kind == LotKind.Purchased) errors["kind"] = [PurchasedKindRefused];
-        if (request.ExpiresOn is { } expiresOn && expiresOn > (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow()).AddDays(ExpiryDaysAheadMax))
-            errors["expiresOn"] = [$"At most {ExpiryDaysAheadMax} days (10 years) from today."];
+        var errors = Check(request!, (await settingsStore.GetAsync(http.RequestAborted)).DateOf(clock.GetUtcNow()));
         if (errors.Count > 0) return Problems.Invalid("Some fields are invalid.", errors);
 
-        var adjustment = new Adjustment(request.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim(), request.Reference);
+        var adjustment = new Adjustment(request!.Points, request.Kind ?? LotKind.Regular, request.ExpiresOn, request.Reason!.Trim(), request.Reference);
         var result = await ledger.ExecuteAsync(id,
             Operation(adjustment, http.CallerName(), key, RequestReader.HashOf("POST", http.Request.Path, request)));
         return result.ToHttp(http, StatusCodes.Status201Created);

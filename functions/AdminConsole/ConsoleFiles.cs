@@ -26,8 +26,8 @@ public static class ConsoleFiles
 
     public static async Task<IResult> DownloadAsync(string container, string blob, BlobStorage blobs, HttpContext http)
     {
-        if (!Downloadable.Contains(container) || blob.Length is 0 or > Imports.CsvImport.BlobNameLengthMax
-            || blob.Split('/').Any(s => s is "" or "." or ".."))
+        // The imports' own check of a blob's name (segments that resolve elsewhere, control characters, length).
+        if (!Downloadable.Contains(container) || Imports.CsvImport.UnreadableName("", blob) is not null)
             return Api.Problems.For(Api.Problems.NotFound, "No such file.");
         var client = blobs.Container(container).GetBlobClient(blob);
         try
@@ -53,8 +53,9 @@ public static class ConsoleFiles
         string? error = folder is null || !ImportFolders.Contains(folder) ? "folder"
             : file is null || file.Length == 0 ? "empty"
             : file.Length > ConsoleFeature.UploadBytesMax ? "too_large"
+            // As the import would read it, and no character that would not survive in the result page's address.
             : name is not { Length: > 4 and <= FileNameLengthMax } || !name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
-                || name.Any(c => char.IsControl(c) || c is '/' or '\\' or '?' or '#' or '%') ? "name"
+                || Imports.CsvImport.UnreadableName(folder, name) is not null || name.Any(c => c is '/' or '?' or '#' or '%') ? "name"
             : null;
         if (error is not null) return Results.Redirect($"{ConsolePaths.Imports}?error={error}");
 

@@ -23,8 +23,7 @@ public static class ConsoleForms
         return long.TryParse(normalized, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : null;
     }
 
-    public static DateOnly? Date(string? text) =>
-        DateOnly.TryParseExact(text?.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
+    public static DateOnly? Date(string? text) => Points.Domain.Primitives.CalendarText.TryParseDay(text?.Trim());
 
     /// <summary>The words the pages share for what goes wrong with a form.</summary>
     public static string StaleForm(ConsoleUi ui) => ui.T("フォームが古くなっています。ページを開き直してください。", "The form is stale; reload the page.");

@@ -33,11 +33,7 @@ public sealed class ConsoleUi(ConsoleLanguage language, ConsoleOperator? signedI
         TimeZoneInfo.ConvertTime(instant, Zone).ToString(Language == ConsoleLanguage.Ja ? "yyyy/MM/dd HH:mm" : "yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
     /// <summary>The instant a program-zone day begins (what a date typed by an operator means as a start).</summary>
-    public DateTimeOffset StartOf(DateOnly day)
-    {
-        var local = day.ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(local, Zone.GetUtcOffset(local));
-    }
+    public DateTimeOffset StartOf(DateOnly day) => Settings.ProgramCalendar.StartOf(day, Zone);
 
     /// <summary>The language of a request: the operator's choice (cookie), else the first of Accept-Language the console speaks, else Japanese.</summary>
     public static ConsoleLanguage LanguageOf(HttpRequest request)

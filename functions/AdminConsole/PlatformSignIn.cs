@@ -20,8 +20,7 @@ public sealed class PlatformSignIn
     private readonly string? _role;
 
     public PlatformSignIn(IConfiguration configuration)
-        : this(configuration, Hosting.AzureHosting.IsRunningInAzure
-            && string.Equals(Environment.GetEnvironmentVariable("WEBSITE_AUTH_ENABLED"), "true", StringComparison.OrdinalIgnoreCase))
+        : this(configuration, Hosting.AzureHosting.IsPlatformAuthenticationOn)
     {
     }
 

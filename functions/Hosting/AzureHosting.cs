@@ -6,6 +6,10 @@ public static class AzureHosting
     /// <summary>App Service (Functions) sets WEBSITE_SITE_NAME on every app.</summary>
     public static bool IsRunningInAzure => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME"));
 
+    /// <summary>App Service Authentication signs callers in before the app (the platform sets WEBSITE_AUTH_ENABLED).</summary>
+    public static bool IsPlatformAuthenticationOn =>
+        IsRunningInAzure && string.Equals(Environment.GetEnvironmentVariable("WEBSITE_AUTH_ENABLED"), "true", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The Functions host passes the port to listen on (facts §1.3); it then runs the triggers itself.</summary>
     public static string? CustomHandlerPort => Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT") is { Length: > 0 } port ? port : null;
 

@@ -245,9 +245,8 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
     /// <summary>Every file finished since <paramref name="since"/> (the console's imports page and dashboard), newest first.</summary>
     public static async Task<IReadOnlyList<FinishedImport>> FinishedSinceAsync(CosmosStorage cosmos, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        // Receipts are named {folder}-{hash} (RunAsync); the time is written by this app in one format, so it compares as text.
-        var receipts = await CosmosStorage.ReadPartitionAsync<ImportJob>(cosmos.Jobs, "imports",
-            $"c.completedAt >= '{since.ToUniversalTime():yyyy-MM-ddTHH:mm:ss}'", cancellationToken);
+        // Receipts are named {folder}-{hash} (RunAsync).
+        var receipts = await CosmosStorage.ReadPartitionAsync<ImportJob>(cosmos.Jobs, "imports", CosmosStorage.SinceFilter("c.completedAt", since), cancellationToken);
         return [.. receipts.Select(r => new FinishedImport(r.Id[..r.Id.LastIndexOf('-')] + "/", r.Blob, r.Summary, r.CompletedAt))
             .OrderByDescending(r => r.CompletedAt)];
     }

@@ -236,4 +236,11 @@ public static class ProgramCalendar
 
     public static TimeOnly TimeOf(DateTimeOffset instant, TimeZoneInfo zone) =>
         TimeOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+
+    /// <summary>The instant <paramref name="day"/> begins in <paramref name="zone"/> (what a date typed as a start means).</summary>
+    public static DateTimeOffset StartOf(DateOnly day, TimeZoneInfo zone)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
 }

@@ -91,6 +91,12 @@ public sealed class CosmosStorage : IDisposable
 
     public void Dispose() => _client.Dispose();
 
+    /// <summary>
+    /// A filter (for <see cref="ReadPartitionAsync{T}"/>) on a time this app wrote at <paramref name="path"/> (<c>c.createdAt</c>):
+    /// on or after <paramref name="since"/>. The app writes UTC times in one ISO 8601 format, so they compare as text.
+    /// </summary>
+    public static string SinceFilter(string path, DateTimeOffset since) => $"{path} >= '{since.ToUniversalTime():yyyy-MM-ddTHH:mm:ss}'";
+
     /// <summary>Every item of one partition matching <paramref name="filter"/> (a condition on <c>c</c>), for small partitions.</summary>
     public static async Task<IReadOnlyList<T>> ReadPartitionAsync<T>(Container container, string partitionKey, string filter,
         CancellationToken cancellationToken)

@@ -9,9 +9,9 @@ public abstract class JobDocuments<T>(CosmosStorage cosmos, string partition, Fu
     public async Task<(T? Document, string? ETag)> ReadAsync(string id, CancellationToken cancellationToken) =>
         await CosmosStorage.ReadOrNullAsync<T>(cosmos.Jobs, id, partition, cancellationToken);
 
-    /// <summary>The documents created since <paramref name="since"/> (their <c>createdAt</c>, written by this app in one format, compares as text).</summary>
+    /// <summary>The documents created since <paramref name="since"/> (their <c>createdAt</c>).</summary>
     public Task<IReadOnlyList<T>> CreatedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
-        CosmosStorage.ReadPartitionAsync<T>(cosmos.Jobs, partition, $"c.createdAt >= '{since.ToUniversalTime():yyyy-MM-ddTHH:mm:ss}'", cancellationToken);
+        CosmosStorage.ReadPartitionAsync<T>(cosmos.Jobs, partition, CosmosStorage.SinceFilter("c.createdAt", since), cancellationToken);
 
     /// <summary>Creates the document; false when one with its id exists.</summary>
     public Task<bool> CreateAsync(T document, CancellationToken cancellationToken) =>

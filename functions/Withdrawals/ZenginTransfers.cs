@@ -63,7 +63,7 @@ public sealed partial class ZenginTransfers(CosmosStorage cosmos, BlobStorage bl
 
     /// <summary>The files written since <paramref name="since"/>, newest first (the console's list).</summary>
     public async Task<IReadOnlyList<TransferFile>> ListSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
-        [.. (await CosmosStorage.ReadPartitionAsync<Manifest>(cosmos.Jobs, Partition, $"c.file.createdAt >= '{since.ToUniversalTime():yyyy-MM-ddTHH:mm:ss}'", cancellationToken))
+        [.. (await CosmosStorage.ReadPartitionAsync<Manifest>(cosmos.Jobs, Partition, CosmosStorage.SinceFilter("c.file.createdAt", since), cancellationToken))
             .Select(m => m.File).OrderByDescending(f => f.CreatedAt)];
 
     /// <summary>Marks every withdrawal of the file paid (each idempotently); null when there is no such file.</summary>

@@ -3,8 +3,8 @@ using System.Net.Sockets;
 
 namespace Points.Tools.LocalStack;
 
-/// <summary>Picks free TCP ports on 127.0.0.1.</summary>
-internal static class LoopbackPorts
+/// <summary>Picks free TCP ports on 127.0.0.1 (the emulators; the benchmarks' and tests' started packages).</summary>
+public static class LoopbackPorts
 {
     /// <summary>
     /// Asks the operating system for a free port by binding port 0, then releases it for the emulator.

@@ -26,9 +26,7 @@ public sealed class ConsoleOperationsTests(ConsoleFixture app, BrowserFixture br
         await page.ClickAsync("button[value=approve]");
         await page.WaitForURLAsync(new Regex("done=approve&count=1"));
 
-        var listed = await api.SendAsync(HttpMethod.Get, $"/api/v1/members/{member}/withdrawals");
-        Assert.Equal("approved", listed.Body.GetProperty("items").EnumerateArray().Single(w => w.GetProperty("withdrawalId").GetString() == withdrawalId)
-            .GetProperty("status").GetString());
+        Assert.Equal("approved", (await api.ListedAsync($"/api/v1/members/{member}/withdrawals", "withdrawalId", withdrawalId)).GetProperty("status").GetString());
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#export-csv"));
         var csv = await File.ReadAllTextAsync(await download.PathAsync());
         var row = Assert.Single(csv.Split("\r\n"), line => line.StartsWith(withdrawalId + ",", StringComparison.Ordinal));

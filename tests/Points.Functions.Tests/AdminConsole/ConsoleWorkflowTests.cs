@@ -14,8 +14,7 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
     public Task DisposeAsync() => Task.CompletedTask;
 
     private async Task<string> StatusOfAsync(string member, string withdrawalId) =>
-        (await app.Client().SendAsync(HttpMethod.Get, $"/api/v1/members/{member}/withdrawals")).Body.GetProperty("items").EnumerateArray()
-            .Single(w => w.GetProperty("withdrawalId").GetString() == withdrawalId).GetProperty("status").GetString()!;
+        (await app.Client().ListedAsync($"/api/v1/members/{member}/withdrawals", "withdrawalId", withdrawalId)).GetProperty("status").GetString()!;
 
     [Fact]
     public async Task RejectingWithAReason_GivesThePointsBack_AndAnApprovedOne_GoesIntoTheZenginFile()
@@ -90,7 +89,7 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
         await page.FillAsync("#rule-trigger", "login");
         await page.ClickAsync("#save-rule");
         await page.WaitForURLAsync(new Regex("done=rule"));
-        var rule = (await api.SendAsync(HttpMethod.Get, "/api/v1/admin/rules")).Body.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("ruleId").GetString() == ruleId);
+        var rule = await api.ListedAsync("/api/v1/admin/rules", "ruleId", ruleId);
         Assert.Equal(("login", 7L), (rule.GetProperty("spec").GetProperty("trigger").GetString(), rule.GetProperty("spec").GetProperty("formula").GetProperty("points").GetInt64()));
 
         var campaignId = Infrastructure.Api.Unique("c-");
@@ -100,7 +99,7 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
         await page.CheckAsync("#dow-Saturday");
         await page.ClickAsync("#save-campaign");
         await page.WaitForURLAsync(new Regex("done=campaign"));
-        var campaign = (await api.SendAsync(HttpMethod.Get, "/api/v1/admin/campaigns")).Body.GetProperty("items").EnumerateArray().Single(c => c.GetProperty("campaignId").GetString() == campaignId);
+        var campaign = await api.ListedAsync("/api/v1/admin/campaigns", "campaignId", campaignId);
         Assert.Equal((2000, "saturday"), (campaign.GetProperty("spec").GetProperty("multiplierPermille").GetInt32(),
             campaign.GetProperty("spec").GetProperty("daysOfWeek")[0].GetString()));
 
@@ -112,7 +111,7 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
         await page.FillAsync("#item-stock", "5");
         await page.ClickAsync("#save-item");
         await page.WaitForURLAsync(new Regex("done=saved"));
-        var item = (await api.SendAsync(HttpMethod.Get, "/api/v1/admin/catalog")).Body.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("itemId").GetString() == itemId);
+        var item = await api.ListedAsync("/api/v1/admin/catalog", "itemId", itemId);
         Assert.Equal(("タンブラー", 2_000L, 5), (item.GetProperty("name").GetString(), item.GetProperty("cost").GetInt64(), item.GetProperty("stock").GetInt32()));
     }
 
@@ -132,8 +131,7 @@ public sealed class ConsoleWorkflowTests(ConsoleFixture app, BrowserFixture brow
         Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
         await page.GotoAsync("/console/webhooks");
         Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
-        var listed = (await app.Client().SendAsync(HttpMethod.Get, "/api/v1/admin/webhooks")).Body.GetProperty("items").EnumerateArray()
-            .Single(s => s.GetProperty("partner").GetString() == partner);
+        var listed = await app.Client().ListedAsync("/api/v1/admin/webhooks", "partner", partner);
         Assert.Equal("points.earned", listed.GetProperty("eventTypes")[0].GetString());
         Assert.DoesNotContain(app.Logs.Lines, l => l.Contains(secret, StringComparison.Ordinal));
     }

@@ -70,6 +70,10 @@ public static class Api
     }
 
     /// <summary><paramref name="prefix"/> and 8 random hex digits: ids of rules, items, tags, events that no other test uses.</summary>
+    /// <summary>The one item of the list at <paramref name="path"/> (<c>{"items": […]}</c>) whose <paramref name="property"/> is <paramref name="value"/>.</summary>
+    public static async Task<JsonElement> ListedAsync(this HttpClient client, string path, string property, string value) =>
+        (await client.SendAsync(HttpMethod.Get, path)).Body.GetProperty("items").EnumerateArray().Single(i => i.GetProperty(property).GetString() == value);
+
     /// <summary>Gives the member a bank account to be paid to (bank 0001, branch 123, ordinary 7654321).</summary>
     public static Task<Reply> PutBankAccountAsync(this HttpClient client, string memberId) =>
         client.SendAsync(HttpMethod.Put, $"/api/v1/members/{memberId}/bank-account",

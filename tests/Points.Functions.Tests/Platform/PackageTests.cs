@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Points.Functions.Tests.Infrastructure;
 
@@ -39,7 +38,7 @@ public sealed class PackageTests
 
         using var hostJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "host.json")));
         var description = hostJson.RootElement.GetProperty("customHandler").GetProperty("description");
-        var port = FreePort();
+        var port = Points.Tools.LocalStack.LoopbackPorts.PickFree();
         var arguments = description.GetProperty("arguments").EnumerateArray()
             .Select(a => a.GetString()!.Replace("%FUNCTIONS_CUSTOMHANDLER_PORT%", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))
             .ToList();
@@ -116,12 +115,5 @@ public sealed class PackageTests
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync(new CancellationTokenSource(timeout).Token);
         Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed: {await output}\n{await error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Points.Benchmarks.Infrastructure;
 using Points.Functions.Storage;
 
@@ -52,7 +51,7 @@ public sealed class ColdStartScenario : IScenario
         var firstEvent = new List<double>();
         for (var start = 0; start < Starts; start++)
         {
-            var port = FreePort();
+            var port = Points.Tools.LocalStack.LoopbackPorts.PickFree();
             var info = new ProcessStartInfo("/bin/sh", ["launch.sh"]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var (name, value) in settings) info.Environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
             info.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -103,13 +102,6 @@ public sealed class ColdStartScenario : IScenario
     }
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task RunAsync(string file, string arguments, string workingDirectory)
     {
