@@ -17,6 +17,7 @@ const string Usage = """
            ./points bench --faults [--seeds N] [--seed S[,S...]] [--repeat N] [--parallel N]
       --quick     smaller sizes, for a smoke run (figures are not comparable with a full run)
       --only N    run scenario N only (1 accrual, 2 hot member, 3 CSV import, 4 expiry job, 5 domain, 6 special campaign, 7 exports, 8 webhooks, 9 members import, 10 cold start); repeatable or comma-separated
+                  (two or more scenarios run one after the other, each in a process of its own with emulators of its own)
       --fuzz      instead of the scenarios: generated inputs to every route and to the CSV import (tools/Fuzzing), counted by
                   status and code; --count inputs (default 1,000,000) from --start (default 0) of the run with --seed
                   (default: random, printed), --concurrency at a time (default 32). A violation prints its seed, index and size.
@@ -25,6 +26,7 @@ const string Usage = """
     """;
 
 var quick = false;
+string? figuresTo = null; // set for a scenario process of a larger run (ScenarioProcess)
 var only = new SortedSet<int>();
 var fuzz = false;
 long fuzzStart = 0, fuzzCount = Points.Benchmarks.Fuzz.FuzzRun.DefaultCount;
@@ -53,6 +55,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--quick":
             quick = true;
+            break;
+        case ScenarioProcess.FiguresToOption when i + 1 < args.Length:
+            figuresTo = args[++i];
             break;
         case "--faults":
             faults = true;
@@ -140,92 +145,122 @@ if (Machine.HandlerGcMismatch() is { } mismatch)
 }
 var started = DateTimeOffset.Now;
 var total = Stopwatch.StartNew();
-BenchContext.Log($"Points benchmarks{(quick ? " (quick)" : "")}: scenarios {string.Join(", ", selected.Select(s => s.Number))} on {machine}");
-
-var figures = new List<Figure>();
-var failed = false;
-LocalStack? emulators = null;
-try
+var jsonOptions = new JsonSerializerOptions
 {
-    if (selected.Any(s => s.NeedsEmulators))
-    {
-        BenchContext.Log("Starting the emulators (free ports, in memory)");
-        emulators = await LocalStack.StartAsync(LocalStackOptions.ForTests());
-    }
-    var context = new BenchContext(emulators, quick, root);
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+};
+var figures = new List<Figure>();
+var details = new Dictionary<string, object>();
+var failed = false;
+if (selected.Count > 1 && figuresTo is null)
+{
+    BenchContext.Log($"Points benchmarks{(quick ? " (quick)" : "")}: scenarios {string.Join(", ", selected.Select(s => s.Number))}, each in a process of its own, on {machine}");
     foreach (var scenario in selected)
     {
-        if (!scenario.NeedsEmulators && emulators is not null && selected.Last() == scenario)
-        {
-            // The last scenario does not need them: stop them so that it runs on a quiet machine.
-            await emulators.DisposeAsync();
-            emulators = null;
-        }
-        BenchContext.Log($"== {scenario.Number}. {scenario.Title}");
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            figures.AddRange(await scenario.RunAsync(context));
-        }
-        catch (Exception e)
-        {
-            failed = true;
-            BenchContext.Log($"{scenario.Number} failed: {e}");
-            figures.Add(new Figure($"{scenario.Number} {scenario.Title}", "scenario failed", null, "", "completes", false, $"{e.GetType().Name}: {e.Message}"));
-        }
-        BenchContext.Log($"{scenario.Number} took {watch.Elapsed.TotalSeconds:0} s");
-        context.Details[$"{scenario.Number}.seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
+        BenchContext.Log($"== {scenario.Number}. {scenario.Title} (own process)");
+        var (outcome, scenarioFailed) = await ScenarioProcess.RunAsync(scenario.Number, scenario.Title, quick, jsonOptions);
+        figures.AddRange(outcome.Figures);
+        foreach (var (key, value) in outcome.Details) details[key] = value;
+        failed |= scenarioFailed;
     }
-
-    total.Stop();
-    var header = $"Points benchmarks, {started:yyyy-MM-dd HH:mm zzz}{(quick ? ", QUICK sizes" : "")}: {total.Elapsed.TotalMinutes:0.0} min on {machine}";
-    var table = FigureTable.Render(figures, markdown: false);
-    Console.WriteLine();
-    Console.WriteLine(header);
-    Console.WriteLine();
-    Console.Write(table);
-
-    var output = Path.Combine(root, "artifacts", "bench");
-    Directory.CreateDirectory(output);
-    var jsonOptions = new JsonSerializerOptions
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-    var latest = Path.Combine(output, "latest.json");
-    var history = BenchHistory.Read(latest, jsonOptions);
-    var run = BenchHistory.Of(started, machine.ToString(), quick, figures);
-    var changes = BenchHistory.Changes(run, history).ToList();
-    if (changes.Count > 0)
-    {
-        Console.WriteLine();
-        Console.WriteLine("Against the last runs that measured them:");
-        foreach (var line in changes) Console.WriteLine("  " + line);
-    }
-    var json = JsonSerializer.Serialize(new
-    {
-        date = started,
-        quick,
-        scenarios = selected.Select(s => s.Number),
-        minutes = Math.Round(total.Elapsed.TotalMinutes, 2),
-        machine,
-        figures,
-        details = context.Details,
-        run,
-        history = history.Take(BenchHistory.RunsKept - 1),
-    }, jsonOptions);
-    await File.WriteAllTextAsync(latest, json);
-    await File.WriteAllTextAsync(Path.Combine(output, "latest.md"), $"{header}\n\n{FigureTable.Render(figures, markdown: true)}");
-    Console.WriteLine();
-    Console.WriteLine($"Figures written to {Path.GetRelativePath(root, Path.Combine(output, "latest.json"))} (and latest.md).");
 }
-finally
+else
 {
-    if (emulators is not null) await emulators.DisposeAsync();
+    if (figuresTo is null) BenchContext.Log($"Points benchmarks{(quick ? " (quick)" : "")}: scenarios {string.Join(", ", selected.Select(s => s.Number))} on {machine}");
+    failed = await RunHereAsync(selected, quick, root, figures, details);
 }
+if (figuresTo is not null)
+{
+    // A scenario process of a larger run: the run writes the table and the history.
+    await ScenarioProcess.WriteAsync(figuresTo, figures, details, jsonOptions);
+    return failed ? 1 : 0;
+}
+
+total.Stop();
+var header = $"Points benchmarks, {started:yyyy-MM-dd HH:mm zzz}{(quick ? ", QUICK sizes" : "")}: {total.Elapsed.TotalMinutes:0.0} min on {machine}";
+var table = FigureTable.Render(figures, markdown: false);
+Console.WriteLine();
+Console.WriteLine(header);
+Console.WriteLine();
+Console.Write(table);
+
+var output = Path.Combine(root, "artifacts", "bench");
+Directory.CreateDirectory(output);
+var latest = Path.Combine(output, "latest.json");
+var history = BenchHistory.Read(latest, jsonOptions);
+var run = BenchHistory.Of(started, machine.ToString(), quick, figures);
+var changes = BenchHistory.Changes(run, history).ToList();
+if (changes.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("Against the last runs that measured them:");
+    foreach (var line in changes) Console.WriteLine("  " + line);
+}
+var json = JsonSerializer.Serialize(new
+{
+    date = started,
+    quick,
+    scenarios = selected.Select(s => s.Number),
+    minutes = Math.Round(total.Elapsed.TotalMinutes, 2),
+    machine,
+    figures,
+    details,
+    run,
+    history = history.Take(BenchHistory.RunsKept - 1),
+}, jsonOptions);
+await File.WriteAllTextAsync(latest, json);
+await File.WriteAllTextAsync(Path.Combine(output, "latest.md"), $"{header}\n\n{FigureTable.Render(figures, markdown: true)}");
+Console.WriteLine();
+Console.WriteLine($"Figures written to {Path.GetRelativePath(root, Path.Combine(output, "latest.json"))} (and latest.md).");
 return failed ? 1 : 0;
+
+// The selected scenarios in this process, on one set of emulators; true when one failed.
+static async Task<bool> RunHereAsync(IReadOnlyList<IScenario> selected, bool quick, string root, List<Figure> figures, Dictionary<string, object> details)
+{
+    var failed = false;
+    LocalStack? emulators = null;
+    try
+    {
+        if (selected.Any(s => s.NeedsEmulators))
+        {
+            BenchContext.Log("Starting the emulators (free ports, in memory)");
+            emulators = await LocalStack.StartAsync(LocalStackOptions.ForTests());
+        }
+        var context = new BenchContext(emulators, quick, root);
+        foreach (var scenario in selected)
+        {
+            if (!scenario.NeedsEmulators && emulators is not null && selected[^1] == scenario)
+            {
+                // The last scenario does not need them: stop them so that it runs on a quiet machine.
+                await emulators.DisposeAsync();
+                emulators = null;
+            }
+            BenchContext.Log($"== {scenario.Number}. {scenario.Title}");
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                figures.AddRange(await scenario.RunAsync(context));
+            }
+            catch (Exception e)
+            {
+                failed = true;
+                BenchContext.Log($"{scenario.Number} failed: {e}");
+                figures.Add(new Figure($"{scenario.Number} {scenario.Title}", "scenario failed", null, "", "completes", false, $"{e.GetType().Name}: {e.Message}"));
+            }
+            BenchContext.Log($"{scenario.Number} took {watch.Elapsed.TotalSeconds:0} s");
+            context.Details[$"{scenario.Number}.seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
+        }
+        foreach (var (key, value) in context.Details) details[key] = value;
+    }
+    finally
+    {
+        if (emulators is not null) await emulators.DisposeAsync();
+    }
+    return failed;
+}
 
 static string FindRepositoryRoot()
 {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Azure.Cosmos;
 using Points.Functions.Storage;
 using Points.Tools.LocalStack;
@@ -8,7 +7,15 @@ namespace Points.Benchmarks.Infrastructure;
 /// <summary>What every scenario gets: the emulators, the run's sizes, a progress log and raw Cosmos access.</summary>
 public sealed class BenchContext(LocalStack? emulators, bool quick, string repositoryRoot)
 {
-    private static readonly Stopwatch Since = Stopwatch.StartNew();
+    /// <summary>Set by a run for the scenario processes it starts, so that their log shows the run's clock.</summary>
+    public const string StartedEnvironmentVariable = "POINTS_BENCH_STARTED_MS";
+
+    /// <summary>When the run started (the parent's start for a scenario process).</summary>
+    public static DateTimeOffset Started { get; } =
+        long.TryParse(Environment.GetEnvironmentVariable(StartedEnvironmentVariable), System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : DateTimeOffset.UtcNow;
+
     private readonly string _runId = DateTime.UtcNow.ToString("HHmmss", System.Globalization.CultureInfo.InvariantCulture);
 
     public LocalStack Emulators => emulators ?? throw new InvalidOperationException("This scenario was started without the emulators.");
@@ -20,7 +27,7 @@ public sealed class BenchContext(LocalStack? emulators, bool quick, string repos
 
     /// <summary>Progress on stderr, so that stdout holds only the report.</summary>
     public static void Log(string message) =>
-        Console.Error.WriteLine($"[{Since.Elapsed:mm\\:ss}] {message}");
+        Console.Error.WriteLine($"[{DateTimeOffset.UtcNow - Started:mm\\:ss}] {message}");
 
     /// <summary>A database name of its own for each scenario (and each part of it).</summary>
     public string DatabaseFor(string scenario) => $"bench-{scenario}-{_runId}";

@@ -40,8 +40,10 @@ public sealed class AccrualScenario : IScenario
     };
 
     private const string Scenario = "1 accrual";
-    private const double RatioTarget = 0.40;
-    private const double RequestsPerEventTarget = 2.2;
+    // Issue 18's targets (issue 5 asked for 0.40 and 2.2): a member's second event is the account replace alone, so half
+    // the events cost one request and the run's average stays under 1.6.
+    private const double RatioTarget = 0.75;
+    private const double RequestsPerEventTarget = 1.6;
 
     public int Number => 1;
     public string Title => "Accrual throughput (POST /api/v1/events) vs raw Cosmos upserts";

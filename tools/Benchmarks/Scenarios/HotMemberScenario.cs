@@ -17,6 +17,11 @@ public sealed class HotMemberScenario : IScenario
 {
     public const int Clients = 64;
 
+    // Issue 18's targets: one instance writes each batch without reading (the account cache, the spilled-key filter);
+    // two instances on one member stay under a second at the 99th percentile.
+    private const double OneInstanceRequestsPerOperationMax = 1.1;
+    private const double TwoInstancesP99MaxMs = 1_000;
+
     public int Number => 2;
     public string Title => "Hot member: 64 clients, 1-point redemptions on one member";
     public bool NeedsEmulators => true;
@@ -86,6 +91,7 @@ public sealed class HotMemberScenario : IScenario
                 failures = result.Failures, failureSamples = result.FailureSamples, balance, spendEntries = spends.Count, lost, duplicated, consecutive,
                 conflicts, commits, requests = traffic.Total, breakdown = traffic.Breakdown(),
             };
+            var breakdown = string.Join(", ", traffic.Breakdown().Select(p => $"{p.Key}: {p.Value:N0}"));
             var note = instances.Count == 1
                 ? "one instance: the member's mailbox is the only writer, so a conflict needs another writer"
                 : "two instances on one database: each 412 makes the losing instance re-read and re-decide its whole batch";
@@ -93,7 +99,9 @@ public sealed class HotMemberScenario : IScenario
             [
                 Figure.Context(scenario, "throughput", result.PerSecond, "/s", $"{redemptions:N0} redemptions, {Clients} clients"),
                 Figure.Context(scenario, "p50", result.P50, "ms"),
-                Figure.Context(scenario, "p99", result.P99, "ms"),
+                instances.Count == 1
+                    ? Figure.Context(scenario, "p99", result.P99, "ms")
+                    : Figure.Below(scenario, "p99", result.P99, "ms", TwoInstancesP99MaxMs),
                 Figure.Exactly(scenario, "failed requests", result.Failures, "", 0, result.FailureSamples.FirstOrDefault()),
                 Figure.Exactly(scenario, "final balance", balance, "", 0),
                 Figure.Exactly(scenario, "spend entries in history", spends.Count, "", redemptions),
@@ -105,8 +113,9 @@ public sealed class HotMemberScenario : IScenario
                     $"{conflicts:N0} × 412 on the account replace (each retries one batch); {note}"),
                 Figure.Context(scenario, "operations per commit", commits == 0 ? 0 : (double)redemptions / commits, "",
                     $"{commits:N0} successful account replaces"),
-                Figure.Context(scenario, "Cosmos requests per operation", (double)traffic.Total / redemptions, "",
-                    string.Join(", ", traffic.Breakdown().Select(p => $"{p.Key}: {p.Value:N0}"))),
+                instances.Count == 1
+                    ? Figure.AtMost(scenario, "Cosmos requests per operation", (double)traffic.Total / redemptions, "", OneInstanceRequestsPerOperationMax, breakdown)
+                    : Figure.Context(scenario, "Cosmos requests per operation", (double)traffic.Total / redemptions, "", breakdown),
             ];
         }
         finally
