@@ -186,7 +186,7 @@ public sealed partial class MemberLedger
 
     private void KeepVersion(MemberId memberId, IReadOnlyList<MemberOperation> batch, AccountVersion version)
     {
-        if (batch.All(o => o.Bulk)) _cache.Refresh(memberId, version);
+        if (batch.All(o => o.Bulk)) _cache.KeepBulk(memberId, version);
         else _cache.Keep(memberId, version);
     }
 

@@ -230,6 +230,7 @@ static async Task<bool> RunHereAsync(IReadOnlyList<IScenario> selected, bool qui
             emulators = await LocalStack.StartAsync(LocalStackOptions.ForTests());
         }
         var context = new BenchContext(emulators, quick, root);
+        if (emulators is not null) await EmulatorWarmUp.RunAsync(context);
         foreach (var scenario in selected)
         {
             if (!scenario.NeedsEmulators && emulators is not null && selected[^1] == scenario)

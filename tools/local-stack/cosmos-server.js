@@ -195,4 +195,17 @@ Databases.prototype._rid = function (id) {
   return databaseRid.call(this, id);
 };
 
+// Why the last fix: 1.0.1 answers every request with "Connection: close" unless created with { keepAlive: true }, which
+// its CLI never passes. Every SDK request then opened a TCP connection of its own (thousands in TIME_WAIT during a
+// benchmark, connection set-up a tenth of the client's CPU), where Cosmos DB's gateway keeps them open. Kept open
+// here too, with no idle timeout on the server's side: the client's pool closes idle connections (after a minute),
+// so the server never closes one a client is about to reuse.
+const server = require("@vercel/cosmosdb-server/lib/index");
+const createHttpServer = server.createHttpServer;
+server.createHttpServer = (options = {}) => {
+  const created = createHttpServer({ ...options, keepAlive: true });
+  created.keepAliveTimeout = 0;
+  return created;
+};
+
 require("@vercel/cosmosdb-server/lib/cli.js");

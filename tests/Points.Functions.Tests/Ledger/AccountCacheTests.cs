@@ -397,15 +397,42 @@ public sealed class AccountCacheBoundsTests
         string.Join(",", members.Where(m => cache.Find(Id(m)) is not null));
 
     [Fact]
-    public void ABulkJobsWrite_RefreshesAMemberKnownAlready_AndBringsInNoOther()
+    public void ABulkJobsWrite_RefreshesAMemberKnownAlready_AndKeepsOthersInTheBulkSegment()
     {
-        var cache = Cache(new FakeTimeProvider(Now));
+        var cache = Cache(new FakeTimeProvider(Now), members: 80, bytes: 10_000);
         cache.Keep(Id("a"), Version("a"));
 
-        cache.Refresh(Id("a"), Version("a", etag: "2"));
-        cache.Refresh(Id("b"), Version("b"));
+        cache.KeepBulk(Id("a"), Version("a", etag: "2"));
+        cache.KeepBulk(Id("b"), Version("b"));
 
-        Assert.Equal(("a", "2", 1), (Kept(cache, "a", "b"), cache.Find(Id("a"))!.ETag, cache.Count));
+        Assert.Equal(("a,b", "2", 2), (Kept(cache, "a", "b"), cache.Find(Id("a"))!.ETag, cache.Count));
+    }
+
+    [Fact]
+    public void ABulkJob_KeepsAFortiethOfTheLimits_AndNeverPushesOutTheApisMembers()
+    {
+        var cache = Cache(new FakeTimeProvider(Now), members: 80, bytes: 10_000);
+        var api = Enumerable.Range(0, 80).Select(i => $"api{i}").ToArray();
+        foreach (var member in api) cache.Keep(Id(member), Version(member));
+
+        var job = Enumerable.Range(0, 50).Select(i => $"job{i}").ToArray();
+        foreach (var member in job) cache.KeepBulk(Id(member), Version(member));
+
+        // The main segment is full and stays whole; the job's segment holds its 2 most recent members (80 / 40).
+        Assert.Equal((string.Join(",", api), "job48,job49", 82, 8_200L),
+            (Kept(cache, api), Kept(cache, job), cache.Count, cache.Bytes));
+    }
+
+    [Fact]
+    public void AnApiCommit_MovesAMemberOutOfTheBulkSegment()
+    {
+        var cache = Cache(new FakeTimeProvider(Now), members: 80, bytes: 10_000);
+        cache.KeepBulk(Id("a"), Version("a"));
+        cache.Keep(Id("a"), Version("a", etag: "2")); // the API commits a: it belongs to the main segment now
+
+        foreach (var member in new[] { "b", "c", "d" }) cache.KeepBulk(Id(member), Version(member));
+
+        Assert.Equal(("a,c,d", "2"), (Kept(cache, "a", "b", "c", "d"), cache.Find(Id("a"))!.ETag));
     }
 
     [Fact]

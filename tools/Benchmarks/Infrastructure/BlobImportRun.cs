@@ -24,7 +24,8 @@ public sealed record ImportOutcome(int Rows, long Bytes, TimeSpan Elapsed, long 
         $"peak {MemorySampler.MiB(Memory.PeakWorkingSet):0} MiB over a {MemorySampler.MiB(Memory.Baseline.WorkingSet):0} MiB floor (aggressive full GC first); " +
         $"managed heap after GC peak Δ {MemorySampler.MiB(Memory.PeakHeapAfterGcDelta):0.0} MiB" +
         (Memory.PeakAfterGen2Delta is { } live ? $" (after a gen2 GC {MemorySampler.MiB(live):0.0} MiB)" : "") +
-        $", GC committed peak Δ {MemorySampler.MiB(Memory.PeakCommittedDelta):0.0} MiB, {Memory.Collections} GCs ({Memory.Gen2Collections} gen2)";
+        $", GC committed peak Δ {MemorySampler.MiB(Memory.PeakCommittedDelta):0.0} MiB, {Memory.Collections} GCs ({Memory.Gen2Collections} gen2); " +
+        $"JIT {Memory.MethodsCompiled:N0} methods in {Memory.CompilationTime.TotalMilliseconds:N0} ms";
 }
 
 /// <summary>

@@ -42,6 +42,11 @@ public sealed class MemorySampler : IAsyncDisposable
     /// <summary>Garbage collections (any generation) during the phase.</summary>
     public int Collections { get; private set; }
     public int Samples { get; private set; }
+    /// <summary>Methods the JIT compiled during the phase, and its time doing so: a phase that still compiles much was not warmed up.</summary>
+    public long MethodsCompiled { get; private set; }
+    public TimeSpan CompilationTime { get; private set; }
+    private readonly long _methodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
+    private readonly TimeSpan _compilationAtStart = System.Runtime.JitInfo.GetCompilationTime();
 
     public sealed record Reading(long WorkingSet, long Committed, long HeapAfterGc, long GcIndex);
 
@@ -100,6 +105,8 @@ public sealed class MemorySampler : IAsyncDisposable
         catch (OperationCanceledException)
         {
             Sample(); // The end of the phase.
+            MethodsCompiled = System.Runtime.JitInfo.GetCompiledMethodCount() - _methodsAtStart;
+            CompilationTime = System.Runtime.JitInfo.GetCompilationTime() - _compilationAtStart;
         }
     }
 
@@ -152,5 +159,7 @@ public sealed class MemorySampler : IAsyncDisposable
         gen2Collections = Gen2Collections,
         samples = Samples,
         intervalMs = IntervalMs,
+        methodsCompiled = MethodsCompiled,
+        compilationMs = CompilationTime.TotalMilliseconds,
     };
 }

@@ -33,8 +33,8 @@ public sealed class HotMemberScenario : IScenario
         var figures = new List<Figure>();
         await using (var first = await BenchApp.StartAsync(context.Emulators, database, TimeProvider.System))
         {
-            // Warm-up on another member (JIT, connections), not measured.
-            await RunAsync(context, [first], redemptions / 10, "warm", record: false);
+            // Warm-up on other members (JIT, connections), not measured.
+            await JitWarmUp.RunAsync("2", _ => RunAsync(context, [first], redemptions / 2, "warm", record: false));
             figures.AddRange(await RunAsync(context, [first], redemptions, "2 hot member (1 instance)", record: true));
             await using var second = await BenchApp.StartAsync(context.Emulators, database, TimeProvider.System);
             figures.AddRange(await RunAsync(context, [first, second], redemptions, "2b hot member (2 instances)", record: true));
