@@ -61,6 +61,8 @@ public sealed class AccrualScenario : IScenario
         using var client = app.Client();
         var unavailable = await ProbeAsync(client) ?? await CreateRuleAsync(client);
         await using var upserts = await UpsertBaseline.StartAsync(context, members);
+        await using var endpoint = await upserts.StartEndpointAsync();
+        using var endpointClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = endpoint.Address };
         var runId = Guid.NewGuid().ToString("N")[..8];
         if (unavailable is null)
         {
@@ -75,6 +77,7 @@ public sealed class AccrualScenario : IScenario
         var passes = await JitWarmUp.RunAsync("1", async pass =>
         {
             await upserts.RunAsync(warmUp);
+            await Load.RunAsync(warmUp, Concurrency, (i, _) => PostEventAsync(endpointClient, $"warm{pass}-{runId}-{i}", MemberOf(i % members)));
             if (unavailable is null) await Load.RunAsync(warmUp, Concurrency, (i, _) => PostEventAsync(client, $"warm{pass}-{runId}-{i}", MemberOf(i % members)));
         });
 
@@ -85,7 +88,15 @@ public sealed class AccrualScenario : IScenario
             $"{operations:N0} upserts of a {upserts.DocumentBytes:N0}-byte account document over {members:N0} partitions, concurrency {Concurrency}"));
         figures.Add(Figure.Context(Scenario, "baseline: upsert p50", baseline.P50, "ms"));
         figures.Add(Figure.Context(Scenario, "baseline: upsert p99", baseline.P99, "ms"));
-        context.Details["1.baseline"] = new { operations, members, Concurrency, upserts.DocumentBytes, perSecond = baseline.PerSecond, p50 = baseline.P50, p99 = baseline.P99, failures = baseline.Failures, warmUpPasses = passes };
+        BenchContext.Log($"1: baseline, {operations:N0} events to an endpoint that only upserts the member's document");
+        var minimal = await Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(endpointClient, $"min-{runId}-{i}", MemberOf(i % members)));
+        figures.Add(Figure.Context(Scenario, "baseline: HTTP event + one upsert", minimal.PerSecond, "/s",
+            "the same requests to a minimal endpoint in this process (no key, no rules, no ledger): read the event, upsert the member's document, answer 200 — the least any HTTP API of this stack does per event"));
+        context.Details["1.baseline"] = new
+        {
+            operations, members, Concurrency, upserts.DocumentBytes, perSecond = baseline.PerSecond, p50 = baseline.P50, p99 = baseline.P99, failures = baseline.Failures,
+            warmUpPasses = passes, endpoint = new { perSecond = minimal.PerSecond, p50 = minimal.P50, p99 = minimal.P99, failures = minimal.Failures },
+        };
 
         if (unavailable is not null)
         {
@@ -125,6 +136,8 @@ public sealed class AccrualScenario : IScenario
         figures.Add(Figure.Context(Scenario, "event p50", result.P50, "ms"));
         figures.Add(Figure.Context(Scenario, "event p99", result.P99, "ms"));
         figures.Add(Figure.AtLeast(Scenario, "events/s ÷ upserts/s", ratio, "ratio", RatioTarget));
+        figures.Add(Figure.Context(Scenario, "events/s ÷ (HTTP event + one upsert)/s", result.PerSecond / minimal.PerSecond, "ratio",
+            "what the ledger costs beyond the least an HTTP API does per event on the same server and cores"));
         var indexWrites = traffic.Count(Containers.Indexes);
         figures.Add(Figure.AtMost(Scenario, "Cosmos requests per event", perEvent, "", RequestsPerEventTarget,
             string.Join(", ", traffic.Breakdown().Select(p => $"{p.Key}: {p.Value:N0}"))));
@@ -238,6 +251,39 @@ public sealed class AccrualScenario : IScenario
                 await _container.UpsertItemAsync(document, new PartitionKey(document.MemberId), _options);
                 return null;
             });
+        }
+
+        /// <summary>A minimal HTTP endpoint on a loopback port: <c>POST /events</c> upserts the member's document (the next version of it).</summary>
+        public async Task<Endpoint> StartEndpointAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            var byMember = _documents.ToDictionary(d => d.MemberId, StringComparer.Ordinal);
+            app.MapPost("/api/v1/events", async (HttpRequest request) =>
+            {
+                var posted = await request.ReadFromJsonAsync<PostedEvent>(JsonDefaults.Options);
+                if (posted?.MemberId is not { } memberId || !byMember.TryGetValue(memberId, out var document)) return Results.NotFound();
+                await _container.UpsertItemAsync(document, new PartitionKey(document.MemberId), _options);
+                return Results.Ok(new { posted.EventId });
+            });
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+            return new Endpoint(app, new Uri(address));
+        }
+
+        private sealed record PostedEvent(string? EventId, string? MemberId, string? Type);
+
+        public sealed class Endpoint(WebApplication app, Uri address) : IAsyncDisposable
+        {
+            public Uri Address => address;
+
+            public async ValueTask DisposeAsync()
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
         }
 
         public async ValueTask DisposeAsync()
