@@ -49,17 +49,20 @@ public sealed class BenchApp : IAsyncDisposable
         var counter = app.Services.GetRequiredService<CosmosRequestCounter>();
         var traffic = CosmosTraffic.Attach(counter);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new BenchApp(apiKey)
         {
             App = app,
-            BaseAddress = new Uri(address),
+            BaseAddress = AddressOf(app),
             Traffic = traffic,
             Database = database,
         };
     }
 
     private BenchApp(string apiKey) => ApiKey = apiKey;
+
+    /// <summary>Where a started app listens (it asked for port 0).</summary>
+    public static Uri AddressOf(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     public HttpClient Client()
     {

@@ -268,9 +268,7 @@ public sealed class AccrualScenario : IScenario
                 return Results.Ok(new { posted.EventId });
             });
             await app.StartAsync();
-            var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
-            return new Endpoint(app, new Uri(address));
+            return new Endpoint(app, BenchApp.AddressOf(app));
         }
 
         private sealed record PostedEvent(string? EventId, string? MemberId, string? Type);

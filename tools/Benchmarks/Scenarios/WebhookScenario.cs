@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Points.Benchmarks.Infrastructure;
 using Points.Functions.Storage;
 using Points.Functions.Webhooks;
@@ -130,7 +128,7 @@ public sealed class WebhookScenario : IScenario
                 return Results.Ok();
             });
             await receiver._app.StartAsync();
-            receiver.Url = new Uri(new Uri(receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()), "hook").ToString();
+            receiver.Url = new Uri(BenchApp.AddressOf(receiver._app), "hook").ToString();
             return receiver;
         }
 
