@@ -20,8 +20,9 @@ namespace Points.Functions.Ledger;
 /// just wrote writes without reading — an import's rows of one member usually take two commits, the first row alone
 /// and the rest queued behind it, moments apart — and a file of a million members neither grows the cache beyond
 /// that nor pushes out a member the API keeps. Small, because what it keeps is garbage soon after it reached the
-/// older generations: with a tenth (1,000 members), bench 3's peak working set grew from 55 to 83 and 132 MiB. A bulk write of a member the API keeps updates it where it is; an
-/// API commit of a member a job keeps moves it to the main segment.
+/// older generations: with a tenth (1,000 members), bench 3's peak working set grew from 55 to 83 and 132 MiB. A bulk
+/// write of a member the API keeps updates it where it is; an API commit of a member a job keeps moves it to the main
+/// segment.
 /// </para>
 /// <para>
 /// A member another instance is writing (a conflict, or a fresh read that found a newer version than the cached one)
