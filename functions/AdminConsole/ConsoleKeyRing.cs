@@ -18,8 +18,9 @@ namespace Points.Functions.AdminConsole;
 /// </summary>
 public sealed class ConsoleKeyRing(CosmosStorage cosmos) : IXmlRepository
 {
+    /// <summary>The ring's one document: its id and its partition (as the program settings' document).</summary>
     public const string Partition = "console-keys";
-    private const string DocumentId = "console-keys";
+    private const string DocumentId = Partition;
     /// <summary>Keys kept: far more than Data Protection ever holds live (one per 90 days, plus revocations); the oldest go first.</summary>
     private const int KeysMax = 100;
 

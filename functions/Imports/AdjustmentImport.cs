@@ -107,8 +107,8 @@ public sealed class AdjustmentImport(BlobStorage blobs, LedgerStore store, Membe
             async row =>
             {
                 var adjustment = new Adjustment(row.Points, row.Kind == AdjustmentKinds.Special ? LotKind.Special : LotKind.Regular, row.ExpiresOn, row.Reason);
-                return Describe(await ledger.ExecuteAsync(MemberId.Parse(row.MemberId), AdjustmentsFeature.Operation(adjustment, $"import:{file.Name}",
-                    row.IdempotencyKey ?? file.RowKey(row.Row), RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment })) with { Bulk = true }));
+                return Describe(await CommitRowAsync(ledger, MemberId.Parse(row.MemberId), AdjustmentsFeature.Operation(adjustment, $"import:{file.Name}",
+                    row.IdempotencyKey ?? file.RowKey(row.Row), RequestReader.HashOf("CSV", Prefix, new { row.MemberId, adjustment }))));
             },
             async (row, outcome) =>
             {

@@ -190,6 +190,13 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
     }
 
     /// <summary>
+    /// Commits one row's operation as every import row is committed: as a bulk job's (<see cref="MemberOperation.Bulk"/>),
+    /// so a file's members never push the API's busy members out of the account cache.
+    /// </summary>
+    protected static Task<OperationResult> CommitRowAsync(MemberLedger ledger, Points.Domain.Primitives.MemberId memberId, MemberOperation operation) =>
+        ledger.ExecuteAsync(memberId, operation with { Bulk = true });
+
+    /// <summary>
     /// Applies <paramref name="rows"/> in file order with up to <see cref="InFlightMax"/> in flight (rows of one
     /// member share a commit), writing each result line in file order as soon as the rows before it are written, so
     /// at most <see cref="ChunkRows"/> rows wait in memory and the rows in flight never drain while results are written.

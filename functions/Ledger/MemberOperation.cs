@@ -24,11 +24,11 @@ public sealed record MemberOperation(string Actor, string? IdempotencyKey, strin
     public bool MayCreate { get; init; }
 
     /// <summary>
-    /// A row of a bulk job (a CSV import): its member is committed again soon only by the job itself, so a batch of only
-    /// such operations keeps the member's account in the <see cref="AccountCache"/>'s small bulk segment (or refreshes
-    /// it where the cache keeps it already). A file of 100,000 members would otherwise fill the cache, and the import's
-    /// memory would grow with the file up to the cache's bound (bench 3 and 9: peak working set 100k ÷ 20k rows 1.05
-    /// without, 1.56 with).
+    /// A row of a bulk job (every CSV import row: <see cref="Imports.CsvImport"/> commits them): its member is committed
+    /// again soon only by the job itself, so a batch of only such operations keeps the member's account in the
+    /// <see cref="AccountCache"/>'s small bulk segment (or refreshes it where the cache keeps it already). A file of
+    /// 100,000 members would otherwise fill the cache, and the import's memory would grow with the file up to the
+    /// cache's bound (bench 3 and 9: peak working set 100k ÷ 20k rows 1.05 without, 1.56 with).
     /// </summary>
     public bool Bulk { get; init; }
 

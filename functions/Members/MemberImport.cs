@@ -84,9 +84,8 @@ public sealed class MemberImport(BlobStorage blobs, CosmosStorage cosmos, Member
         var change = new ProfileChange(row.JoinedOn, row.BirthDate, row.Tags, row.StoreId, row.Newsletter);
         var (registration, refusal) = await MembersFeature.RegistrationAsync(id, change, row.ReferredByCode, store, referralCodes, $"import:{Prefix}{file.Name}", cancellationToken);
         if (refusal is { } refused) return new ImportRowResult(ImportRowStatus.Rejected, Problems.Of(refused.Reason).Code, refused.Detail);
-        var result = await ledger.ExecuteAsync(id, registration! with
+        var result = await CommitRowAsync(ledger, id, registration! with
         {
-            Bulk = true,
             // The rank the member had in the old system, carried over as it is (the monthly evaluation takes over from there).
             Decide = input => registration.Decide(input) switch
             {

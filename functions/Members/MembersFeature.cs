@@ -104,9 +104,7 @@ public sealed class MembersFeature : Feature
             else if (value is not null && !ok(value)) errors[name] = [rule];
             return errors.ContainsKey(name) ? null : value;
         }
-        DateOnly? Date(string name) => Text(name, v => DateOnly.TryParseExact(v, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _), "A date, yyyy-MM-dd.") is { } d
-            ? DateOnly.ParseExact(d, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)
-            : null;
+        DateOnly? Date(string name) => CalendarText.TryParseDay(Text(name, v => CalendarText.TryParseDay(v) is not null, "A date, yyyy-MM-dd."));
         var search = new MemberSearch(
             Text("tag", v => v.Length is > 0 and <= TagLengthMax && TextRules.Check(v) is null, $"1–{TagLengthMax} characters, no control characters."),
             Text("rank", v => v.Length is > 0 and <= TagLengthMax && TextRules.Check(v) is null, $"1–{TagLengthMax} characters, no control characters."),

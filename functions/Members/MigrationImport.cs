@@ -130,8 +130,8 @@ public sealed partial class MigrationImport(BlobStorage blobs, CosmosStorage cos
     private async Task<ImportRowResult> ApplyRowAsync(MigrationCsvRow row, ImportedFile file)
     {
         var lot = new MigratedLot(row.Kind, new PointAmount(row.Points), row.EarnedOn, row.ExpiresOn, row.Reference);
-        var result = await ledger.ExecuteAsync(MemberId.Parse(row.MemberId), new MemberOperation($"import:{Prefix}{file.Name}", file.RowKey(row.Row),
-            RequestReader.HashOf("CSV", Prefix, new { row.MemberId, lot }), input => Migration.Decide(input.Member, lot, file.ContentHash, row.Row, input.Context)) { Bulk = true });
+        var result = await CommitRowAsync(ledger, MemberId.Parse(row.MemberId), new MemberOperation($"import:{Prefix}{file.Name}", file.RowKey(row.Row),
+            RequestReader.HashOf("CSV", Prefix, new { row.MemberId, lot }), input => Migration.Decide(input.Member, lot, file.ContentHash, row.Row, input.Context)));
         return result switch
         {
             OperationResult.Rejected { Reason: MigrationRejection.AlreadyMigrated } refused => new(ImportRowStatus.Duplicate, "already_migrated", refused.Detail),

@@ -84,8 +84,8 @@ public sealed class PurchaseHistoryImport(BlobStorage blobs, CosmosStorage cosmo
         if (await history.ContainsAsync(memberId, row.Day, PastPurchases.EventIdOf(row.OrderId), cancellationToken))
             return new(ImportRowStatus.Duplicate, "duplicate", "This order is in the member's purchase history already.");
         var purchase = new PastPurchase(row.OrderId, row.Day, new Yen(row.AmountYen), row.Skus);
-        var result = await ledger.ExecuteAsync(memberId, new MemberOperation($"import:{Prefix}{file.Name}", "purchase-history:" + row.OrderId,
-            RequestReader.HashOf("CSV", Prefix, new { row.MemberId, purchase }), input => PastPurchases.Record(input.Member, purchase)) { Bulk = true });
+        var result = await CommitRowAsync(ledger, memberId, new MemberOperation($"import:{Prefix}{file.Name}", "purchase-history:" + row.OrderId,
+            RequestReader.HashOf("CSV", Prefix, new { row.MemberId, purchase }), input => PastPurchases.Record(input.Member, purchase)));
         return ImportRowResult.Of(result);
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using System.Text.Json;
+using Points.Domain.Primitives;
 using Points.Domain.SpecialPoints;
 using Points.Functions.Api;
 
@@ -131,7 +131,7 @@ public static class SegmentJson
         {
             if (!TryGet(name, out var value)) return null;
             if (value.ValueKind == JsonValueKind.String
-                && DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)) return date;
+                && CalendarText.TryParseDay(value.GetString()) is { } date) return date;
             errors[$"{path}.{name}"] = ["A date yyyy-MM-dd."];
             return null;
         }

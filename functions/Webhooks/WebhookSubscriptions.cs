@@ -40,6 +40,9 @@ public sealed record WebhookSubscriptionDocument
 
     public bool Wants(string eventType) => Active && EventTypes.Contains(eventType, StringComparer.Ordinal);
 
+    /// <summary>Turned on or off by an admin: turning it on clears why the sender turned it off.</summary>
+    public WebhookSubscriptionDocument WithActive(bool active) => this with { Active = active, DeactivatedReason = active ? null : DeactivatedReason };
+
     /// <summary>The secrets that sign a delivery at <paramref name="now"/>: the current one, and a retired one during its overlap.</summary>
     public IEnumerable<WebhookSecret> SigningAt(DateTimeOffset now) => Secrets.Where(s => s.RetiresAt is null || s.RetiresAt > now);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -225,13 +224,15 @@ public sealed class WebhooksFeature : Feature
         if (request is { Partner: null, Url: null, EventTypes: null, Active: null }) errors["body"] = ["Give at least one of partner, url, eventTypes, active."];
         if (errors.Count > 0) return Problems.Invalid("The change is invalid.", errors);
 
-        var (outcome, subscription) = await subscriptions.ChangeAsync(subscriptionId, ifMatch, (current, _) => current with
+        var (outcome, subscription) = await subscriptions.ChangeAsync(subscriptionId, ifMatch, (current, _) =>
         {
-            Partner = request.Partner?.Trim() ?? current.Partner,
-            Url = request.Url ?? current.Url,
-            EventTypes = request.EventTypes is { } types ? Normalized(types) : current.EventTypes,
-            Active = request.Active ?? current.Active,
-            DeactivatedReason = request.Active == true ? null : current.DeactivatedReason,
+            var changed = current with
+            {
+                Partner = request.Partner?.Trim() ?? current.Partner,
+                Url = request.Url ?? current.Url,
+                EventTypes = request.EventTypes is { } types ? Normalized(types) : current.EventTypes,
+            };
+            return request.Active is { } active ? changed.WithActive(active) : changed;
         }, http.RequestAborted);
         return Answer(http, subscriptionId, outcome, subscription, secret: null);
     }
@@ -292,8 +293,8 @@ public sealed class WebhooksFeature : Feature
             (day, token) = (read.Day, read.Token);
         }
         else if (dayText is null) day = today;
-        else if (!DateOnly.TryParseExact(dayText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day) || day < oldest || day > today)
-            return Problems.Invalid("day", $"A day (yyyy-MM-dd, UTC) of the last {WebhookDeliveries.LogRetentionDays} days.");
+        else if (CalendarText.TryParseDay(dayText) is { } asked && asked >= oldest && asked <= today) day = asked;
+        else return Problems.Invalid("day", $"A day (yyyy-MM-dd, UTC) of the last {WebhookDeliveries.LogRetentionDays} days.");
         if ((await subscriptions.ReadAsync(subscriptionId, http.RequestAborted)).Subscription is null) return NotFound(subscriptionId);
 
         // A page is of one day; an empty day moves on to the one before, so a caller pages back through the log.

@@ -53,9 +53,9 @@ public sealed class WithdrawalImport(BlobStorage blobs, MemberLedger ledger, Cos
 
     protected override Task<Summary> ApplyAsync(Stream content, ImportedFile file, long rows, CsvResultWriter writer, CancellationToken cancellationToken) =>
         ApplyRowsAsync(WithdrawalCsv.ReadAsync(content, cancellationToken), rows,
-            async row => ImportRowResult.Of(await ledger.ExecuteAsync(MemberId.Parse(row.MemberId), new MemberOperation($"import:{Prefix}{file.Name}",
+            async row => ImportRowResult.Of(await CommitRowAsync(ledger, MemberId.Parse(row.MemberId), new MemberOperation($"import:{Prefix}{file.Name}",
                 file.RowKey(row.Row), RequestReader.HashOf("CSV", Prefix, new { row.MemberId, row.WithdrawalId, row.Action, row.Reason }),
-                WithdrawalsFeature.TransitionOf(row.Action, row.WithdrawalId, row.Reason)) { Bulk = true })),
+                WithdrawalsFeature.TransitionOf(row.Action, row.WithdrawalId, row.Reason)))),
             async (row, result) =>
             {
                 await WithdrawalCsv.WriteResultAsync(writer, row, result, cancellationToken);

@@ -311,7 +311,7 @@ public sealed class WithdrawalsFeature : Feature
     private static DateOnly ParseDay(string? text, DateOnly fallback, string field, Dictionary<string, string[]> errors)
     {
         if (text is null) return fallback;
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day)) return day;
+        if (CalendarText.TryParseDay(text) is { } day) return day;
         errors[field] = ["A date yyyy-MM-dd."];
         return fallback;
     }

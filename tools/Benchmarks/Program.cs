@@ -137,8 +137,9 @@ if (seedCount is not null || namedSeeds.Count > 0 || repeat is not null || paral
 IScenario[] all = [new AccrualScenario(), new HotMemberScenario(), new CsvImportScenario(), new ExpiryJobScenario(), new DomainScenario(), new SpecialCampaignScenario(), new ExportScenario(), new WebhookScenario(), new MemberImportScenario(), new ColdStartScenario()];
 var selected = all.Where(s => only.Count == 0 || only.Contains(s.Number)).ToList();
 var root = FindRepositoryRoot();
-var machine = Machine.Describe(root);
-if (Machine.HandlerGcMismatch() is { } mismatch)
+// A scenario process of a larger run (figuresTo) leaves the machine, the warnings and the table to the run.
+var machine = figuresTo is null ? Machine.Describe(root) : null;
+if (figuresTo is null && Machine.HandlerGcMismatch() is { } mismatch)
 {
     // The memory figures must be those of the handler's GC configuration (an environment override such as DOTNET_gcServer).
     BenchContext.Log($"Warning: {mismatch}");
@@ -155,12 +156,16 @@ var jsonOptions = new JsonSerializerOptions
 var figures = new List<Figure>();
 var details = new Dictionary<string, object>();
 var failed = false;
-if (selected.Count > 1 && figuresTo is null)
+var ownProcesses = selected.Count > 1 && figuresTo is null;
+if (figuresTo is null)
 {
-    BenchContext.Log($"Points benchmarks{(quick ? " (quick)" : "")}: scenarios {string.Join(", ", selected.Select(s => s.Number))}, each in a process of its own, on {machine}");
+    BenchContext.Log($"Points benchmarks{(quick ? " (quick)" : "")}: scenarios {string.Join(", ", selected.Select(s => s.Number))}" +
+        $"{(ownProcesses ? ", each in a process of its own," : "")} on {machine}");
+}
+if (ownProcesses)
+{
     foreach (var scenario in selected)
     {
-        BenchContext.Log($"== {scenario.Number}. {scenario.Title} (own process)");
         var (outcome, scenarioFailed) = await ScenarioProcess.RunAsync(scenario.Number, scenario.Title, quick, jsonOptions);
         figures.AddRange(outcome.Figures);
         foreach (var (key, value) in outcome.Details) details[key] = value;
@@ -169,7 +174,6 @@ if (selected.Count > 1 && figuresTo is null)
 }
 else
 {
-    if (figuresTo is null) BenchContext.Log($"Points benchmarks{(quick ? " (quick)" : "")}: scenarios {string.Join(", ", selected.Select(s => s.Number))} on {machine}");
     failed = await RunHereAsync(selected, quick, root, figures, details);
 }
 if (figuresTo is not null)
@@ -191,7 +195,7 @@ var output = Path.Combine(root, "artifacts", "bench");
 Directory.CreateDirectory(output);
 var latest = Path.Combine(output, "latest.json");
 var history = BenchHistory.Read(latest, jsonOptions);
-var run = BenchHistory.Of(started, machine.ToString(), quick, figures);
+var run = BenchHistory.Of(started, machine!.ToString(), quick, figures);
 var changes = BenchHistory.Changes(run, history).ToList();
 if (changes.Count > 0)
 {

@@ -69,7 +69,6 @@ public static class Api
         return await client.SendAsync(HttpMethod.Put, "/api/v1/admin/settings", settings, ifMatch: current.Header("ETag") ?? current.Response.Headers.ETag?.ToString());
     }
 
-    /// <summary><paramref name="prefix"/> and 8 random hex digits: ids of rules, items, tags, events that no other test uses.</summary>
     /// <summary>The one item of the list at <paramref name="path"/> (<c>{"items": […]}</c>) whose <paramref name="property"/> is <paramref name="value"/>.</summary>
     public static async Task<JsonElement> ListedAsync(this HttpClient client, string path, string property, string value) =>
         (await client.SendAsync(HttpMethod.Get, path)).Body.GetProperty("items").EnumerateArray().Single(i => i.GetProperty(property).GetString() == value);
@@ -89,6 +88,7 @@ public static class Api
         return (member, requested.Body.GetProperty("withdrawalId").GetString()!);
     }
 
+    /// <summary><paramref name="prefix"/> and 8 random hex digits: ids of rules, items, tags, events that no other test uses.</summary>
     public static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>A member id no other test uses.</summary>

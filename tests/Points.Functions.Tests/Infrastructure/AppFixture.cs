@@ -155,10 +155,22 @@ public sealed class ServerErrorDetails(CapturedLogs logs) : DelegatingHandler
         if ((int)response.StatusCode != 500) return response;
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         var caught = logs.Lines.Where(l => l.Contains("ExceptionHandlerMiddleware", StringComparison.Ordinal)).TakeLast(1);
-        // Kept JSON (tests parse answers): the log goes in a member of its own.
-        var problem = System.Text.Json.Nodes.JsonNode.Parse(body) as System.Text.Json.Nodes.JsonObject ?? [];
+        // Kept JSON (tests parse answers): the log goes in a member of its own; a body that is no JSON object stays as it is.
+        if (ProblemOf(body) is not { } problem) return response;
         problem["serverLog"] = string.Join("\n", caught);
         response.Content = new StringContent(problem.ToJsonString(), System.Text.Encoding.UTF8, "application/problem+json");
         return response;
+    }
+
+    private static System.Text.Json.Nodes.JsonObject? ProblemOf(string body)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(body) as System.Text.Json.Nodes.JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 }

@@ -39,25 +39,13 @@ public sealed class LedgerRequestLog : RequestHandler
 }
 
 /// <summary>An app instance whose ledger requests are recorded; given another, a second instance on its database and clock.</summary>
-public sealed class RecordedInstance : AppFixture
+public class RecordedInstance : AppFixture
 {
-    private readonly string? _accountCacheMembers;
-
     public RecordedInstance() { }
 
     public RecordedInstance(RecordedInstance first) : base(first.Clock, first.Database) { }
 
-    private RecordedInstance(string accountCacheMembers) => _accountCacheMembers = accountCacheMembers;
-
-    /// <summary>An instance with <c>Ledger:AccountCacheMembers</c> = 0: the cache off.</summary>
-    public static RecordedInstance WithoutAccountCache() => new("0");
-
     public LedgerRequestLog Requests { get; } = new();
-
-    protected override void Configure(Dictionary<string, string?> settings)
-    {
-        if (_accountCacheMembers is not null) settings["Ledger:AccountCacheMembers"] = _accountCacheMembers;
-    }
 
     protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<RequestHandler>(Requests);
 }
@@ -94,7 +82,7 @@ public sealed class AccountCacheTests(TwoInstancesFixture apps) : IClassFixture<
     public async Task SecondEventOfAMember_CostsOnlyTheAccountReplace()
     {
         var client = apps.A.Client();
-        var trigger = await PutFixedRuleAsync(apps.A, 10);
+        var trigger = await PutFixedRuleAsync(points: 10);
         var member = await client.NewMemberAsync();
         Assert.Equal(HttpStatusCode.OK, (await EventAsync(client, member, trigger)).Status);
 
@@ -336,11 +324,11 @@ public sealed class AccountCacheTests(TwoInstancesFixture apps) : IClassFixture<
 
     private static string Trace(List<string> trace, Reply last) => string.Join('\n', trace.TakeLast(12)) + "\n→ " + last.Text;
 
-    /// <summary>A fixed-points rule on a trigger of its own (a custom event name no other test sends).</summary>
-    private async Task<string> PutFixedRuleAsync(AppFixture app, long points)
+    /// <summary>A fixed-points rule on a trigger of its own (a custom event name no other test sends), put through instance A.</summary>
+    private async Task<string> PutFixedRuleAsync(long points)
     {
         var name = Infrastructure.Api.Unique("cache");
-        var rule = await app.Client().SendAsync(HttpMethod.Put, $"/api/v1/admin/rules/{name}",
+        var rule = await apps.A.Client().SendAsync(HttpMethod.Put, $"/api/v1/admin/rules/{name}",
             new { trigger = $"custom:{name}", formula = new { type = "fixed", points } });
         Assert.True(rule.Status == HttpStatusCode.OK, rule.Text);
         apps.Clock.Advance(TimeSpan.FromSeconds(6)); // past the rule cache
@@ -351,27 +339,26 @@ public sealed class AccountCacheTests(TwoInstancesFixture apps) : IClassFixture<
         client.SendAsync(HttpMethod.Post, "/api/v1/events", new { eventId = Infrastructure.Api.Unique("e-"), memberId = member, type = "custom", name });
 }
 
-/// <summary><c>Ledger:AccountCacheMembers</c> = 0 turns the cache off: every commit reads the account first, as before issue 18.</summary>
-public sealed class AccountCacheOffTests(AccountCacheOffTests.Fixture app) : IClassFixture<AccountCacheOffTests.Fixture>
+/// <summary>An instance with <c>Ledger:AccountCacheMembers</c> = 0: the cache off.</summary>
+public sealed class UncachedInstance : RecordedInstance
 {
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public RecordedInstance App { get; } = RecordedInstance.WithoutAccountCache();
-        public Task InitializeAsync() => App.InitializeAsync();
-        public Task DisposeAsync() => App.DisposeAsync();
-    }
+    protected override void Configure(Dictionary<string, string?> settings) => settings["Ledger:AccountCacheMembers"] = "0";
+}
 
+/// <summary><c>Ledger:AccountCacheMembers</c> = 0 turns the cache off: every commit reads the account first, as before issue 18.</summary>
+public sealed class AccountCacheOffTests(UncachedInstance app) : IClassFixture<UncachedInstance>
+{
     [Fact]
     public async Task EveryCommit_ReadsTheAccountFirst()
     {
-        var client = app.App.Client();
+        var client = app.Client();
         var member = await client.NewMemberAsync(points: 10);
-        var before = app.App.Requests.Of(member).Count;
+        var before = app.Requests.Of(member).Count;
 
         Assert.Equal(HttpStatusCode.Created, (await client.AdjustAsync(member, 5)).Status);
 
-        Assert.Equal([("GET", 200), ("PUT", 200)], app.App.Requests.Of(member).Skip(before).Select(r => (r.Method, r.Status)));
-        Assert.Equal(0, app.App.Service<AccountCache>().Count);
+        Assert.Equal([("GET", 200), ("PUT", 200)], app.Requests.Of(member).Skip(before).Select(r => (r.Method, r.Status)));
+        Assert.Equal(0, app.Service<AccountCache>().Count);
     }
 }
 
