@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Starts the pinned @vercel/cosmosdb-server with two compatibility fixes, then hands over to its own CLI
+// Starts the pinned @vercel/cosmosdb-server with compatibility fixes, then hands over to its own CLI
 // (same arguments: --port N --host H [--no-ssl]).
 //
 // Why the first fix: in version 1.0.1 a point read (GET .../docs/{id}) of a document that does not exist
@@ -194,6 +194,25 @@ Databases.prototype._rid = function (id) {
   }
   return databaseRid.call(this, id);
 };
+
+// Why the sixth fix: 1.0.1 answers every write with the whole document. Cosmos DB leaves the body out when the request
+// says `Prefer: return=minimal`, which the .NET SDK sends for EnableContentResponseOnWrite = false (this app's client
+// default): the server then serialized, and the client received and buffered, a document nobody reads — 6 KB per write
+// of a member's account in bench 1. A successful write so asked is answered with its headers (the ETag among them) and
+// no body, as Cosmos DB does.
+for (const name of ["create-document", "upsert-document", "replace-document", "patch-document"]) {
+  const handler = require(`@vercel/cosmosdb-server/lib/handler/${name}`);
+  const original = handler.default;
+  // Replaced before the routes module is loaded (at the end of this file), like the first fix.
+  handler.default = async (account, req, res, params) => {
+    const body = await original(account, req, res, params);
+    if (!/(^|[;,\s])return=minimal\b/i.test(req.headers.prefer || "") || res.statusCode < 200 || res.statusCode > 299 || !body || !body._etag) {
+      return body;
+    }
+    res.setHeader("etag", body._etag);
+    return undefined;
+  };
+}
 
 // Why the last fix: 1.0.1 answers every request with "Connection: close" unless created with { keepAlive: true }, which
 // its CLI never passes. Every SDK request then opened a TCP connection of its own (thousands in TIME_WAIT during a

@@ -126,6 +126,31 @@ public sealed class LocalCosmosChangeFeedTests(LocalCosmosChangeFeedTests.Databa
         Assert.Equal([4, 4, 4, 4, 4, 3], pages);
     }
 
+    /// <summary>
+    /// Not the feed, but the same server: a write sent with <c>Prefer: return=minimal</c> (EnableContentResponseOnWrite
+    /// false, the app's client default) is answered without the document but with its ETag, as Cosmos DB does; a write
+    /// that asks for the document gets it.
+    /// </summary>
+    [Fact]
+    public async Task Writes_WithoutContentResponse_AnswerTheETagOnly_AndWithIt_TheDocument()
+    {
+        var container = await db.NewContainerAsync();
+        var key = new PartitionKey("p");
+
+        var created = await container.CreateItemAsync(new Item("d", "p", 1), key);
+        var replaced = await container.ReplaceItemAsync(new Item("d", "p", 2), "d", key, new ItemRequestOptions { IfMatchEtag = created.ETag });
+        var upserted = await container.UpsertItemAsync(new Item("d", "p", 3), key, new ItemRequestOptions { EnableContentResponseOnWrite = true });
+        using var stream = await container.ReplaceItemStreamAsync(new MemoryStream("""{"id":"d","pk":"p","version":4}"""u8.ToArray()), "d", key);
+        var read = await container.ReadItemAsync<Item>("d", key);
+
+        Assert.Equal((HttpStatusCode.Created, null), (created.StatusCode, created.Resource));
+        Assert.Equal((HttpStatusCode.OK, null), (replaced.StatusCode, replaced.Resource));
+        Assert.Equal(new Item("d", "p", 3), upserted.Resource);
+        Assert.Equal((HttpStatusCode.OK, 0L), (stream.StatusCode, stream.Content?.Length ?? 0));
+        Assert.Equal((stream.Headers.ETag, 4), (read.ETag, read.Resource.Version));
+        Assert.All([created.ETag, replaced.ETag, upserted.ETag, stream.Headers.ETag], etag => Assert.False(string.IsNullOrEmpty(etag)));
+    }
+
     /// <summary>Sequential writes, so that the write order is the order the feed must keep.</summary>
     private static async Task UpsertAsync(Container container, IEnumerable<Item> items)
     {

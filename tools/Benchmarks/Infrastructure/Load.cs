@@ -2,10 +2,16 @@ using System.Diagnostics;
 
 namespace Points.Benchmarks.Infrastructure;
 
-/// <summary>What a closed-loop load run measured: wall time, per-operation latencies, failures.</summary>
-public sealed record LoadResult(int Operations, int Concurrency, TimeSpan Elapsed, double[] LatenciesMs, int Failures, IReadOnlyList<string> FailureSamples)
+/// <summary>
+/// What a closed-loop load run measured: wall time, per-operation latencies, failures, and the bytes this process
+/// allocated and the CPU time it used meanwhile (client, app and SDK alike when the app runs in the bench's process).
+/// </summary>
+public sealed record LoadResult(int Operations, int Concurrency, TimeSpan Elapsed, double[] LatenciesMs, int Failures, IReadOnlyList<string> FailureSamples,
+    long AllocatedBytes, TimeSpan ProcessorTime)
 {
     public double PerSecond => Operations / Elapsed.TotalSeconds;
+    public double AllocatedKiBPerOperation => AllocatedBytes / 1024.0 / Operations;
+    public double ProcessorMicrosecondsPerOperation => ProcessorTime.TotalMicroseconds / Operations;
     public double P50 => Percentile(0.50);
     public double P99 => Percentile(0.99);
     public double Max => LatenciesMs.Length == 0 ? 0 : LatenciesMs[^1];
@@ -32,6 +38,8 @@ public static class Load
         var next = -1;
         var failures = 0;
         var samples = new List<string>();
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var processorBefore = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
@@ -61,7 +69,9 @@ public static class Load
         })).ToList();
         await Task.WhenAll(workers);
         watch.Stop();
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+        var processor = Environment.CpuUsage.TotalTime - processorBefore;
         Array.Sort(latencies);
-        return new LoadResult(operations, concurrency, watch.Elapsed, latencies, failures, samples);
+        return new LoadResult(operations, concurrency, watch.Elapsed, latencies, failures, samples, allocated, processor);
     }
 }

@@ -83,13 +83,15 @@ public sealed class AccrualScenario : IScenario
 
         // The baseline runs right before the events, on the same server.
         BenchContext.Log($"1: baseline, {operations:N0} raw upserts over {members:N0} partitions at concurrency {Concurrency}");
-        var baseline = await upserts.RunAsync(operations);
+        var server = ServerCpu.Of(context.Emulators);
+        var (baseline, baselineServer) = await ServerCpu.MeasureAsync(server, () => upserts.RunAsync(operations));
         figures.Add(Figure.Context(Scenario, "baseline: raw Cosmos upserts", baseline.PerSecond, "/s",
             $"{operations:N0} upserts of a {upserts.DocumentBytes:N0}-byte account document over {members:N0} partitions, concurrency {Concurrency}"));
         figures.Add(Figure.Context(Scenario, "baseline: upsert p50", baseline.P50, "ms"));
         figures.Add(Figure.Context(Scenario, "baseline: upsert p99", baseline.P99, "ms"));
         BenchContext.Log($"1: baseline, {operations:N0} events to an endpoint that only upserts the member's document");
-        var minimal = await Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(endpointClient, $"min-{runId}-{i}", MemberOf(i % members)));
+        var (minimal, minimalServer) = await ServerCpu.MeasureAsync(server,
+            () => Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(endpointClient, $"min-{runId}-{i}", MemberOf(i % members))));
         figures.Add(Figure.Context(Scenario, "baseline: HTTP event + one upsert", minimal.PerSecond, "/s",
             "the same requests to a minimal endpoint in this process (no key, no rules, no ledger): read the event, upsert the member's document, answer 200 — the least any HTTP API of this stack does per event"));
         context.Details["1.baseline"] = new
@@ -114,7 +116,8 @@ public sealed class AccrualScenario : IScenario
         BenchContext.Log($"1: {operations:N0} events at concurrency {Concurrency}");
         var before = app.Traffic.Snapshot();
         var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
-        var result = await Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(client, $"evt-{runId}-{i}", MemberOf(i % members)));
+        var (result, eventsServer) = await ServerCpu.MeasureAsync(server,
+            () => Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(client, $"evt-{runId}-{i}", MemberOf(i % members))));
         var traffic = app.Traffic.Snapshot() - before;
         var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore;
         var requests = traffic.Total;
@@ -146,6 +149,15 @@ public sealed class AccrualScenario : IScenario
         figures.Add(Figure.Context(Scenario, "events/s", result.PerSecond, "/s", $"{operations:N0} events over {members:N0} members, concurrency {Concurrency}; after {passes} warm-up passes, the JIT compiled {compiled:N0} methods during the run"));
         figures.Add(Figure.Context(Scenario, "event p50", result.P50, "ms"));
         figures.Add(Figure.Context(Scenario, "event p99", result.P99, "ms"));
+        figures.Add(Figure.Context(Scenario, "CPU per event: this process", result.ProcessorMicrosecondsPerOperation, "µs",
+            $"bench client, app and Cosmos SDK; a minimal endpoint's request {minimal.ProcessorMicrosecondsPerOperation:N0} µs, a raw upsert {baseline.ProcessorMicrosecondsPerOperation:N0} µs"));
+        if (eventsServer is { } perEventServer)
+        {
+            figures.Add(Figure.Context(Scenario, "CPU per event: the Cosmos server", perEventServer, "µs",
+                $"the local server's Node process; a minimal endpoint's request {minimalServer:N0} µs, a raw upsert {baselineServer:N0} µs"));
+        }
+        figures.Add(Figure.Context(Scenario, "allocated per event", result.AllocatedKiBPerOperation, "KiB",
+            $"the whole process; the minimal endpoint's requests allocated {minimal.AllocatedKiBPerOperation:N1} KiB each"));
         figures.Add(Figure.AtLeast(Scenario, "events/s ÷ upserts/s", ratio, "ratio", RatioTarget));
         figures.Add(Figure.Context(Scenario, "events/s ÷ (HTTP event + one upsert)/s", result.PerSecond / minimal.PerSecond, "ratio",
             "what the ledger costs beyond the least an HTTP API does per event on the same server and cores"));
