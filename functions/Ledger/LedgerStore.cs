@@ -23,11 +23,21 @@ public sealed class LedgerStore(CosmosStorage cosmos)
         using var response = await Ledger.ReadItemStreamAsync(AccountDocument.DocumentId, new PartitionKey(memberId.Value), cancellationToken: cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         response.EnsureSuccessStatusCode();
+        var (account, bytes) = await DeserializeAsync<AccountDocument>(response.Content, cancellationToken);
+        return new AccountVersion(account ?? throw new InvalidOperationException($"Member {memberId}: the account document is null."),
+            response.Headers.ETag, bytes);
+    }
+
+    /// <summary>
+    /// The document and the bytes of its JSON. The SDK hands over the answer buffered (a seekable stream): read in place,
+    /// not copied into a buffer of our own first.
+    /// </summary>
+    private static async Task<(T? Document, int Bytes)> DeserializeAsync<T>(Stream content, CancellationToken cancellationToken)
+    {
+        if (content.CanSeek) return (JsonSerializer.Deserialize<T>(content, JsonDefaults.Options), (int)content.Length);
         using var json = new MemoryStream();
-        await response.Content.CopyToAsync(json, cancellationToken);
-        var account = JsonSerializer.Deserialize<AccountDocument>(json.GetBuffer().AsSpan(0, (int)json.Length), JsonDefaults.Options)
-            ?? throw new InvalidOperationException($"Member {memberId}: the account document is null.");
-        return new AccountVersion(account, response.Headers.ETag, (int)json.Length);
+        await content.CopyToAsync(json, cancellationToken);
+        return (JsonSerializer.Deserialize<T>(json.GetBuffer().AsSpan(0, (int)json.Length), JsonDefaults.Options), (int)json.Length);
     }
 
     /// <summary>Creates the account; the version written, or null when it exists already.</summary>
@@ -49,7 +59,8 @@ public sealed class LedgerStore(CosmosStorage cosmos)
     private async Task<AccountVersion?> TryWriteAccountAsync(AccountDocument account, string? etag, CancellationToken cancellationToken)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(account, JsonDefaults.Options);
-        using var content = new MemoryStream(json, writable: false);
+        // Its buffer visible, so that the SDK can send it without copying it first.
+        using var content = new MemoryStream(json, 0, json.Length, writable: false, publiclyVisible: true);
         var partition = new PartitionKey(account.MemberId);
         using var response = etag is null
             ? await Ledger.CreateItemStreamAsync(content, partition, cancellationToken: cancellationToken)

@@ -157,7 +157,7 @@ public sealed class AccrualScenario : IScenario
                 $"the local server's Node process; a minimal endpoint's request {minimalServer:N0} µs, a raw upsert {baselineServer:N0} µs"));
         }
         figures.Add(Figure.Context(Scenario, "allocated per event", result.AllocatedKiBPerOperation, "KiB",
-            $"the whole process; the minimal endpoint's requests allocated {minimal.AllocatedKiBPerOperation:N1} KiB each"));
+            $"the whole process; a minimal endpoint's request {minimal.AllocatedKiBPerOperation:N1} KiB, a raw upsert {baseline.AllocatedKiBPerOperation:N1} KiB"));
         figures.Add(Figure.AtLeast(Scenario, "events/s ÷ upserts/s", ratio, "ratio", RatioTarget));
         figures.Add(Figure.Context(Scenario, "events/s ÷ (HTTP event + one upsert)/s", result.PerSecond / minimal.PerSecond, "ratio",
             "what the ledger costs beyond the least an HTTP API does per event on the same server and cores"));
