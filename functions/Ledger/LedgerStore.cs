@@ -34,10 +34,10 @@ public sealed class LedgerStore(CosmosStorage cosmos)
     /// </summary>
     private static async Task<(T? Document, int Bytes)> DeserializeAsync<T>(Stream content, CancellationToken cancellationToken)
     {
-        if (content.CanSeek) return (JsonSerializer.Deserialize<T>(content, JsonDefaults.Options), (int)content.Length);
+        if (content.CanSeek) return (JsonSerializer.Deserialize<T>(content, JsonDefaults.Documents), (int)content.Length);
         using var json = new MemoryStream();
         await content.CopyToAsync(json, cancellationToken);
-        return (JsonSerializer.Deserialize<T>(json.GetBuffer().AsSpan(0, (int)json.Length), JsonDefaults.Options), (int)json.Length);
+        return (JsonSerializer.Deserialize<T>(json.GetBuffer().AsSpan(0, (int)json.Length), JsonDefaults.Documents), (int)json.Length);
     }
 
     /// <summary>Creates the account; the version written, or null when it exists already.</summary>
@@ -53,12 +53,12 @@ public sealed class LedgerStore(CosmosStorage cosmos)
         TryWriteAccountAsync(account, etag, cancellationToken);
 
     /// <summary>
-    /// Serialized here rather than by the SDK (the same options, so the same JSON) to learn its size, which bounds the
-    /// account cache; conflicts come back as status codes, not exceptions.
+    /// Serialized here rather than by the SDK (with the SDK's options, <see cref="JsonDefaults.Documents"/>, so the same
+    /// JSON) to learn its size, which bounds the account cache; conflicts come back as status codes, not exceptions.
     /// </summary>
     private async Task<AccountVersion?> TryWriteAccountAsync(AccountDocument account, string? etag, CancellationToken cancellationToken)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(account, JsonDefaults.Options);
+        var json = JsonSerializer.SerializeToUtf8Bytes(account, JsonDefaults.Documents);
         // Its buffer visible, so that the SDK can send it without copying it first.
         using var content = new MemoryStream(json, 0, json.Length, writable: false, publiclyVisible: true);
         var partition = new PartitionKey(account.MemberId);

@@ -21,7 +21,7 @@ public sealed class CosmosStorage : IDisposable
         _options = options.Value;
         var clientOptions = new CosmosClientOptions
         {
-            UseSystemTextJsonSerializerWithOptions = JsonDefaults.Options,
+            UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents,
             ConsistencyLevel = null,
             EnableContentResponseOnWrite = false,
             CustomHandlers = { counter },
@@ -178,7 +178,7 @@ public sealed class CosmosStorage : IDisposable
             return (default, null);
         }
         response.EnsureSuccessStatusCode();
-        var item = await JsonSerializer.DeserializeAsync<T>(response.Content, JsonDefaults.Options, cancellationToken);
+        var item = await JsonSerializer.DeserializeAsync<T>(response.Content, JsonDefaults.Documents, cancellationToken);
         return (item, response.Headers.ETag);
     }
 }

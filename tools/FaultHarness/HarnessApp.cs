@@ -108,7 +108,7 @@ public sealed class HarnessApp : IAsyncDisposable
     /// <summary>Configured like the app's client in local-emulator mode, without the app's handlers.</summary>
     private static CosmosClient RawClient(string connectionString) => new(connectionString, new CosmosClientOptions
     {
-        UseSystemTextJsonSerializerWithOptions = JsonDefaults.Options,
+        UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents,
         ConsistencyLevel = null,
         ConnectionMode = ConnectionMode.Gateway,
         LimitToEndpoint = true,

@@ -57,7 +57,7 @@ internal sealed partial class ChangeFeedTrigger
     public static CosmosClient CreateClient(IConfiguration configuration, string connection)
     {
         var settings = configuration.GetSection(connection).Get<CosmosOptions>() ?? new CosmosOptions();
-        var clientOptions = new CosmosClientOptions { UseSystemTextJsonSerializerWithOptions = JsonDefaults.Options, ConsistencyLevel = null };
+        var clientOptions = new CosmosClientOptions { UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents, ConsistencyLevel = null };
         if (settings.LocalEmulator)
         {
             // The local Cosmos server: gateway protocol on one endpoint, a self-signed certificate when TLS is on.

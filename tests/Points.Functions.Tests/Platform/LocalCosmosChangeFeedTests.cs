@@ -185,7 +185,7 @@ public sealed class LocalCosmosChangeFeedTests(LocalCosmosChangeFeedTests.Databa
             var emulators = await SharedEmulators.GetAsync();
             _client = new CosmosClient(emulators.CosmosConnectionString, new CosmosClientOptions
             {
-                UseSystemTextJsonSerializerWithOptions = JsonDefaults.Options,
+                UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents,
                 ConsistencyLevel = null,
                 EnableContentResponseOnWrite = false,
                 ConnectionMode = ConnectionMode.Gateway,

@@ -38,7 +38,7 @@ public sealed class BenchContext(LocalStack? emulators, bool quick, string repos
     /// </summary>
     public CosmosClient RawCosmosClient() => new(Emulators.CosmosConnectionString, new CosmosClientOptions
     {
-        UseSystemTextJsonSerializerWithOptions = JsonDefaults.Options,
+        UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents,
         ConsistencyLevel = null,
         EnableContentResponseOnWrite = false,
         ConnectionMode = ConnectionMode.Gateway,

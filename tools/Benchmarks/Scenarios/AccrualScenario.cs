@@ -254,7 +254,7 @@ public sealed class AccrualScenario : IScenario
         private UpsertBaseline(BenchContext context, string database, CosmosClient cosmos, Container container, AccountDocument[] documents)
         {
             (_context, _database, _cosmos, _container, _documents) = (context, database, cosmos, container, documents);
-            DocumentBytes = JsonSerializer.SerializeToUtf8Bytes(documents[0], JsonDefaults.Options).Length;
+            DocumentBytes = JsonSerializer.SerializeToUtf8Bytes(documents[0], JsonDefaults.Documents).Length;
         }
 
         public int DocumentBytes { get; }
