@@ -18,13 +18,13 @@ public static class JsonDefaults
     /// only where JSON requires it — the default encoder, made for JSON inside HTML, also escapes the quotes inside a
     /// string as <c>\u0022</c> (every stored idempotency result is such a string), '+' (every time stamp) and all
     /// Japanese text — and the ledger's most repeated records leave out their null, false and zero properties
-    /// (<see cref="NullsLeftOut"/>). Reading is the same with either options, so documents written before read as they
-    /// always did.
+    /// (<see cref="RecordsWrittenCompact"/>). Reading is the same with either options, so documents written before read
+    /// as they always did.
     /// </summary>
     public static readonly JsonSerializerOptions Documents = new(Options)
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { LeaveOutNulls } },
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { LeaveOutNullsAndZeros } },
     };
 
     /// <summary>
@@ -32,14 +32,16 @@ public static class JsonDefaults
     /// optional properties are null, false or zero. A property left out reads back as exactly that: none of them has
     /// another default (DocumentJsonTests holds every type listed here to that). Enums and dates are always written.
     /// </summary>
-    public static readonly IReadOnlySet<Type> NullsLeftOut = new HashSet<Type> { typeof(JournalEntry), typeof(LotPortion), typeof(Lot), typeof(PendingLot) };
+    public static readonly IReadOnlySet<Type> RecordsWrittenCompact =
+        new HashSet<Type> { typeof(JournalEntry), typeof(LotPortion), typeof(Lot), typeof(PendingLot) };
 
-    /// <summary>The value types whose default (false, 0) a record of <see cref="NullsLeftOut"/> leaves out.</summary>
-    public static readonly IReadOnlySet<Type> ZerosLeftOut = new HashSet<Type> { typeof(bool), typeof(int), typeof(long), typeof(PointAmount), typeof(Yen) };
+    /// <summary>The value types whose default (false, 0) a record of <see cref="RecordsWrittenCompact"/> leaves out.</summary>
+    public static readonly IReadOnlySet<Type> ZerosLeftOut =
+        new HashSet<Type> { typeof(bool), typeof(int), typeof(long), typeof(PointAmount), typeof(Yen) };
 
-    private static void LeaveOutNulls(JsonTypeInfo type)
+    private static void LeaveOutNullsAndZeros(JsonTypeInfo type)
     {
-        if (type.Kind != JsonTypeInfoKind.Object || !NullsLeftOut.Contains(type.Type)) return;
+        if (type.Kind != JsonTypeInfoKind.Object || !RecordsWrittenCompact.Contains(type.Type)) return;
         foreach (var property in type.Properties)
         {
             if (property.IsRequired) continue;

@@ -157,7 +157,7 @@ public sealed class AccrualScenario : IScenario
                 $"the local server's Node process; a minimal endpoint's request {minimalServer:N0} µs, a raw upsert {baselineServer:N0} µs"));
             // An upper bound, generous on purpose: every core busy, the server's CPU for the ledger's requests, and on the
             // process's side only what a minimal endpoint's request costs (HTTP in and out, one SDK request) — as if the
-            // ledger's own work, and its other 0.47 SDK requests, cost nothing.
+            // ledger's own work, and its SDK requests beyond the first, cost nothing.
             var ceiling = Environment.ProcessorCount * 1e6 / (perEventServer + minimal.ProcessorMicrosecondsPerOperation);
             figures.Add(Figure.Context(Scenario, "ceiling ÷ upserts/s, were the ledger's own work free", ceiling / baseline.PerSecond, "ratio",
                 $"{ceiling:N0} events/s at most: {Environment.ProcessorCount} cores ÷ ({perEventServer:N0} µs of the Cosmos server for the ledger's requests " +
