@@ -7,8 +7,10 @@ namespace Points.Functions.Tests.Infrastructure;
 
 /// <summary>
 /// Plays an instance that dies between a commit and its outbox dispatch: while armed for a member, the dispatch right
-/// after that member's commits throws before any handler runs, as if the process had stopped there. The change-feed
-/// path is never stopped. Every app of the tests has one, disarmed.
+/// after that member's commits throws before any handler runs, as if the process had stopped there. While armed, the
+/// change feed's dispatch of that member fails too (its batch comes again after the runner's retry delay): on a busy
+/// machine the feed could otherwise see the commit and carry its items out before the dying instance got to them, and
+/// there would be nothing left to kill. Every app of the tests has one, disarmed.
 /// </summary>
 public sealed class OutboxFaultInjector : IOutboxFaults
 {
@@ -34,10 +36,13 @@ public sealed class OutboxFaultInjector : IOutboxFaults
 
     public void BeforeDispatch(DispatchPath path, MemberId memberId, OutboxRecord record)
     {
-        if (path != DispatchPath.AfterCommit || !_armed.ContainsKey(memberId)) return;
+        if (!_armed.ContainsKey(memberId)) return;
+        if (path != DispatchPath.AfterCommit) throw new FeedTooEarlyException();
         Killed.Enqueue((memberId, record.Id));
         throw new SimulatedCrashException();
     }
 }
+
+public sealed class FeedTooEarlyException() : Exception("The change feed reached a commit whose instance is about to die (held off by a test).");
 
 public sealed class SimulatedCrashException() : Exception("The instance died between the commit and the outbox dispatch (fault injected by a test).");
