@@ -3,11 +3,16 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Points.Domain.Ledger;
+using Points.Domain.Members;
 using Points.Domain.Primitives;
+using Points.Domain.Ranks;
 
 namespace Points.Functions.Storage;
 
-/// <summary>One set of JSON rules for the wire and for Cosmos documents: camelCase, enums as camelCase strings.</summary>
+/// <summary>
+/// The JSON rules: camelCase, enums as snake_case strings, points and yen as numbers — <see cref="Options"/> on the wire,
+/// <see cref="Documents"/> (the same names and values in fewer bytes) for what is stored in Cosmos DB.
+/// </summary>
 public static class JsonDefaults
 {
     public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
@@ -28,12 +33,15 @@ public static class JsonDefaults
     };
 
     /// <summary>
-    /// Records of which a member's account holds many (journal entries and their lot portions, lots), most of whose
-    /// optional properties are null, false or zero. A property left out reads back as exactly that: none of them has
-    /// another default (DocumentJsonTests holds every type listed here to that). Enums and dates are always written.
+    /// Records of which a member's account holds many (journal entries and their lot portions, lots) or that every
+    /// account holds (the profile, the periods done), most of whose optional properties are null, false or zero. A
+    /// property left out reads back as exactly that: none of them has another default (DocumentJsonTests holds every
+    /// type listed here to that). Enums and dates are always written.
     /// </summary>
-    public static readonly IReadOnlySet<Type> RecordsWrittenCompact =
-        new HashSet<Type> { typeof(JournalEntry), typeof(LotPortion), typeof(Lot), typeof(PendingLot) };
+    public static readonly IReadOnlySet<Type> RecordsWrittenCompact = new HashSet<Type>
+    {
+        typeof(JournalEntry), typeof(LotPortion), typeof(Lot), typeof(PendingLot), typeof(MemberProfile), typeof(PeriodBookkeeping),
+    };
 
     /// <summary>The value types whose default (false, 0) a record of <see cref="RecordsWrittenCompact"/> leaves out.</summary>
     public static readonly IReadOnlySet<Type> ZerosLeftOut =

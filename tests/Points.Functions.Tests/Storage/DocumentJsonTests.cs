@@ -2,7 +2,9 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Points.Domain.Ledger;
+using Points.Domain.Members;
 using Points.Domain.Primitives;
+using Points.Domain.Ranks;
 using Points.Functions.Ledger;
 using Points.Functions.Storage;
 
@@ -31,6 +33,12 @@ public sealed class DocumentJsonTests
         [typeof(LotPortion)] = () => Portion(),
         [typeof(Lot)] = () => new Lot("L1", 1, LotKind.Special, Day.AddYears(1), Day, new PointAmount(365)) { Source = "campaign:c1" },
         [typeof(PendingLot)] = () => new PendingLot("L2", 3, LotKind.Regular, Day.AddYears(1), Day.AddDays(30), new PointAmount(5)),
+        [typeof(MemberProfile)] = () => new MemberProfile
+        {
+            JoinedOn = Day, BirthDate = new DateOnly(1990, 4, 1), Tags = ["vip"], StoreId = "shinjuku", NewsletterOptIn = true,
+            ReferredByCode = "ZGTYZ4VG", ReferredBy = "demo-01", ReferralCode = "AB12CD34",
+        },
+        [typeof(PeriodBookkeeping)] = () => new PeriodBookkeeping("2026-10", "2026-10", 2026) { BirthdayGrantedFor = 2026, BirthMonthGrantedFor = 2026 },
     };
 
     private static LotPortion Portion() => new("L1", 1, LotKind.Special, Day.AddYears(1), Day, new PointAmount(50)) { Source = "campaign:c1" };
