@@ -19,18 +19,35 @@ public sealed class CosmosStorage : IDisposable
     public CosmosStorage(IOptions<CosmosOptions> options, CosmosRequestCounter counter, IEnumerable<RequestHandler> extraHandlers)
     {
         _options = options.Value;
+        var clientOptions = ClientOptions(_options);
+        clientOptions.CustomHandlers.Add(counter);
+        foreach (var handler in extraHandlers) clientOptions.CustomHandlers.Add(handler);
+        _client = Connect(_options, clientOptions);
+        var database = _client.GetDatabase(_options.Database);
+        Ledger = database.GetContainer(Containers.Ledger);
+        Indexes = database.GetContainer(Containers.Indexes);
+        Config = database.GetContainer(Containers.Config);
+        Jobs = database.GetContainer(Containers.Jobs);
+        Webhooks = database.GetContainer(Containers.Webhooks);
+    }
+
+    /// <summary>
+    /// The options of every client of the app's data — the app's own, and those of the local trigger runner, the
+    /// benchmarks, the fault harness and the tests — so that all write the same JSON (<see cref="JsonDefaults.Documents"/>),
+    /// ask for no document back on writes, and reach the local server the same way.
+    /// </summary>
+    public static CosmosClientOptions ClientOptions(CosmosOptions options)
+    {
         var clientOptions = new CosmosClientOptions
         {
             UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents,
             ConsistencyLevel = null,
             EnableContentResponseOnWrite = false,
-            CustomHandlers = { counter },
         };
-        foreach (var handler in extraHandlers) clientOptions.CustomHandlers.Add(handler);
         // Unset: the SDK's defaults (9 retries of a throttled request within 30 s).
-        if (_options.RateLimitedRetriesMax is { } retries) clientOptions.MaxRetryAttemptsOnRateLimitedRequests = retries;
-        if (_options.RateLimitedRetryWaitMaxMilliseconds is { } waitMs) clientOptions.MaxRetryWaitTimeOnRateLimitedRequests = TimeSpan.FromMilliseconds(waitMs);
-        if (_options.LocalEmulator)
+        if (options.RateLimitedRetriesMax is { } retries) clientOptions.MaxRetryAttemptsOnRateLimitedRequests = retries;
+        if (options.RateLimitedRetryWaitMaxMilliseconds is { } waitMs) clientOptions.MaxRetryWaitTimeOnRateLimitedRequests = TimeSpan.FromMilliseconds(waitMs);
+        if (options.LocalEmulator)
         {
             // The local Cosmos server speaks only the gateway protocol on one endpoint, with a self-signed
             // certificate when TLS is on. Certificates are accepted blindly only in this local mode.
@@ -41,16 +58,24 @@ public sealed class CosmosStorage : IDisposable
                 ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
             });
         }
-        _client = _options.ConnectionString is { Length: > 0 } connectionString
+        return clientOptions;
+    }
+
+    /// <summary>
+    /// A client of the account <paramref name="options"/> name (configuration section <paramref name="section"/>): by its
+    /// connection string, else by its endpoint with the managed identity.
+    /// </summary>
+    public static CosmosClient Connect(CosmosOptions options, CosmosClientOptions clientOptions, string section = "Cosmos") =>
+        options.ConnectionString is { Length: > 0 } connectionString
             ? new CosmosClient(connectionString, clientOptions)
-            : new CosmosClient(_options.AccountEndpoint ?? throw new InvalidOperationException("Cosmos:AccountEndpoint or Cosmos:ConnectionString is required."),
+            : new CosmosClient(options.AccountEndpoint ?? throw new InvalidOperationException($"{section}:AccountEndpoint or {section}:ConnectionString is required."),
                 new DefaultAzureCredential(), clientOptions);
-        var database = _client.GetDatabase(_options.Database);
-        Ledger = database.GetContainer(Containers.Ledger);
-        Indexes = database.GetContainer(Containers.Indexes);
-        Config = database.GetContainer(Containers.Config);
-        Jobs = database.GetContainer(Containers.Jobs);
-        Webhooks = database.GetContainer(Containers.Webhooks);
+
+    /// <summary>A client of the local Cosmos server configured as the app's (without the app's handlers): for tools and tests.</summary>
+    public static CosmosClient ConnectLocal(string connectionString)
+    {
+        var options = new CosmosOptions { ConnectionString = connectionString, LocalEmulator = true };
+        return Connect(options, ClientOptions(options));
     }
 
     public Container Ledger { get; }

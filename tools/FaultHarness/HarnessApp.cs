@@ -92,7 +92,7 @@ public sealed class HarnessApp : IAsyncDisposable
         CosmosThrottle.PutBelowRetries(app.Services.GetRequiredService<CosmosRequestCounter>(), new CosmosThrottle(book));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new HarnessApp(app, new Uri(address), apiKey, book, clock, RawClient(emulators.CosmosConnectionString), database,
+        return new HarnessApp(app, new Uri(address), apiKey, book, clock, CosmosStorage.ConnectLocal(emulators.CosmosConnectionString), database,
             emulators.StorageConnectionString, declarations);
     }
 
@@ -104,19 +104,6 @@ public sealed class HarnessApp : IAsyncDisposable
         client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         return client;
     }
-
-    /// <summary>Configured like the app's client in local-emulator mode, without the app's handlers.</summary>
-    private static CosmosClient RawClient(string connectionString) => new(connectionString, new CosmosClientOptions
-    {
-        UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents,
-        ConsistencyLevel = null,
-        ConnectionMode = ConnectionMode.Gateway,
-        LimitToEndpoint = true,
-        HttpClientFactory = () => new HttpClient(new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
-        }),
-    });
 
     public async ValueTask DisposeAsync()
     {

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Azure.Identity;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -57,21 +56,7 @@ internal sealed partial class ChangeFeedTrigger
     public static CosmosClient CreateClient(IConfiguration configuration, string connection)
     {
         var settings = configuration.GetSection(connection).Get<CosmosOptions>() ?? new CosmosOptions();
-        var clientOptions = new CosmosClientOptions { UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents, ConsistencyLevel = null };
-        if (settings.LocalEmulator)
-        {
-            // The local Cosmos server: gateway protocol on one endpoint, a self-signed certificate when TLS is on.
-            clientOptions.ConnectionMode = ConnectionMode.Gateway;
-            clientOptions.LimitToEndpoint = true;
-            clientOptions.HttpClientFactory = () => new HttpClient(new HttpClientHandler
-            {
-                ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
-            });
-        }
-        return settings.ConnectionString is { Length: > 0 } connectionString
-            ? new CosmosClient(connectionString, clientOptions)
-            : new CosmosClient(settings.AccountEndpoint ?? throw new InvalidOperationException($"{connection}:ConnectionString or {connection}:AccountEndpoint is required."),
-                new DefaultAzureCredential(), clientOptions);
+        return CosmosStorage.Connect(settings, CosmosStorage.ClientOptions(settings), connection);
     }
 
     /// <summary>

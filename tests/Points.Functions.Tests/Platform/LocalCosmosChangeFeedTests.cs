@@ -183,14 +183,7 @@ public sealed class LocalCosmosChangeFeedTests(LocalCosmosChangeFeedTests.Databa
         public async Task InitializeAsync()
         {
             var emulators = await SharedEmulators.GetAsync();
-            _client = new CosmosClient(emulators.CosmosConnectionString, new CosmosClientOptions
-            {
-                UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents,
-                ConsistencyLevel = null,
-                EnableContentResponseOnWrite = false,
-                ConnectionMode = ConnectionMode.Gateway,
-                LimitToEndpoint = true,
-            });
+            _client = CosmosStorage.ConnectLocal(emulators.CosmosConnectionString);
             _database = (await _client.CreateDatabaseIfNotExistsAsync("cf" + Guid.NewGuid().ToString("N")[..12])).Database;
         }
 

@@ -36,18 +36,7 @@ public sealed class BenchContext(LocalStack? emulators, bool quick, string repos
     /// A plain Cosmos client configured like the app's own in local-emulator mode (gateway, one endpoint, the app's
     /// JSON rules, no content on writes, the same HttpClient shape), for baselines, seeding and clean-up.
     /// </summary>
-    public CosmosClient RawCosmosClient() => new(Emulators.CosmosConnectionString, new CosmosClientOptions
-    {
-        UseSystemTextJsonSerializerWithOptions = JsonDefaults.Documents,
-        ConsistencyLevel = null,
-        EnableContentResponseOnWrite = false,
-        ConnectionMode = ConnectionMode.Gateway,
-        LimitToEndpoint = true,
-        HttpClientFactory = () => new HttpClient(new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
-        }),
-    });
+    public CosmosClient RawCosmosClient() => CosmosStorage.ConnectLocal(Emulators.CosmosConnectionString);
 
     /// <summary>Drops a scenario's database so that the in-memory Cosmos server does not carry it into the next one.</summary>
     public async Task DropDatabaseAsync(string database)
