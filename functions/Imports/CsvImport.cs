@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using Points.Domain.Primitives;
 using Points.Functions.Api;
 using Points.Functions.Hosting;
 using Points.Functions.Imports.Csv;
@@ -193,7 +194,7 @@ public abstract partial class CsvImport(BlobStorage blobs, CosmosStorage cosmos,
     /// Commits one row's operation as every import row is committed: as a bulk job's (<see cref="MemberOperation.Bulk"/>),
     /// so a file's members never push the API's busy members out of the account cache.
     /// </summary>
-    protected static Task<OperationResult> CommitRowAsync(MemberLedger ledger, Points.Domain.Primitives.MemberId memberId, MemberOperation operation) =>
+    protected static Task<OperationResult> CommitRowAsync(MemberLedger ledger, MemberId memberId, MemberOperation operation) =>
         ledger.ExecuteAsync(memberId, operation with { Bulk = true });
 
     /// <summary>

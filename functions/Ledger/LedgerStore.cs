@@ -23,21 +23,21 @@ public sealed class LedgerStore(CosmosStorage cosmos)
         using var response = await Ledger.ReadItemStreamAsync(AccountDocument.DocumentId, new PartitionKey(memberId.Value), cancellationToken: cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         response.EnsureSuccessStatusCode();
-        var (account, bytes) = await DeserializeAsync<AccountDocument>(response.Content, cancellationToken);
+        var (account, bytes) = await DeserializeAsync(response.Content, cancellationToken);
         return new AccountVersion(account ?? throw new InvalidOperationException($"Member {memberId}: the account document is null."),
             response.Headers.ETag, bytes);
     }
 
     /// <summary>
-    /// The document and the bytes of its JSON. The SDK hands over the answer buffered (a seekable stream): read in place,
+    /// The account and the bytes of its JSON. The SDK hands over the answer buffered (a seekable stream): read in place,
     /// not copied into a buffer of our own first.
     /// </summary>
-    private static async Task<(T? Document, int Bytes)> DeserializeAsync<T>(Stream content, CancellationToken cancellationToken)
+    private static async Task<(AccountDocument? Account, int Bytes)> DeserializeAsync(Stream content, CancellationToken cancellationToken)
     {
-        if (content.CanSeek) return (JsonSerializer.Deserialize<T>(content, JsonDefaults.Documents), (int)content.Length);
+        if (content.CanSeek) return (JsonSerializer.Deserialize<AccountDocument>(content, JsonDefaults.Documents), (int)content.Length);
         using var json = new MemoryStream();
         await content.CopyToAsync(json, cancellationToken);
-        return (JsonSerializer.Deserialize<T>(json.GetBuffer().AsSpan(0, (int)json.Length), JsonDefaults.Documents), (int)json.Length);
+        return (JsonSerializer.Deserialize<AccountDocument>(json.GetBuffer().AsSpan(0, (int)json.Length), JsonDefaults.Documents), (int)json.Length);
     }
 
     /// <summary>Creates the account; the version written, or null when it exists already.</summary>

@@ -174,7 +174,8 @@ if (ownProcesses)
 }
 else
 {
-    failed = await RunHereAsync(selected, quick, root, figures, details);
+    // One scenario (alone, or a scenario process of a larger run; a figures file given several runs them in turn).
+    foreach (var scenario in selected) failed |= await RunHereAsync(scenario, quick, root, figures, details);
 }
 if (figuresTo is not null)
 {
@@ -221,43 +222,34 @@ Console.WriteLine();
 Console.WriteLine($"Figures written to {Path.GetRelativePath(root, Path.Combine(output, "latest.json"))} (and latest.md).");
 return failed ? 1 : 0;
 
-// The selected scenarios in this process, on one set of emulators; true when one failed.
-static async Task<bool> RunHereAsync(IReadOnlyList<IScenario> selected, bool quick, string root, List<Figure> figures, Dictionary<string, object> details)
+// One scenario in this process, on emulators of its own when it needs them; true when it failed.
+static async Task<bool> RunHereAsync(IScenario scenario, bool quick, string root, List<Figure> figures, Dictionary<string, object> details)
 {
     var failed = false;
     LocalStack? emulators = null;
     try
     {
-        if (selected.Any(s => s.NeedsEmulators))
+        if (scenario.NeedsEmulators)
         {
             BenchContext.Log("Starting the emulators (free ports, in memory)");
             emulators = await LocalStack.StartAsync(LocalStackOptions.ForTests());
         }
         var context = new BenchContext(emulators, quick, root);
         if (emulators is not null) await EmulatorWarmUp.RunAsync(context);
-        foreach (var scenario in selected)
+        BenchContext.Log($"== {scenario.Number}. {scenario.Title}");
+        var watch = Stopwatch.StartNew();
+        try
         {
-            if (!scenario.NeedsEmulators && emulators is not null && selected[^1] == scenario)
-            {
-                // The last scenario does not need them: stop them so that it runs on a quiet machine.
-                await emulators.DisposeAsync();
-                emulators = null;
-            }
-            BenchContext.Log($"== {scenario.Number}. {scenario.Title}");
-            var watch = Stopwatch.StartNew();
-            try
-            {
-                figures.AddRange(await scenario.RunAsync(context));
-            }
-            catch (Exception e)
-            {
-                failed = true;
-                BenchContext.Log($"{scenario.Number} failed: {e}");
-                figures.Add(new Figure($"{scenario.Number} {scenario.Title}", "scenario failed", null, "", "completes", false, $"{e.GetType().Name}: {e.Message}"));
-            }
-            BenchContext.Log($"{scenario.Number} took {watch.Elapsed.TotalSeconds:0} s");
-            context.Details[$"{scenario.Number}.seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
+            figures.AddRange(await scenario.RunAsync(context));
         }
+        catch (Exception e)
+        {
+            failed = true;
+            BenchContext.Log($"{scenario.Number} failed: {e}");
+            figures.Add(Figure.ScenarioFailed(scenario.Number, scenario.Title, $"{e.GetType().Name}: {e.Message}"));
+        }
+        BenchContext.Log($"{scenario.Number} took {watch.Elapsed.TotalSeconds:0} s");
+        context.Details[$"{scenario.Number}.seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
         foreach (var (key, value) in context.Details) details[key] = value;
     }
     finally

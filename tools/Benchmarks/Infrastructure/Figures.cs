@@ -36,6 +36,10 @@ public sealed record Figure(
     public static Figure Exactly(string scenario, string name, double value, string unit, double expected, string? note = null) =>
         new(scenario, name, value, unit, "= " + Format(expected, unit), Math.Abs(value - expected) < 1e-9, note);
 
+    /// <summary>A scenario that did not complete: a missed "completes" target, with what happened.</summary>
+    public static Figure ScenarioFailed(int number, string title, string note) =>
+        new($"{number} {title}", "scenario failed", null, "", "completes", false, note);
+
     public static Figure Context(string scenario, string name, double value, string unit, string? note = null) =>
         new(scenario, name, value, unit, null, null, note);
 

@@ -63,8 +63,7 @@ public static class ScenarioProcess
         {
             File.Delete(output);
         }
-        var failure = new Figure($"{number} {title}", "scenario failed", null, "", "completes", false,
-            $"its process ended with exit code {child.ExitCode} before writing its figures (its log is above)");
+        var failure = Figure.ScenarioFailed(number, title, $"its process ended with exit code {child.ExitCode} before writing its figures (its log is above)");
         return (new Outcome([failure], []), true);
     }
 }

@@ -10,10 +10,12 @@ namespace Points.Benchmarks.Infrastructure;
 /// </summary>
 public sealed class ServerCpu
 {
-    private readonly string _statPath;
-    private readonly double _ticksPerSecond;
+    /// <summary>The clock ticks of <c>/proc/PID/stat</c>'s times: USER_HZ, 100 on Linux.</summary>
+    private const double TicksPerSecond = 100.0;
 
-    private ServerCpu(string statPath, double ticksPerSecond) => (_statPath, _ticksPerSecond) = (statPath, ticksPerSecond);
+    private readonly string _statPath;
+
+    private ServerCpu(string statPath) => _statPath = statPath;
 
     /// <summary>The Node process serving <paramref name="emulators"/>' Cosmos endpoint (found by its command line), or null.</summary>
     public static ServerCpu? Of(LocalStack emulators)
@@ -30,8 +32,7 @@ public sealed class ServerCpu
                 if (commandLine.Contains("cosmos-server.js", StringComparison.Ordinal) && commandLine.Contains(port, StringComparison.Ordinal)
                     && !commandLine.Contains("watchdog.js", StringComparison.Ordinal))
                 {
-                    // USER_HZ is 100 on Linux.
-                    return new ServerCpu(Path.Combine(directory, "stat"), 100.0);
+                    return new ServerCpu(Path.Combine(directory, "stat"));
                 }
             }
             catch (IOException)
@@ -51,7 +52,7 @@ public sealed class ServerCpu
         var stat = File.ReadAllText(_statPath);
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / _ticksPerSecond);
+        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
 
     /// <summary>Runs <paramref name="run"/> and returns its result with the server's CPU time per operation in µs (null when unknown).</summary>
