@@ -12,12 +12,15 @@ using Points.Tools.LocalStack;
 // `./points bench --fuzz [--count N]`: generated inputs to every route and the CSV import instead (tools/Fuzzing).
 // Progress goes to stderr; the table to stdout; the figures to artifacts/bench/latest.json (and latest.md).
 const string Usage = """
-    usage: ./points bench [--quick] [--only N[,N...]]
+    usage: ./points bench [--quick] [--only N[,N...]] [--cosmos-latency-ms MS]
            ./points bench --fuzz [--count N] [--seed S] [--start I] [--concurrency C]
            ./points bench --faults [--seeds N] [--seed S[,S...]] [--repeat N] [--parallel N]
       --quick     smaller sizes, for a smoke run (figures are not comparable with a full run)
       --only N    run scenario N only (1 accrual, 2 hot member, 3 CSV import, 4 expiry job, 5 domain, 6 special campaign, 7 exports, 8 webhooks, 9 members import, 10 cold start); repeatable or comma-separated
                   (two or more scenarios run one after the other, each in a process of its own with emulators of its own)
+      --cosmos-latency-ms MS  the local Cosmos server holds each request MS ms (1..10000) before handling it, as the network
+                  to Cosmos DB would: figures then show the round trips an operation waits for, not only its CPU (compared in
+                  the history only with runs of the same latency)
       --fuzz      instead of the scenarios: generated inputs to every route and to the CSV import (tools/Fuzzing), counted by
                   status and code; --count inputs (default 1,000,000) from --start (default 0) of the run with --seed
                   (default: random, printed), --concurrency at a time (default 32). A violation prints its seed, index and size.
@@ -26,6 +29,7 @@ const string Usage = """
     """;
 
 var quick = false;
+var cosmosLatencyMs = 0;
 string? figuresTo = null; // set for a scenario process of a larger run (ScenarioProcess)
 var only = new SortedSet<int>();
 var fuzz = false;
@@ -55,6 +59,11 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--quick":
             quick = true;
+            break;
+        case ScenarioProcess.CosmosLatencyOption when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var latency)
+            && latency > 0 && latency <= LocalStack.CosmosLatencyMax.TotalMilliseconds:
+            cosmosLatencyMs = latency;
+            i++;
             break;
         case ScenarioProcess.FiguresToOption when i + 1 < args.Length:
             figuresTo = args[++i];
@@ -166,7 +175,7 @@ if (ownProcesses)
 {
     foreach (var scenario in selected)
     {
-        var (outcome, scenarioFailed) = await ScenarioProcess.RunAsync(scenario.Number, scenario.Title, quick, jsonOptions);
+        var (outcome, scenarioFailed) = await ScenarioProcess.RunAsync(scenario.Number, scenario.Title, quick, cosmosLatencyMs, jsonOptions);
         figures.AddRange(outcome.Figures);
         foreach (var (key, value) in outcome.Details) details[key] = value;
         failed |= scenarioFailed;
@@ -175,7 +184,7 @@ if (ownProcesses)
 else
 {
     // One scenario (alone, or a scenario process of a larger run; a figures file given several runs them in turn).
-    foreach (var scenario in selected) failed |= await RunHereAsync(scenario, quick, root, figures, details);
+    foreach (var scenario in selected) failed |= await RunHereAsync(scenario, quick, cosmosLatencyMs, root, figures, details);
 }
 if (figuresTo is not null)
 {
@@ -185,7 +194,8 @@ if (figuresTo is not null)
 }
 
 total.Stop();
-var header = $"Points benchmarks, {started:yyyy-MM-dd HH:mm zzz}{(quick ? ", QUICK sizes" : "")}: {total.Elapsed.TotalMinutes:0.0} min on {machine}";
+var header = $"Points benchmarks, {started:yyyy-MM-dd HH:mm zzz}{(quick ? ", QUICK sizes" : "")}" +
+    $"{(cosmosLatencyMs > 0 ? $", COSMOS LATENCY {cosmosLatencyMs} ms per request" : "")}: {total.Elapsed.TotalMinutes:0.0} min on {machine}";
 var table = FigureTable.Render(figures, markdown: false);
 Console.WriteLine();
 Console.WriteLine(header);
@@ -196,7 +206,7 @@ var output = Path.Combine(root, "artifacts", "bench");
 Directory.CreateDirectory(output);
 var latest = Path.Combine(output, "latest.json");
 var history = BenchHistory.Read(latest, jsonOptions);
-var run = BenchHistory.Of(started, machine!.ToString(), quick, figures);
+var run = BenchHistory.Of(started, machine!.ToString(), quick, cosmosLatencyMs, figures);
 var changes = BenchHistory.Changes(run, history).ToList();
 if (changes.Count > 0)
 {
@@ -208,6 +218,7 @@ var json = JsonSerializer.Serialize(new
 {
     date = started,
     quick,
+    cosmosLatencyMs,
     scenarios = selected.Select(s => s.Number),
     minutes = Math.Round(total.Elapsed.TotalMinutes, 2),
     machine,
@@ -223,7 +234,7 @@ Console.WriteLine($"Figures written to {Path.GetRelativePath(root, Path.Combine(
 return failed ? 1 : 0;
 
 // One scenario in this process, on emulators of its own when it needs them; true when it failed.
-static async Task<bool> RunHereAsync(IScenario scenario, bool quick, string root, List<Figure> figures, Dictionary<string, object> details)
+static async Task<bool> RunHereAsync(IScenario scenario, bool quick, int cosmosLatencyMs, string root, List<Figure> figures, Dictionary<string, object> details)
 {
     var failed = false;
     LocalStack? emulators = null;
@@ -231,8 +242,8 @@ static async Task<bool> RunHereAsync(IScenario scenario, bool quick, string root
     {
         if (scenario.NeedsEmulators)
         {
-            BenchContext.Log("Starting the emulators (free ports, in memory)");
-            emulators = await LocalStack.StartAsync(LocalStackOptions.ForTests());
+            BenchContext.Log($"Starting the emulators (free ports, in memory{(cosmosLatencyMs > 0 ? $", Cosmos latency {cosmosLatencyMs} ms per request" : "")})");
+            emulators = await LocalStack.StartAsync(LocalStackOptions.ForTests() with { CosmosLatency = TimeSpan.FromMilliseconds(cosmosLatencyMs) });
         }
         var context = new BenchContext(emulators, quick, root);
         if (emulators is not null) await EmulatorWarmUp.RunAsync(context);

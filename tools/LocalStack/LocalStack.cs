@@ -28,6 +28,9 @@ public sealed class LocalStack : IAsyncDisposable
     public const string StorageAccountKey =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    /// <summary>The most <see cref="LocalStackOptions.CosmosLatency"/> the server takes (cosmos-server.js checks it too).</summary>
+    public static readonly TimeSpan CosmosLatencyMax = TimeSpan.FromSeconds(10);
+
     /// <summary>The Cosmos DB emulator's well-known key (public). The local server accepts any key.</summary>
     public const string WellKnownCosmosKey =
         "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
@@ -108,6 +111,8 @@ public sealed class LocalStack : IAsyncDisposable
     public static async Task<LocalStack> StartAsync(LocalStackOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CosmosLatency, TimeSpan.Zero, nameof(options.CosmosLatency));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.CosmosLatency, CosmosLatencyMax, nameof(options.CosmosLatency));
 
         var directory = LocalStackDirectory.Locate();
         await NpmInstallation.EnsureInstalledAsync(directory.Emulators, options.ShowOutput, cancellationToken).ConfigureAwait(false);
@@ -171,7 +176,8 @@ public sealed class LocalStack : IAsyncDisposable
             RequestedPorts: [options.CosmosPort],
             WorkingDirectory: directory.Path,
             // Plain HTTP (--no-ssl): the .NET SDK works with it in Gateway mode, so no certificate has to be trusted.
-            Arguments: ports => ["--require", directory.ExitWithParentScript, directory.CosmosServerScript, "--no-ssl", "--host", Loopback, "--port", Text(ports[0])],
+            Arguments: ports => ["--require", directory.ExitWithParentScript, directory.CosmosServerScript, "--no-ssl", "--host", Loopback, "--port", Text(ports[0]),
+                .. options.CosmosLatency > TimeSpan.Zero ? ["--latency-ms", Text((int)options.CosmosLatency.TotalMilliseconds)] : Array.Empty<string>()],
             ReadyPhrases: ports => [$"Ready to accept HTTP connections at {Loopback}:{Text(ports[0])}"],
             Probes: ports => [new Uri($"http://{Loopback}:{Text(ports[0])}/")]);
 

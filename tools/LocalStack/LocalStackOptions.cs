@@ -37,6 +37,13 @@ public sealed record LocalStackOptions
     /// <summary>Echo the emulators' output to the console, each line prefixed with the emulator's name.</summary>
     public bool ShowOutput { get; init; }
 
+    /// <summary>
+    /// How long the Cosmos DB server holds each request before handling it (whole milliseconds; zero: not at all), as the
+    /// network between an app and Cosmos DB would (a few ms within one region). For benchmarks that ask how many round
+    /// trips an operation waits for rather than how much CPU it takes (<c>./points bench --cosmos-latency-ms</c>).
+    /// </summary>
+    public TimeSpan CosmosLatency { get; init; }
+
     /// <summary>How long both emulators get to answer HTTP, per attempt. Does not include <c>npm ci</c>.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(LocalStack.StartTimeoutSeconds);
 

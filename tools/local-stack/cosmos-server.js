@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Starts the pinned @vercel/cosmosdb-server with compatibility fixes, then hands over to its own CLI
-// (same arguments: --port N --host H [--no-ssl]).
+// (same arguments: --port N --host H [--no-ssl]), plus one of ours, --latency-ms N (see the end of this file).
 //
 // Why the first fix: in version 1.0.1 a point read (GET .../docs/{id}) of a document that does not exist
 // answers 500 "Cannot read properties of undefined" instead of 404, because the handler compares the
@@ -224,7 +224,34 @@ const createHttpServer = server.createHttpServer;
 server.createHttpServer = (options = {}) => {
   const created = createHttpServer({ ...options, keepAlive: true });
   created.keepAliveTimeout = 0;
+  delayRequests(created, latencyMs);
   return created;
 };
+
+// Not a fix: --latency-ms N holds every request N ms before the server handles it (a timer, no CPU), as the network
+// between an app and Cosmos DB does (a few ms within one region). Here the server answers in well under a millisecond,
+// so without it a benchmark measures CPU alone; with it, how many round trips an operation waits for. Taken out of the
+// arguments before the server's CLI reads them.
+function takeLatencyArgument(argv) {
+  const at = argv.indexOf("--latency-ms");
+  if (at < 0) return 0;
+  const value = Number(argv[at + 1]);
+  if (!Number.isInteger(value) || value < 0 || value > 10000) {
+    console.error(`--latency-ms takes whole milliseconds 0..10000, not '${argv[at + 1]}'`);
+    process.exit(2);
+  }
+  argv.splice(at, 2);
+  return value;
+}
+
+function delayRequests(httpServer, milliseconds) {
+  if (milliseconds === 0) return;
+  const handlers = httpServer.listeners("request");
+  httpServer.removeAllListeners("request");
+  httpServer.on("request", (request, response) =>
+    setTimeout(() => handlers.forEach((handler) => handler.call(httpServer, request, response)), milliseconds));
+}
+
+const latencyMs = takeLatencyArgument(process.argv);
 
 require("@vercel/cosmosdb-server/lib/cli.js");

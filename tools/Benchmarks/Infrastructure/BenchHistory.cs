@@ -13,13 +13,17 @@ public static class BenchHistory
     public const int RunsKept = 20;
     public const double NoticeableChange = 0.15;
 
-    /// <summary>One past run: when, on what commit, sizes, and each figure's value and whether it met its target, by "scenario / name".</summary>
-    public sealed record Run(DateTimeOffset Date, string Machine, bool Quick, Dictionary<string, double?> Values, Dictionary<string, bool?> Met);
+    /// <summary>
+    /// One past run: when, on what commit, sizes, the Cosmos latency injected (runs before it was an option: none), and
+    /// each figure's value and whether it met its target, by "scenario / name".
+    /// </summary>
+    public sealed record Run(DateTimeOffset Date, string Machine, bool Quick, Dictionary<string, double?> Values, Dictionary<string, bool?> Met,
+        int CosmosLatencyMs = 0);
 
-    public static Run Of(DateTimeOffset date, string machine, bool quick, IReadOnlyList<Figure> figures) =>
+    public static Run Of(DateTimeOffset date, string machine, bool quick, int cosmosLatencyMs, IReadOnlyList<Figure> figures) =>
         new(date, machine, quick,
             figures.GroupBy(Key).ToDictionary(g => g.Key, g => g.First().Value),
-            figures.GroupBy(Key).ToDictionary(g => g.Key, g => g.First().Met));
+            figures.GroupBy(Key).ToDictionary(g => g.Key, g => g.First().Met), cosmosLatencyMs);
 
     private static string Key(Figure f) => $"{f.Scenario} / {f.Name}";
 
@@ -40,12 +44,12 @@ public static class BenchHistory
         }
     }
 
-    /// <summary>How this run's figures moved against the last run (of the same sizes) that had each; lines for the console.</summary>
+    /// <summary>How this run's figures moved against the last run (of the same sizes and latency) that had each; lines for the console.</summary>
     public static IEnumerable<string> Changes(Run now, IReadOnlyList<Run> before)
     {
         foreach (var (key, value) in now.Values)
         {
-            var last = before.FirstOrDefault(r => r.Quick == now.Quick && r.Values.TryGetValue(key, out var v) && v is not null);
+            var last = before.FirstOrDefault(r => r.Quick == now.Quick && r.CosmosLatencyMs == now.CosmosLatencyMs && r.Values.TryGetValue(key, out var v) && v is not null);
             if (last is null || value is not { } current || last.Values[key] is not { } previous) continue;
             var lostTarget = last.Met.GetValueOrDefault(key) == true && now.Met.GetValueOrDefault(key) == false;
             var change = previous == 0 ? 0 : (current - previous) / Math.Abs(previous);

@@ -21,6 +21,9 @@ public static class ScenarioProcess
     /// <summary>The child's option: where it writes what it measured (<see cref="Outcome"/> as JSON).</summary>
     public const string FiguresToOption = "--figures-to";
 
+    /// <summary>The run's option, passed on to each child: the Cosmos server's latency per request, in ms.</summary>
+    public const string CosmosLatencyOption = "--cosmos-latency-ms";
+
     /// <summary>What one scenario measured: its figures and its details for <c>latest.json</c>.</summary>
     public sealed record Outcome(List<Figure> Figures, Dictionary<string, JsonElement> Details);
 
@@ -31,7 +34,7 @@ public static class ScenarioProcess
     }
 
     /// <summary>Runs scenario <paramref name="number"/> in a child process and reads back what it measured.</summary>
-    public static async Task<(Outcome Outcome, bool Failed)> RunAsync(int number, string title, bool quick, JsonSerializerOptions options)
+    public static async Task<(Outcome Outcome, bool Failed)> RunAsync(int number, string title, bool quick, int cosmosLatencyMs, JsonSerializerOptions options)
     {
         var output = Path.Combine(Path.GetTempPath(), $"points-bench-{Environment.ProcessId}-{number}.json");
         File.Delete(output);
@@ -43,6 +46,11 @@ public static class ScenarioProcess
         start.ArgumentList.Add("--only");
         start.ArgumentList.Add(number.ToString(CultureInfo.InvariantCulture));
         if (quick) start.ArgumentList.Add("--quick");
+        if (cosmosLatencyMs > 0)
+        {
+            start.ArgumentList.Add(CosmosLatencyOption);
+            start.ArgumentList.Add(cosmosLatencyMs.ToString(CultureInfo.InvariantCulture));
+        }
         start.ArgumentList.Add(FiguresToOption);
         start.ArgumentList.Add(output);
         // The child's log shows the run's clock, not its own.
