@@ -15,8 +15,9 @@ namespace Points.Functions.Ledger;
 /// Most members list a date when they first earn in a month (month-end expiry), so at busy times many commits list
 /// members under the same date at once. Those listings are grouped (<see cref="GroupCommit{TKey,TItem,TResult}"/>):
 /// while one chunk is being created, the next members queue and go in the next chunk, so listing costs a fraction of
-/// a request per member under load and adds no delay when quiet. The job sweeps a chunk's members, then deletes the
-/// chunk. A member listed twice costs one more check later, never a wrong entry: the job decides against the member.
+/// a request per member under load and adds no delay when quiet. The caller's answer does not wait for the listing
+/// (<see cref="OutboxTiming.AfterTheAnswer"/>); a reading of a list here waits for this process's listings in flight
+/// first. The job sweeps a chunk's members, then deletes the chunk. A member listed twice costs one more check later, never a wrong entry: the job decides against the member.
 /// </para>
 /// </summary>
 public sealed class DueIndex
@@ -32,11 +33,13 @@ public sealed class DueIndex
     public const int MovesPerDateMax = 1_000_000;
 
     private readonly CosmosStorage _cosmos;
+    private readonly OutboxDispatcher _outbox;
     private readonly GroupCommit<string, string, bool> _listings;
 
-    public DueIndex(CosmosStorage cosmos)
+    public DueIndex(CosmosStorage cosmos, OutboxDispatcher outbox)
     {
         _cosmos = cosmos;
+        _outbox = outbox;
         _listings = new GroupCommit<string, string, bool>(MembersPerChunkMax, CreateChunkAsync);
     }
 
@@ -92,6 +95,9 @@ public sealed class DueIndex
 
     private async IAsyncEnumerable<Chunk> ReadListAsync(string list, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // Listings are carried out after the commit's answer (OutboxTiming.AfterTheAnswer): a list read here includes
+        // every listing of the commits this process answered before the read.
+        await _outbox.ItemsInFlightDoneAsync(cancellationToken);
         await foreach (var page in CosmosStorage.ReadPartitionPagesAsync<Chunk>(_cosmos.Indexes, list, "true", ChunksPerPage, cancellationToken))
         {
             foreach (var chunk in page) yield return chunk;

@@ -20,8 +20,8 @@ public sealed class LedgerFeature : Feature
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<DueIndex>();
         services.AddSingleton<MemberCommitStep>(change => DueListings.Derive(change.Before, change.After, change.Today));
-        services.AddOutboxHandler<ListForDueDate, DueListingHandler>("due-listing");
-        services.AddOutboxHandler<LeaveDueDate, DueLeavingHandler>("due-leaving");
+        services.AddOutboxHandler<ListForDueDate, DueListingHandler>("due-listing", OutboxTiming.AfterTheAnswer);
+        services.AddOutboxHandler<LeaveDueDate, DueLeavingHandler>("due-leaving", OutboxTiming.AfterTheAnswer);
     }
 
     public override void MapFunctions(WebApplication app) =>

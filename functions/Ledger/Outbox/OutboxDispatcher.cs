@@ -41,8 +41,18 @@ public sealed partial class OutboxDispatcher(OutboxItemTypes types, IServiceProv
     /// </summary>
     private const int DispatchesPerSizeCheck = 128;
 
+    /// <summary>
+    /// Commits whose <see cref="OutboxTiming.AfterTheAnswer"/> items may be going on after their answers at once; beyond,
+    /// an answer waits for its items, so a burst cannot pile up work faster than it is carried out.
+    /// </summary>
+    public const int AfterTheAnswerInFlightMax = 1_024;
+
+    /// <summary>How long <see cref="ItemsInFlightDoneAsync"/> waits at most (a job then reads on; a late listing is allowed for).</summary>
+    public static readonly TimeSpan ItemsInFlightWaitMax = TimeSpan.FromSeconds(30);
+
     private readonly ConcurrentDictionary<(MemberId, string), Lazy<Task>> _work = new();
     private int _dispatches;
+    private int _afterTheAnswerInFlight;
     private readonly IOutboxFaults[] _faults = [.. faults];
 
     public OutboxRecord Record(OutboxItem item, DateTimeOffset at) => types.Record(item, at);
@@ -57,12 +67,43 @@ public sealed partial class OutboxDispatcher(OutboxItemTypes types, IServiceProv
     }
 
     /// <summary>
-    /// Right after a commit: carries out its items. Never throws: the commit stands, and an item that failed here stays
-    /// in the document for the change feed (or a later commit) to carry out.
+    /// Right after a commit: carries out its items, and completes when those the caller's answer waits for are done
+    /// (<see cref="OutboxTiming"/>); the others go on after it, unless <see cref="AfterTheAnswerInFlightMax"/> are
+    /// already going on, and then the answer waits for them too. Never throws: the commit stands, and an item that
+    /// failed here stays in the document for the change feed (or a later commit) to carry out.
     /// </summary>
-    public async Task DispatchAfterCommitAsync(MemberId memberId, IReadOnlyList<OutboxRecord> records)
+    public Task DispatchAfterCommitAsync(MemberId memberId, IReadOnlyList<OutboxRecord> records)
     {
-        if (records.Count == 0) return;
+        if (records.Count == 0) return Task.CompletedTask;
+        var awaited = records.Where(types.AnswerWaitsFor).ToList();
+        if (awaited.Count == records.Count) return CarryOutQuietlyAsync(memberId, records);
+        if (Interlocked.Increment(ref _afterTheAnswerInFlight) > AfterTheAnswerInFlightMax)
+        {
+            Interlocked.Decrement(ref _afterTheAnswerInFlight);
+            return CarryOutQuietlyAsync(memberId, records);
+        }
+        // Started here, before the answer: from now on ItemsInFlightDoneAsync sees these items.
+        _ = CarryOutQuietlyAsync(memberId, [.. records.Where(r => !types.AnswerWaitsFor(r))])
+            .ContinueWith(_ => Interlocked.Decrement(ref _afterTheAnswerInFlight), TaskScheduler.Default);
+        return awaited.Count == 0 ? Task.CompletedTask : CarryOutQuietlyAsync(memberId, awaited);
+    }
+
+    /// <summary>
+    /// Completes when every item this process had started carrying out is done or failed, or after
+    /// <see cref="ItemsInFlightWaitMax"/>: for readers of what <see cref="OutboxTiming.AfterTheAnswer"/> items write,
+    /// so that a job (or a test) run here sees every listing of the commits answered before it.
+    /// </summary>
+    public async Task ItemsInFlightDoneAsync(CancellationToken cancellationToken)
+    {
+        // Enumerating the dictionary takes none of its locks (Values would take them all).
+        var inFlight = _work.Select(p => p.Value).Where(w => w.IsValueCreated && !w.Value.IsCompleted).Select(w => w.Value).ToList();
+        if (inFlight.Count == 0) return;
+        await Task.WhenAll(inFlight).WaitAsync(ItemsInFlightWaitMax, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task CarryOutQuietlyAsync(MemberId memberId, IReadOnlyList<OutboxRecord> records)
+    {
         try
         {
             await DispatchAsync(memberId, records, DispatchPath.AfterCommit, CancellationToken.None);
@@ -87,8 +128,10 @@ public sealed partial class OutboxDispatcher(OutboxItemTypes types, IServiceProv
 
     private async Task RunAsync(MemberId memberId, OutboxRecord record, DispatchPath path)
     {
-        await Task.Yield(); // Out of the dictionary's update: a handler may take a while.
+        // A test's fault decides here, synchronously, while the commit that made the item is still being answered (an
+        // item carried out after the answer would otherwise meet the fault disarmed).
         foreach (var fault in _faults) fault.BeforeDispatch(path, memberId, record);
+        await Task.Yield(); // Out of the caller's path: a handler may take a while.
         // Not cancellable: a handler half done would only be redone, and the commit it follows is final.
         await types.HandleAsync(services, memberId, record, CancellationToken.None);
         LogDispatched(log, memberId.Value, record.Id, path);
