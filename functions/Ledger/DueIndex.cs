@@ -17,7 +17,8 @@ namespace Points.Functions.Ledger;
 /// while one chunk is being created, the next members queue and go in the next chunk, so listing costs a fraction of
 /// a request per member under load and adds no delay when quiet. The caller's answer does not wait for the listing
 /// (<see cref="OutboxTiming.AfterTheAnswer"/>); a reading of a list here waits for this process's listings in flight
-/// first. The job sweeps a chunk's members, then deletes the chunk. A member listed twice costs one more check later, never a wrong entry: the job decides against the member.
+/// first. The job sweeps a chunk's members, then deletes the chunk. A member listed twice costs one more check later,
+/// never a wrong entry: the job decides against the member.
 /// </para>
 /// </summary>
 public sealed class DueIndex
