@@ -65,6 +65,9 @@ for (var i = 0; i < args.Length; i++)
             cosmosLatencyMs = latency;
             i++;
             break;
+        case ScenarioProcess.CosmosLatencyOption:
+            Console.Error.WriteLine($"{ScenarioProcess.CosmosLatencyOption} takes whole milliseconds 1..{LocalStack.CosmosLatencyMax.TotalMilliseconds:0}.\n{Usage}");
+            return 2;
         case ScenarioProcess.FiguresToOption when i + 1 < args.Length:
             figuresTo = args[++i];
             break;
