@@ -57,9 +57,11 @@ public sealed class LocalStack : IAsyncDisposable
         RunningEmulator azurite,
         RunningEmulator cosmos,
         string? temporaryDirectory,
-        string? dataDirectory)
+        string? dataDirectory,
+        TimeSpan cosmosLatency)
     {
         _azurite = azurite.Process;
+        CosmosLatency = cosmosLatency;
         _cosmos = cosmos.Process;
         _temporaryDirectory = temporaryDirectory;
         LocalStackDirectoryPath = directory.Path;
@@ -90,6 +92,9 @@ public sealed class LocalStack : IAsyncDisposable
 
     /// <summary>The Cosmos DB endpoint, plain HTTP, e.g. http://127.0.0.1:8081/.</summary>
     public Uri CosmosEndpoint { get; }
+
+    /// <summary>How long the Cosmos DB server holds each request (<see cref="LocalStackOptions.CosmosLatency"/>).</summary>
+    public TimeSpan CosmosLatency { get; }
 
     /// <summary>The key to present to the Cosmos DB server (<see cref="WellKnownCosmosKey"/>).</summary>
     public string CosmosKey => WellKnownCosmosKey;
@@ -231,7 +236,7 @@ public sealed class LocalStack : IAsyncDisposable
             throw;
         }
 
-        var stack = new LocalStack(directory, starts[0].Result, starts[1].Result, temporaryDirectory, dataDirectory);
+        var stack = new LocalStack(directory, starts[0].Result, starts[1].Result, temporaryDirectory, dataDirectory, options.CosmosLatency);
         ExitCleanup.Track(stack);
         return stack;
     }

@@ -29,6 +29,7 @@ public sealed class LocalCosmosLatencyTests
         var missing = await container.ReadItemStreamAsync("absent", new PartitionKey("p"));
         read.Stop();
 
+        Assert.Equal(Latency, stack.CosmosLatency);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.True(write.Elapsed >= Latency, $"the upsert took {write.Elapsed.TotalMilliseconds:0} ms");
         Assert.True(read.Elapsed >= Latency, $"the read took {read.Elapsed.TotalMilliseconds:0} ms");
