@@ -151,6 +151,7 @@ public sealed class AccrualScenario : IScenario
         figures.Add(Figure.Context(Scenario, "event p99", result.P99, "ms"));
         figures.Add(Figure.Context(Scenario, "CPU per event: this process", result.ProcessorMicrosecondsPerOperation, "µs",
             $"bench client, app and Cosmos SDK; a minimal endpoint's request {minimal.ProcessorMicrosecondsPerOperation:N0} µs, a raw upsert {baseline.ProcessorMicrosecondsPerOperation:N0} µs"));
+        var latency = context.Emulators!.CosmosLatency;
         if (eventsServer is { } perEventServer)
         {
             figures.Add(Figure.Context(Scenario, "CPU per event: the Cosmos server", perEventServer, "µs",
@@ -159,20 +160,19 @@ public sealed class AccrualScenario : IScenario
             // process's side only what a minimal endpoint's request costs (HTTP in and out, one SDK request) — as if the
             // ledger's own work, and its SDK requests beyond the first, cost nothing.
             var ceiling = Environment.ProcessorCount * 1e6 / (perEventServer + minimal.ProcessorMicrosecondsPerOperation);
-            var latency = context.Emulators!.CosmosLatency;
             figures.Add(Figure.Context(Scenario, "ceiling ÷ upserts/s, were the ledger's own work free", ceiling / baseline.PerSecond, "ratio",
                 $"{ceiling:N0} events/s at most: {Environment.ProcessorCount} cores ÷ ({perEventServer:N0} µs of the Cosmos server for the ledger's requests " +
                 $"+ {minimal.ProcessorMicrosecondsPerOperation:N0} µs of this process for a minimal endpoint's request) per event" +
                 (latency > TimeSpan.Zero ? $"; the CPU's bound, not the one that binds with {latency.TotalMilliseconds:0} ms per request (the next figure)" : "")));
         }
-        if (context.Emulators!.CosmosLatency > TimeSpan.Zero)
+        if (latency > TimeSpan.Zero)
         {
             // With latency each of an event's account requests is a round trip it waits for (a read, then the write), where
             // an upsert is one: at the same concurrency, events/s can reach upserts/s ÷ account requests per event at most.
             // (Due-index listings go on after the answer; the few config reads are cached.)
             var waited = (double)traffic.Count(Containers.Ledger) / operations;
             figures.Add(Figure.Context(Scenario, "round-trip bound ÷ upserts/s", 1 / waited, "ratio",
-                $"1 ÷ {waited:0.00} account requests per event: each a round trip of {context.Emulators.CosmosLatency.TotalMilliseconds:0} ms or more that " +
+                $"1 ÷ {waited:0.00} account requests per event: each a round trip of {latency.TotalMilliseconds:0} ms or more that " +
                 "the event waits for, where a raw upsert waits for one"));
         }
         figures.Add(Figure.Context(Scenario, "allocated per event", result.AllocatedKiBPerOperation, "KiB",
