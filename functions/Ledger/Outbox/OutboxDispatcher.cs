@@ -75,17 +75,22 @@ public sealed partial class OutboxDispatcher(OutboxItemTypes types, IServiceProv
     public Task DispatchAfterCommitAsync(MemberId memberId, IReadOnlyList<OutboxRecord> records)
     {
         if (records.Count == 0) return Task.CompletedTask;
-        var awaited = records.Where(types.AnswerWaitsFor).ToList();
-        if (awaited.Count == records.Count) return CarryOutQuietlyAsync(memberId, records);
+        // One pass, and no list at all for the usual commit whose items the answer all waits for.
+        List<OutboxRecord>? awaited = null, later = null;
+        foreach (var record in records)
+        {
+            if (types.AnswerWaitsFor(record)) (awaited ??= []).Add(record);
+            else (later ??= []).Add(record);
+        }
+        if (later is null) return CarryOutQuietlyAsync(memberId, records);
         if (Interlocked.Increment(ref _afterTheAnswerInFlight) > AfterTheAnswerInFlightMax)
         {
             Interlocked.Decrement(ref _afterTheAnswerInFlight);
             return CarryOutQuietlyAsync(memberId, records);
         }
         // Started here, before the answer: from now on ItemsInFlightDoneAsync sees these items.
-        _ = CarryOutQuietlyAsync(memberId, [.. records.Where(r => !types.AnswerWaitsFor(r))])
-            .ContinueWith(_ => Interlocked.Decrement(ref _afterTheAnswerInFlight), TaskScheduler.Default);
-        return awaited.Count == 0 ? Task.CompletedTask : CarryOutQuietlyAsync(memberId, awaited);
+        _ = CarryOutQuietlyAsync(memberId, later).ContinueWith(_ => Interlocked.Decrement(ref _afterTheAnswerInFlight), TaskScheduler.Default);
+        return awaited is null ? Task.CompletedTask : CarryOutQuietlyAsync(memberId, awaited);
     }
 
     /// <summary>
