@@ -4,6 +4,7 @@ using Points.Domain.Members;
 using Points.Domain.Primitives;
 using Points.Functions.Ledger;
 using Points.Functions.Ledger.Outbox;
+using Points.Functions.Tests.Infrastructure;
 
 namespace Points.Functions.Tests.Ledger;
 
@@ -112,19 +113,14 @@ public sealed class OutboxTimingTests
         await answers[^1].WaitAsync(TimeSpan.FromSeconds(10));
         // Once those are done, a commit goes on after its answer again.
         await _dispatcher.ItemsInFlightDoneAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        // The in-flight count drops in a continuation that runs just after each item finishes.
         var attempt = 0;
-        await WaitUntilAsync(() => _dispatcher.DispatchAfterCommitAsync(Member, [Record(new Later($"again{attempt++}"))]).IsCompletedSuccessfully);
+        await Eventually.WaitForAsync(() => Task.FromResult(_dispatcher.DispatchAfterCommitAsync(Member, [Record(new Later($"again{attempt++}"))]).IsCompletedSuccessfully),
+            "a commit answered before its later items again", TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(20));
         _gates.ReleaseAll();
     }
 
     [Fact]
     public void AReaderWithNothingInFlight_DoesNotWait() =>
         Assert.True(_dispatcher.ItemsInFlightDoneAsync(CancellationToken.None).IsCompletedSuccessfully);
-
-    /// <summary>The in-flight count drops in a continuation that runs just after each item finishes.</summary>
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 100 && !condition(); i++) await Task.Delay(20);
-        Assert.True(condition());
-    }
 }
