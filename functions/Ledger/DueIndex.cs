@@ -16,9 +16,9 @@ namespace Points.Functions.Ledger;
 /// members under the same date at once. Those listings are grouped (<see cref="GroupCommit{TKey,TItem,TResult}"/>):
 /// while one chunk is being created, the next members queue and go in the next chunk, so listing costs a fraction of
 /// a request per member under load and adds no delay when quiet. The caller's answer does not wait for the listing
-/// (<see cref="OutboxTiming.AfterTheAnswer"/>); a reading of a list here waits for this process's listings in flight
-/// first. The job sweeps a chunk's members, then deletes the chunk. A member listed twice costs one more check later,
-/// never a wrong entry: the job decides against the member.
+/// (<see cref="OutboxTiming.AfterTheAnswer"/>); a reading of a list here first waits for this process's outbox items in
+/// flight, listings among them. The job sweeps a chunk's members, then deletes the chunk. A member listed twice costs
+/// one more check later, never a wrong entry: the job decides against the member.
 /// </para>
 /// </summary>
 public sealed class DueIndex
