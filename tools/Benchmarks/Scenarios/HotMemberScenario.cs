@@ -91,7 +91,8 @@ public sealed class HotMemberScenario : IScenario
                 failures = result.Failures, failureSamples = result.FailureSamples, balance, spendEntries = spends.Count, lost, duplicated, consecutive,
                 conflicts, commits, requests = traffic.Total, breakdown = traffic.Breakdown(),
             };
-            var (perOperation, breakdown) = ((double)traffic.Total / redemptions, string.Join(", ", traffic.Breakdown().Select(p => $"{p.Key}: {p.Value:N0}")));
+            var perOperation = (double)traffic.Total / redemptions;
+            var breakdown = string.Join(", ", traffic.Breakdown().Select(p => $"{p.Key}: {p.Value:N0}"));
             var note = instances.Count == 1
                 ? "one instance: the member's mailbox is the only writer, so a conflict needs another writer"
                 : "two instances on one database: each 412 makes the losing instance re-read and re-decide its whole batch";
