@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -78,6 +79,7 @@ public sealed class AccrualScenario : IScenario
         {
             await upserts.RunAsync(warmUp);
             await Load.RunAsync(warmUp, Concurrency, (i, _) => PostEventAsync(endpointClient, $"warm{pass}-{runId}-{i}", MemberOf(i % members)));
+            await Load.RunAsync(warmUp, Concurrency, (i, _) => PostEventAsync(endpointClient, $"warm{pass}-{runId}-{i}", MemberOf(i % members), UpsertBaseline.ReadFirstPath));
             if (unavailable is null) await Load.RunAsync(warmUp, Concurrency, (i, _) => PostEventAsync(client, $"warm{pass}-{runId}-{i}", MemberOf(i % members)));
         });
 
@@ -94,10 +96,22 @@ public sealed class AccrualScenario : IScenario
             () => Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(endpointClient, $"min-{runId}-{i}", MemberOf(i % members))));
         figures.Add(Figure.Context(Scenario, "baseline: HTTP event + one upsert", minimal.PerSecond, "/s",
             "the same requests to a minimal endpoint in this process (no key, no rules, no ledger): read the event, upsert the member's document, answer 200 — the least any HTTP API of this stack does per event"));
+        BenchContext.Log($"1: baseline, {operations:N0} events to an endpoint that reads a member's document on the member's first event, then upserts it");
+        var readsBefore = upserts.FirstReads;
+        var (readFirst, readFirstServer) = await ServerCpu.MeasureAsync(server,
+            () => Load.RunAsync(operations, Concurrency, (i, _) => PostEventAsync(endpointClient, $"rf-{runId}-{i}", MemberOf(i % members), UpsertBaseline.ReadFirstPath)));
+        var firstReads = upserts.FirstReads - readsBefore;
+        figures.Add(Figure.Context(Scenario, "baseline: HTTP event + the ledger's requests", readFirst.PerSecond, "/s",
+            $"the minimal endpoint, reading the member's document on the member's first event in the process ({firstReads:N0} of {operations:N0} here, " +
+            "as for the ledger's events below) and then upserting it: the requests a ledger must make, with nothing else"));
+        figures.Add(Figure.Context(Scenario, "  ÷ upserts/s: the most any ledger making these requests reaches here", readFirst.PerSecond / baseline.PerSecond, "ratio",
+            $"{readFirst.ProcessorMicrosecondsPerOperation:N0} µs of this process" +
+            (readFirstServer is { } readFirstServerPerEvent ? $" and {readFirstServerPerEvent:N0} µs of the Cosmos server" : "") + " per event"));
         context.Details["1.baseline"] = new
         {
             operations, members, Concurrency, upserts.DocumentBytes, perSecond = baseline.PerSecond, p50 = baseline.P50, p99 = baseline.P99, failures = baseline.Failures,
             warmUpPasses = passes, endpoint = new { perSecond = minimal.PerSecond, p50 = minimal.P50, p99 = minimal.P99, failures = minimal.Failures },
+            readFirstEndpoint = new { perSecond = readFirst.PerSecond, p50 = readFirst.P50, p99 = readFirst.P99, failures = readFirst.Failures, firstReads },
         };
 
         if (unavailable is not null)
@@ -223,9 +237,9 @@ public sealed class AccrualScenario : IScenario
             : $"not measured: the fixed-points rule was refused ({(int)response.StatusCode} {code}); adjust AccrualScenario.RuleBody to the rules API";
     }
 
-    private static async Task<string?> PostEventAsync(HttpClient client, string eventId, string memberId)
+    private static async Task<string?> PostEventAsync(HttpClient client, string eventId, string memberId, string path = EventsPath)
     {
-        using var response = await client.PostAsJsonAsync(EventsPath, new { eventId, memberId, type = EventType }, JsonDefaults.Options);
+        using var response = await client.PostAsJsonAsync(path, new { eventId, memberId, type = EventType }, JsonDefaults.Options);
         if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created)
         {
             return null;
@@ -262,6 +276,7 @@ public sealed class AccrualScenario : IScenario
         private readonly AccountDocument[] _documents;
         private readonly ItemRequestOptions _options = new() { EnableContentResponseOnWrite = false };
         private int _next;
+        private int _firstReads;
 
         private UpsertBaseline(BenchContext context, string database, CosmosClient cosmos, Container container, AccountDocument[] documents)
         {
@@ -270,6 +285,9 @@ public sealed class AccrualScenario : IScenario
         }
 
         public int DocumentBytes { get; }
+
+        /// <summary>Reads made so far by the endpoint's <see cref="ReadFirstPath"/>.</summary>
+        public int FirstReads => Volatile.Read(ref _firstReads);
 
         public static async Task<UpsertBaseline> StartAsync(BenchContext context, int members)
         {
@@ -300,22 +318,41 @@ public sealed class AccrualScenario : IScenario
             });
         }
 
-        /// <summary>A minimal HTTP endpoint on a loopback port: <c>POST /events</c> upserts the member's document (the next version of it).</summary>
+        /// <summary>Where the minimal endpoint also reads the member's document on the member's first event in the process.</summary>
+        public const string ReadFirstPath = "/read-first" + EventsPath;
+
+        /// <summary>
+        /// A minimal HTTP endpoint on a loopback port: <c>POST /api/v1/events</c> upserts the member's document;
+        /// <see cref="ReadFirstPath"/> first reads it (and parses it) when the member is new to the endpoint — the
+        /// requests the ledger makes for an event (it must know a member's account before it can decide), with no ledger.
+        /// </summary>
         public async Task<Endpoint> StartEndpointAsync()
         {
             var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
             builder.Logging.ClearProviders();
             var app = builder.Build();
             var byMember = _documents.ToDictionary(d => d.MemberId, StringComparer.Ordinal);
-            app.MapPost("/api/v1/events", async (HttpRequest request) =>
+            var seen = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+            app.MapPost(EventsPath, (HttpRequest request) => UpsertAsync(request, readFirst: false));
+            app.MapPost(ReadFirstPath, (HttpRequest request) => UpsertAsync(request, readFirst: true));
+            await app.StartAsync();
+            return new Endpoint(app, BenchApp.AddressOf(app));
+
+            async Task<IResult> UpsertAsync(HttpRequest request, bool readFirst)
             {
                 var posted = await request.ReadFromJsonAsync<PostedEvent>(JsonDefaults.Options);
                 if (posted?.MemberId is not { } memberId || !byMember.TryGetValue(memberId, out var document)) return Results.NotFound();
-                await _container.UpsertItemAsync(document, new PartitionKey(document.MemberId), _options);
+                var key = new PartitionKey(document.MemberId);
+                if (readFirst && seen.TryAdd(memberId, true))
+                {
+                    // A 404 (a member not upserted yet in a quick run) is a round trip all the same.
+                    using var read = await _container.ReadItemStreamAsync(AccountDocument.DocumentId, key);
+                    if (read.IsSuccessStatusCode) await JsonSerializer.DeserializeAsync<AccountDocument>(read.Content, JsonDefaults.Documents);
+                    Interlocked.Increment(ref _firstReads);
+                }
+                await _container.UpsertItemAsync(document, key, _options);
                 return Results.Ok(new { posted.EventId });
-            });
-            await app.StartAsync();
-            return new Endpoint(app, BenchApp.AddressOf(app));
+            }
         }
 
         private sealed record PostedEvent(string? EventId, string? MemberId, string? Type);
