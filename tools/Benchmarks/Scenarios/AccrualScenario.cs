@@ -14,7 +14,9 @@ namespace Points.Benchmarks.Scenarios;
 /// <summary>
 /// 1. Accrual throughput: <c>POST /api/v1/events</c> (one fixed-points rule) at concurrency 32 over 10,000 distinct
 /// members, 20,000 events, against a baseline measured in the same run on the same server: raw Cosmos SDK single
-/// document upserts at concurrency 32 over 10,000 partitions.
+/// document upserts at concurrency 32 over 10,000 partitions. Two more baselines put HTTP around them: a minimal endpoint
+/// that upserts the member's document per event, and the same endpoint making the ledger's requests (a read on a
+/// member's first event, then the write) — the most any ledger making those requests can reach on this machine.
 /// <para>
 /// The baseline always runs. The event run first probes the route with one event for an unknown member: a served
 /// route answers 404 <c>member_not_found</c>, an app without the earning engine answers the catch-all 404
