@@ -58,11 +58,8 @@ public sealed class OutboxTimingTests
     {
         var services = new ServiceCollection();
         services.AddSingleton(_gates);
-        services.AddSingleton<GatedHandler>();
-        services.AddSingleton(new OutboxItemType("test-waited", typeof(Waited),
-            (provider, member, item, ct) => provider.GetRequiredService<GatedHandler>().HandleAsync(member, (Waited)item, ct)));
-        services.AddSingleton(new OutboxItemType("test-later", typeof(Later),
-            (provider, member, item, ct) => provider.GetRequiredService<GatedHandler>().HandleAsync(member, (Later)item, ct), OutboxTiming.AfterTheAnswer));
+        services.AddOutboxHandler<Waited, GatedHandler>("test-waited");
+        services.AddOutboxHandler<Later, GatedHandler>("test-later", OutboxTiming.AfterTheAnswer);
         var provider = services.BuildServiceProvider();
         _types = new OutboxItemTypes(provider.GetServices<OutboxItemType>());
         _dispatcher = new OutboxDispatcher(_types, provider, [], NullLogger<OutboxDispatcher>.Instance);
