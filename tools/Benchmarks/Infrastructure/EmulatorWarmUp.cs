@@ -28,7 +28,6 @@ public static class EmulatorWarmUp
             var database = (await cosmos.CreateDatabaseIfNotExistsAsync(databaseName)).Database;
             var ledger = (await database.CreateContainerIfNotExistsAsync(new ContainerProperties(Containers.Ledger, "/memberId"))).Container;
             var accounts = Enumerable.Range(0, Members).Select(i => Seeding.NewAccount($"warm-{i:D4}", now, today)).ToArray();
-            var options = new ItemRequestOptions { EnableContentResponseOnWrite = false };
             var query = new QueryDefinition("SELECT * FROM c WHERE c.memberId = @m").WithParameter("@m", accounts[0].MemberId);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             for (var round = 0; round < Rounds; round++)
@@ -37,9 +36,9 @@ public static class EmulatorWarmUp
                 {
                     var account = accounts[i];
                     var key = new PartitionKey(account.MemberId);
-                    await ledger.UpsertItemAsync(account, key, options);
+                    await ledger.UpsertItemAsync(account, key);
                     var read = await ledger.ReadItemAsync<AccountDocument>(account.Id, key);
-                    await ledger.ReplaceItemAsync(read.Resource, account.Id, key, new ItemRequestOptions { IfMatchEtag = read.ETag, EnableContentResponseOnWrite = false });
+                    await ledger.ReplaceItemAsync(read.Resource, account.Id, key, new ItemRequestOptions { IfMatchEtag = read.ETag });
                     if (i % 10 == 0)
                     {
                         using var feed = ledger.GetItemQueryIterator<AccountDocument>(query.WithParameter("@m", account.MemberId),

@@ -42,8 +42,7 @@ public static class Seeding
     {
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (account, ct) =>
-            await ledger.UpsertItemAsync(account, new PartitionKey(account.MemberId),
-                new ItemRequestOptions { EnableContentResponseOnWrite = false }, ct));
+            await ledger.UpsertItemAsync(account, new PartitionKey(account.MemberId), cancellationToken: ct));
         return watch.Elapsed;
     }
 

@@ -276,7 +276,6 @@ public sealed class AccrualScenario : IScenario
         private readonly CosmosClient _cosmos;
         private readonly Container _container;
         private readonly AccountDocument[] _documents;
-        private readonly ItemRequestOptions _options = new() { EnableContentResponseOnWrite = false };
         private int _next;
         private int _firstReads;
 
@@ -315,7 +314,7 @@ public sealed class AccrualScenario : IScenario
             {
                 // Typed, like the app's own writes: the SDK serializes with the app's JSON options.
                 var document = documents[(first + i) % documents.Count];
-                await _container.UpsertItemAsync(document, new PartitionKey(document.MemberId), _options);
+                await _container.UpsertItemAsync(document, new PartitionKey(document.MemberId));
                 return null;
             });
         }
@@ -352,7 +351,7 @@ public sealed class AccrualScenario : IScenario
                     if (read.IsSuccessStatusCode) await JsonSerializer.DeserializeAsync<AccountDocument>(read.Content, JsonDefaults.Documents);
                     Interlocked.Increment(ref _firstReads);
                 }
-                await _container.UpsertItemAsync(document, key, _options);
+                await _container.UpsertItemAsync(document, key);
                 return Results.Ok(new { posted.EventId });
             }
         }

@@ -50,10 +50,9 @@ public sealed class SpecialCampaignScenario : IScenario
             await Parallel.ForEachAsync(Enumerable.Range(0, members), new ParallelOptions { MaxDegreeOfParallelism = Seeding.Concurrency }, async (i, ct) =>
             {
                 var (member, page) = Generated(i);
-                await ledger.UpsertItemAsync(AccountDocument.Of(member, Start), new PartitionKey(member.Id.Value),
-                    new ItemRequestOptions { EnableContentResponseOnWrite = false }, ct);
+                await ledger.UpsertItemAsync(AccountDocument.Of(member, Start), new PartitionKey(member.Id.Value), cancellationToken: ct);
                 if (page is not null)
-                    await ledger.UpsertItemAsync(page, new PartitionKey(member.Id.Value), new ItemRequestOptions { EnableContentResponseOnWrite = false }, ct);
+                    await ledger.UpsertItemAsync(page, new PartitionKey(member.Id.Value), cancellationToken: ct);
             });
             BenchContext.Log($"6: seeded in {seeding.Elapsed.TotalSeconds:0} s");
             var expected = Enumerable.Range(0, members).Count(i => i % 12 == 10 && i % 7 != 1);
